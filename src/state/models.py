@@ -1,0 +1,265 @@
+"""Persisted shapes of batches, jobs and Step 6 progress.
+
+These models are the contract between the repository (which stores them in DynamoDB) and the
+domain (which reasons over them with pure functions). They carry no behaviour beyond
+validation and small derived properties.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+PhaseName = Literal["phase1", "phase2", "phase3", "phase4"]
+PHASE_NAMES: tuple[PhaseName, ...] = ("phase1", "phase2", "phase3", "phase4")
+
+# Size limits keep a job item far below DynamoDB's 400 KB item limit, whatever happens.
+MAX_ERROR_CHARS = 1_000
+MAX_OUTPUT_BYTES = 8_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    ACTION_REQUIRED = "action_required"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    ACTION_REQUIRED = "action_required"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class BatchStatus(StrEnum):
+    PENDING = "pending"
+    ACTION_REQUIRED = "action_required"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+
+class SubStepStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class SkipReason(StrEnum):
+    DISABLED = "disabled"
+    DEPENDENCY_NOT_MET = "dependency_not_met"
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+
+class StepSource(StrEnum):
+    PROVIDED = "provided"
+    USER = "user"
+    AUTOMATION = "automation"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------- restaurant data (steps 1-4)
+
+
+class Branding(_Model):
+    primary_color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1a73e8"])
+    secondary_color: str = Field(default="#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://")
+    font: str = Field(default="Inter", min_length=1, max_length=80)
+
+
+class MenuOption(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    price: float = Field(default=0, ge=0, le=100_000)
+
+
+class MenuOptionSet(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    required: bool = False
+    multi_select: bool = False
+    options: list[MenuOption] = Field(min_length=1, max_length=100)
+
+
+class MenuItem(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2_000)
+    price: float = Field(ge=0, le=100_000)
+    image_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://")
+    option_sets: list[MenuOptionSet] = Field(default_factory=list, max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+
+class MenuCategory(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    items: list[MenuItem] = Field(default_factory=list, max_length=500)
+
+
+class Menu(_Model):
+    menu_id: str = Field(min_length=1, max_length=128)
+    categories: list[MenuCategory] = Field(default_factory=list, max_length=100)
+
+
+class Company(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    number: str | None = Field(default=None, max_length=64)
+
+
+class Restaurant(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    phone: str | None = Field(default=None, max_length=40)
+    branding: Branding
+    menu: Menu
+    company: Company
+
+
+# ---------------------------------------------------------------- execution config (step 5)
+
+
+class AccountConfig(_Model):
+    registerNewUser: bool = True  # noqa: N815 - field names follow the seed's execution_config
+    email: EmailStr
+    # Only a reference is stored; the password itself lives in Secrets Manager.
+    password_secret_ref: str | None = None
+
+
+class MenuConfig(_Model):
+    selectedMenuId: str | None = None  # noqa: N815
+    uploadImages: bool = False  # noqa: N815
+    addOptionSets: bool = False  # noqa: N815
+    addItemTags: bool = False  # noqa: N815
+
+
+class OnboardingConfig(_Model):
+    createOnboardingUser: bool = False  # noqa: N815
+    syncOnboardingRecord: bool = False  # noqa: N815
+
+
+class ExecutionConfig(_Model):
+    account: AccountConfig
+    menu: MenuConfig = Field(default_factory=MenuConfig)
+    onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
+    # Keyed by sub-step name; a sub-step left out is enabled.
+    steps_enabled: dict[str, bool] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- step 6 progress
+
+
+class SubStepProgress(_Model):
+    status: SubStepStatus = SubStepStatus.PENDING
+    attempts: int = 0
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    skip_reason: SkipReason | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+
+class PhaseProgress(_Model):
+    status: PhaseStatus = PhaseStatus.PENDING
+    sub_steps: dict[str, SubStepProgress] = Field(default_factory=dict)
+
+
+class Step6Progress(_Model):
+    current_phase: PhaseName | None = None
+    last_completed_phase: PhaseName | None = None
+    phases: dict[PhaseName, PhaseProgress] = Field(default_factory=dict)
+
+    def sub_step(self, phase: PhaseName, name: str) -> SubStepProgress:
+        return self.phases[phase].sub_steps[name]
+
+
+class LastFailure(_Model):
+    phase: PhaseName | None = None
+    sub_step: str | None = None
+    error: str
+    at: datetime
+    execution: str | None = None
+
+
+class StepState(_Model):
+    step: int = Field(ge=1, le=6)
+    name: str
+    status: StepStatus
+    source: StepSource | None = None
+    completed_at: datetime | None = None
+
+
+STEP_NAMES: dict[int, str] = {
+    1: "Menu & Branding Extraction",
+    2: "Contact Details Search",
+    3: "Company Selection",
+    4: "Company Details Extraction",
+    5: "Yolo Mode Configuration",
+    6: "Pumpd Account Setup",
+}
+
+
+class Job(_Model):
+    job_id: str
+    batch_id: str
+    org_id: str
+    restaurant: Restaurant
+    status: JobStatus = JobStatus.PENDING
+    current_step: int = Field(default=1, ge=1, le=6)
+    steps: list[StepState]
+    execution_config: ExecutionConfig | None = None
+    step6_progress: Step6Progress = Field(default_factory=Step6Progress)
+    last_failure: LastFailure | None = None
+    active_execution: str | None = None
+    # The most recent execution to claim the job; only it may be redriven.
+    latest_execution: str | None = None
+    run_number: int = 0
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    version: int = 0
+
+    def step(self, number: int) -> StepState:
+        return self.steps[number - 1]
+
+
+class Batch(_Model):
+    batch_id: str
+    org_id: str
+    name: str
+    status: BatchStatus = BatchStatus.PENDING
+    job_counts: dict[JobStatus, int] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class AuditEvent(_Model):
+    job_id: str
+    at: datetime
+    type: str
+    detail: dict[str, Any] = Field(default_factory=dict)
