@@ -58,9 +58,7 @@ def is_settled(spec: SubStepSpec, config: ExecutionConfig, progress: Step6Progre
     return not spec.enabled(config) or disabled_ancestor(spec, config) is not None
 
 
-def plan_phase(
-    phase: PhaseName, config: ExecutionConfig, progress: Step6Progress
-) -> PhasePlan:
+def plan_phase(phase: PhaseName, config: ExecutionConfig, progress: Step6Progress) -> PhasePlan:
     run: list[str] = []
     skip: dict[str, SkipReason] = {}
     done: list[str] = []
@@ -76,9 +74,7 @@ def plan_phase(
             else:
                 skip[spec.name] = SkipReason.DISABLED
             continue
-        if disabled_ancestor(spec, config) is not None or _earlier_dependency_unmet(
-            spec, progress
-        ):
+        if disabled_ancestor(spec, config) is not None or _earlier_dependency_unmet(spec, progress):
             skip[spec.name] = SkipReason.DEPENDENCY_NOT_MET
             continue
         in_phase = tuple(d for d in spec.depends_on if SUB_STEPS[d].phase == phase)
@@ -99,15 +95,11 @@ def _earlier_dependency_unmet(spec: SubStepSpec, progress: Step6Progress) -> boo
     )
 
 
-def phase_status(
-    phase: PhaseName, config: ExecutionConfig, progress: Step6Progress
-) -> PhaseStatus:
+def phase_status(phase: PhaseName, config: ExecutionConfig, progress: Step6Progress) -> PhaseStatus:
     """The status a phase has earned from its sub-steps' persisted results."""
     specs = sub_steps_of(phase)
     statuses = {spec.name: _status(progress, spec) for spec in specs}
-    if any(
-        statuses[s.name].status == SubStepStatus.FAILED and s.blocking for s in specs
-    ):
+    if any(statuses[s.name].status == SubStepStatus.FAILED and s.blocking for s in specs):
         return PhaseStatus.FAILED
     if all(is_settled(s, config, progress) for s in specs):
         return PhaseStatus.COMPLETED

@@ -1,0 +1,50 @@
+"""Starting and inspecting Step 6 executions (Step Functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+class ExecutionStartError(Exception):
+    """Step Functions refused to start the execution."""
+
+
+class ExecutionRunner(Protocol):
+    def execution_arn(self, name: str) -> str: ...
+
+    def start(self, name: str, payload: dict[str, Any]) -> str: ...
+
+    def status(self, execution_arn: str) -> tuple[str, str | None]:
+        """The execution's status and, when it ended badly, its error and cause."""
+        ...
+
+
+class StepFunctionsRunner:
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._client = client
+        self._state_machine_arn = state_machine_arn
+
+    def execution_arn(self, name: str) -> str:
+        # Execution ARNs are derived from the state machine's: naming is deterministic, so the
+        # claim can be written before the execution exists.
+        return self._state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        try:
+            return self._client.start_execution(
+                stateMachineArn=self._state_machine_arn, name=name, input=json.dumps(payload)
+            )["executionArn"]
+        except self._client.exceptions.ExecutionAlreadyExists:
+            # A repeated start of the same run: the name is the run's, so this is our execution.
+            return self.execution_arn(name)
+        except self._client.exceptions.ClientError as error:
+            raise ExecutionStartError(str(error)) from error
+
+    def status(self, execution_arn: str) -> tuple[str, str | None]:
+        described = self._client.describe_execution(executionArn=execution_arn)
+        detail = " ".join(filter(None, [described.get("error"), described.get("cause")]))
+        return described["status"], detail or None

@@ -1,0 +1,582 @@
+"""The Pumpd platform simulator: in-memory, deterministic, the embedded default (DESIGN 7).
+
+It behaves like a careful real API would:
+
+- **Idempotency**: a mutating call whose idempotency key (`<job_id>:<sub_step>`) was seen
+  before returns the stored result and takes no new effect. Reusing a key for a different
+  operation is rejected (a permanent error), as real APIs reject a mismatched replay.
+- **Ledger**: one `LedgerEntry` per distinct side effect. `count` is the times it took
+  effect (stays 1 however often the same key is replayed), `calls` the times it was asked
+  for (faulted calls included). Every platform object records the job it was made for (its
+  external reference), so an effect repeated under another key shows up as a second entry
+  for the same job and sub-step: that is how tests prove "exactly once".
+- **References are checked**: registering a restaurant needs an existing account, website
+  configuration an existing restaurant and code bundle, option sets and tags an existing
+  menu import and item external ids from it, and so on (a permanent error otherwise).
+- **Faults** on demand (`FaultSpec`), matched by sub-step and optionally by restaurant name
+  and job id; each matching call consumes one of `times`:
+
+  ============  ==================================================================
+  fail          `PermanentPlatformError`, no effect
+  transient     `TransientPlatformError`, no effect (a retry succeeds once used up)
+  crash_before  `SimulatedCrash` before any effect (the Lambda died before the call)
+  crash_after   the effect is applied and stored under the key, then `SimulatedCrash`
+                (the call took effect, the Lambda died before the checkpoint)
+  latency       sleeps `latency_ms`, then proceeds normally
+  ============  ==================================================================
+
+  Faults apply to the reads a sub-step makes too (`find_account`), except `crash_after`,
+  which needs an effect and so only matches mutating calls. `latency_ms` given with another
+  mode delays the call before the fault strikes. `set_latency(ms)` delays every call (the
+  benchmark uses it).
+
+Determinism: object ids are a hash of the idempotency key (and of the effect's sequence
+number under that key), never random and independent of thread scheduling. Thread safety:
+all state sits behind one lock, which is never held while sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clients.platform import (
+    CallMeta,
+    PermanentPlatformError,
+    PlatformResult,
+    PumpdPlatform,
+    TransientPlatformError,
+)
+
+FaultMode = Literal["fail", "transient", "crash_before", "crash_after", "latency"]
+FAULT_MODES: tuple[FaultMode, ...] = ("fail", "transient", "crash_before", "crash_after", "latency")
+
+MENU_IMPORT_FORMAT = "pumpd-menu-import/v1"
+
+
+class SimulatedCrash(BaseException):
+    """The process running the sub-step died (a Lambda crash or timeout).
+
+    A `BaseException`, not an `Exception`: ordinary `except Exception` / `except
+    PlatformError` handlers must not swallow it, exactly as they could not catch a dying
+    process. Only the local runtime (standing in for the Lambda service) catches it.
+    """
+
+    def __init__(self, message: str, *, sub_step: str, mode: FaultMode, idempotency_key: str):
+        super().__init__(message)
+        self.sub_step = sub_step
+        self.mode = mode
+        self.idempotency_key = idempotency_key
+
+
+class FaultSpec(BaseModel):
+    """A fault to inject: the body of `POST /__sim/faults` in local mode."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sub_step: str = Field(min_length=1, max_length=64)
+    mode: FaultMode
+    # How many matching calls the fault affects.
+    times: int = Field(default=1, ge=1, le=10_000)
+    # Matches CallMeta.restaurant_name exactly.
+    restaurant: str | None = Field(default=None, min_length=1, max_length=200)
+    job_id: str | None = Field(default=None, min_length=1, max_length=128)
+    latency_ms: int | None = Field(default=None, ge=0, le=60_000)
+
+    @model_validator(mode="after")
+    def _latency_needs_ms(self) -> FaultSpec:
+        if self.mode == "latency" and self.latency_ms is None:
+            raise ValueError("mode 'latency' needs latency_ms")
+        return self
+
+    def matches(self, meta: CallMeta) -> bool:
+        return (
+            self.sub_step == meta.sub_step
+            and (self.restaurant is None or self.restaurant == meta.restaurant_name)
+            and (self.job_id is None or self.job_id == meta.job_id)
+        )
+
+
+class LedgerEntry(BaseModel):
+    """One distinct side effect on the platform (`GET /__sim/ledger` → `effects`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    sub_step: str
+    idempotency_key: str
+    operation: str
+    restaurant: str
+    # Times it took effect: stays 1 when repeated with the same key.
+    count: int
+    # Times it was asked for under this key, faulted calls included.
+    calls: int
+    object_id: str
+
+
+class SimObject(BaseModel):
+    """A platform object as the simulator holds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    object_id: str
+    kind: str
+    # The external reference: the job the object was made for.
+    job_id: str
+    sub_step: str
+    attributes: dict[str, Any]
+
+
+@dataclass
+class _ActiveFault:
+    spec: FaultSpec
+    remaining: int
+
+
+@dataclass
+class _Entry:
+    job_id: str
+    sub_step: str
+    key: str
+    operation: str
+    restaurant: str
+    count: int
+    object_id: str
+
+
+@dataclass(frozen=True)
+class _Stored:
+    operation: str
+    result: PlatformResult
+
+
+Effect = Callable[[str], tuple[str, dict[str, Any]]]
+
+
+def _digest(text: str, length: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class PlatformSimulator:
+    """In-memory `PumpdPlatform`. See the module docstring for its behaviour."""
+
+    def __init__(self, *, honour_idempotency: bool = True, check_references: bool = True):
+        # honour_idempotency=False makes the simulator ignore keys (every call takes effect):
+        # a way to prove that a test would catch a duplicated side effect.
+        self._honour_idempotency = honour_idempotency
+        self._check_references = check_references
+        self._lock = threading.Lock()
+        self._latency_ms = 0
+        self._faults: list[_ActiveFault] = []
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._results: dict[str, _Stored] = {}
+        self._entries: dict[str, _Entry] = {}
+        self._calls: dict[str, int] = {}
+        self._objects: dict[str, SimObject] = {}
+        self._accounts_by_email: dict[str, str] = {}
+        self._menu_items: dict[str, frozenset[str]] = {}
+
+    # ------------------------------------------------------------ test and demo controls
+
+    def add_fault(self, spec: FaultSpec) -> None:
+        with self._lock:
+            self._faults.append(_ActiveFault(spec=spec, remaining=spec.times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = []
+
+    def faults(self) -> list[FaultSpec]:
+        """The faults still active, `times` being what is left of each."""
+        with self._lock:
+            return [f.spec.model_copy(update={"times": f.remaining}) for f in self._faults]
+
+    def set_latency(self, ms: int) -> None:
+        """Delay every call (reads included) by `ms` milliseconds; 0 turns it off."""
+        if ms < 0:
+            raise ValueError("latency must be >= 0 ms")
+        with self._lock:
+            self._latency_ms = ms
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every distinct side effect, in the order they first took effect."""
+        with self._lock:
+            return [self._entry_model(entry) for entry in self._entries.values()]
+
+    def effects_for(self, job_id: str) -> list[LedgerEntry]:
+        return [entry for entry in self.ledger() if entry.job_id == job_id]
+
+    def get_object(self, object_id: str) -> SimObject | None:
+        with self._lock:
+            return self._objects.get(object_id)
+
+    def objects(self, kind: str | None = None) -> list[SimObject]:
+        with self._lock:
+            return [o for o in self._objects.values() if kind is None or o.kind == kind]
+
+    def reset(self) -> None:
+        """Forget everything: objects, ledger, faults and latency."""
+        with self._lock:
+            self._init_state()
+            self._faults = []
+            self._latency_ms = 0
+
+    # ------------------------------------------------------------ the port: reads
+
+    def find_account(self, meta: CallMeta, *, email: str) -> PlatformResult | None:
+        self._before_call(meta, mutating=False)
+        with self._lock:
+            object_id = self._accounts_by_email.get(email.strip().lower())
+            if object_id is None:
+                return None
+            account = self._objects[object_id]
+            return PlatformResult(id=account.object_id, attributes=dict(account.attributes))
+
+    # ------------------------------------------------------------ the port: mutations
+
+    def create_account(
+        self, meta: CallMeta, *, email: str, password: str, name: str
+    ) -> PlatformResult:
+        normalised = email.strip().lower()
+
+        def effect(object_id: str) -> tuple[str, dict[str, Any]]:
+            if not password:
+                raise PermanentPlatformError("create_account: the password must not be empty")
+            if normalised in self._accounts_by_email:
+                raise PermanentPlatformError(
+                    f"create_account: conflict (409): an account for {email} already exists"
+                )
+            self._accounts_by_email[normalised] = object_id
+            # The password is accepted and never kept, not even in the simulator.
+            return "account", {"email": normalised, "name": name}
+
+        return self._mutate(meta, "create_account", "acct", effect)
+
+    def publish_code_bundle(
+        self, meta: CallMeta, *, files: dict[str, str], checksum: str
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            if not files:
+                raise PermanentPlatformError("publish_code_bundle: no files")
+            if len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
+                raise PermanentPlatformError("publish_code_bundle: checksum is not a sha256 hex")
+            return "code_bundle", {"files": dict(sorted(files.items())), "checksum": checksum}
+
+        return self._mutate(meta, "publish_code_bundle", "bndl", effect)
+
+    def create_onboarding_user(self, meta: CallMeta, *, email: str, name: str) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            return "onboarding_user", {"email": email.strip().lower(), "name": name}
+
+        return self._mutate(meta, "create_onboarding_user", "obu", effect)
+
+    def upload_images(
+        self, meta: CallMeta, *, menu_id: str, image_urls: list[str]
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            bad = [u for u in image_urls if not u.startswith(("http://", "https://"))]
+            if bad:
+                raise PermanentPlatformError(f"upload_images: not an http(s) URL: {bad[0]!r}")
+            image_ids = {url: f"img_{_digest(f'{meta.job_id}|{url}')}" for url in image_urls}
+            return "image_upload", {
+                "menu_id": menu_id,
+                "count": len(image_ids),
+                "image_ids": image_ids,
+            }
+
+        return self._mutate(meta, "upload_images", "upl", effect)
+
+    def register_restaurant(
+        self,
+        meta: CallMeta,
+        *,
+        account_id: str,
+        name: str,
+        phone: str | None,
+        company: dict[str, Any],
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect(account_id, "account", "register_restaurant")
+            return "restaurant", {
+                "account_id": account_id,
+                "name": name,
+                "phone": phone,
+                "company": dict(company),
+            }
+
+        return self._mutate(meta, "register_restaurant", "rest", effect)
+
+    def configure_website(
+        self,
+        meta: CallMeta,
+        *,
+        restaurant_id: str,
+        code_bundle_id: str,
+        head_html: str,
+        body_html: str,
+        css: str,
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect(restaurant_id, "restaurant", "configure_website")
+            self._expect(code_bundle_id, "code_bundle", "configure_website")
+            size = sum(len(part.encode()) for part in (head_html, body_html, css))
+            return "website", {
+                "restaurant_id": restaurant_id,
+                "code_bundle_id": code_bundle_id,
+                "bytes": size,
+            }
+
+        return self._mutate(meta, "configure_website", "site", effect)
+
+    def configure_services(
+        self, meta: CallMeta, *, restaurant_id: str, services: dict[str, Any]
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect(restaurant_id, "restaurant", "configure_services")
+            return "services", {"restaurant_id": restaurant_id, "services": sorted(services)}
+
+        return self._mutate(meta, "configure_services", "svc", effect)
+
+    def configure_payments(
+        self, meta: CallMeta, *, restaurant_id: str, payments: dict[str, Any]
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect(restaurant_id, "restaurant", "configure_payments")
+            return "payments", {"restaurant_id": restaurant_id, "settings": sorted(payments)}
+
+        return self._mutate(meta, "configure_payments", "pay", effect)
+
+    def import_menu(
+        self, meta: CallMeta, *, restaurant_id: str, menu_import: dict[str, Any]
+    ) -> PlatformResult:
+        def effect(object_id: str) -> tuple[str, dict[str, Any]]:
+            self._expect(restaurant_id, "restaurant", "import_menu")
+            if menu_import.get("format") != MENU_IMPORT_FORMAT:
+                raise PermanentPlatformError(
+                    f"import_menu: unsupported format {menu_import.get('format')!r}"
+                )
+            categories = menu_import.get("categories")
+            if not isinstance(categories, list):
+                raise PermanentPlatformError("import_menu: categories must be a list")
+            item_ids = [
+                str(item.get("external_id"))
+                for category in categories
+                for item in category.get("items", [])
+            ]
+            if not item_ids:
+                raise PermanentPlatformError("import_menu: the menu has no items")
+            if len(set(item_ids)) != len(item_ids):
+                raise PermanentPlatformError("import_menu: duplicate item external ids")
+            self._menu_items[object_id] = frozenset(item_ids)
+            return "menu_import", {
+                "restaurant_id": restaurant_id,
+                "menu_id": menu_import.get("menu_id"),
+                "category_count": len(categories),
+                "item_count": len(item_ids),
+            }
+
+        return self._mutate(meta, "import_menu", "mnu", effect)
+
+    def sync_onboarding_record(
+        self, meta: CallMeta, *, onboarding_user_id: str, restaurant_id: str | None
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect(onboarding_user_id, "onboarding_user", "sync_onboarding_record")
+            if restaurant_id is not None:
+                self._expect(restaurant_id, "restaurant", "sync_onboarding_record")
+            return "onboarding_sync", {
+                "onboarding_user_id": onboarding_user_id,
+                "restaurant_id": restaurant_id,
+            }
+
+        return self._mutate(meta, "sync_onboarding_record", "sync", effect)
+
+    def create_option_sets(
+        self,
+        meta: CallMeta,
+        *,
+        restaurant_id: str,
+        menu_import_id: str,
+        option_sets: list[dict[str, Any]],
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect_menu_items(
+                "create_option_sets",
+                restaurant_id,
+                menu_import_id,
+                [i for s in option_sets for i in s.get("item_external_ids", [])],
+            )
+            return "option_sets", {
+                "restaurant_id": restaurant_id,
+                "menu_import_id": menu_import_id,
+                "count": len(option_sets),
+            }
+
+        return self._mutate(meta, "create_option_sets", "opts", effect)
+
+    def add_item_tags(
+        self,
+        meta: CallMeta,
+        *,
+        restaurant_id: str,
+        menu_import_id: str,
+        item_tags: list[dict[str, Any]],
+    ) -> PlatformResult:
+        def effect(_: str) -> tuple[str, dict[str, Any]]:
+            self._expect_menu_items(
+                "add_item_tags",
+                restaurant_id,
+                menu_import_id,
+                [i for t in item_tags for i in t.get("item_external_ids", [])],
+            )
+            return "item_tags", {
+                "restaurant_id": restaurant_id,
+                "menu_import_id": menu_import_id,
+                "count": len(item_tags),
+            }
+
+        return self._mutate(meta, "add_item_tags", "tags", effect)
+
+    # ------------------------------------------------------------ machinery
+
+    def _before_call(self, meta: CallMeta, *, mutating: bool) -> FaultSpec | None:
+        """Count the call, consume matching faults, sleep, raise what must be raised.
+
+        Returns a `crash_after` fault for the caller to raise once the effect is applied.
+        """
+        key = meta.idempotency_key
+        strike: FaultSpec | None = None
+        with self._lock:
+            if mutating:
+                self._calls[key] = self._calls.get(key, 0) + 1
+            delay_ms = self._latency_ms
+            for active in self._faults:
+                spec = active.spec
+                if active.remaining <= 0 or not spec.matches(meta):
+                    continue
+                if spec.mode == "latency":
+                    active.remaining -= 1
+                    delay_ms += spec.latency_ms or 0
+                elif strike is None and (mutating or spec.mode != "crash_after"):
+                    active.remaining -= 1
+                    delay_ms += spec.latency_ms or 0
+                    strike = spec
+            self._faults = [f for f in self._faults if f.remaining > 0]
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        if strike is None or strike.mode == "crash_after":
+            return strike
+        message = f"simulated {strike.mode} of {meta.sub_step} (key {key})"
+        if strike.mode == "fail":
+            raise PermanentPlatformError(message)
+        if strike.mode == "transient":
+            raise TransientPlatformError(message)
+        raise SimulatedCrash(message, sub_step=meta.sub_step, mode=strike.mode, idempotency_key=key)
+
+    def _mutate(
+        self, meta: CallMeta, operation: str, prefix: str, effect: Effect
+    ) -> PlatformResult:
+        strike = self._before_call(meta, mutating=True)
+        key = meta.idempotency_key
+        with self._lock:
+            stored = self._results.get(key)
+            if stored is not None and self._honour_idempotency:
+                if stored.operation != operation:
+                    raise PermanentPlatformError(
+                        f"{operation}: idempotency key {key} was used for {stored.operation}"
+                    )
+                result = stored.result
+            else:
+                entry = self._entries.get(key)
+                sequence = entry.count if entry is not None else 0
+                object_id = f"{prefix}_{_digest(f'{key}#{sequence}')}"
+                # Validation inside `effect` raises before anything is recorded: no effect.
+                kind, attributes = effect(object_id)
+                attributes = {**attributes, "external_reference": meta.job_id}
+                self._objects[object_id] = SimObject(
+                    object_id=object_id,
+                    kind=kind,
+                    job_id=meta.job_id,
+                    sub_step=meta.sub_step,
+                    attributes=attributes,
+                )
+                result = PlatformResult(id=object_id, attributes=attributes)
+                self._results[key] = _Stored(operation=operation, result=result)
+                if entry is None:
+                    self._entries[key] = _Entry(
+                        job_id=meta.job_id,
+                        sub_step=meta.sub_step,
+                        key=key,
+                        operation=operation,
+                        restaurant=meta.restaurant_name,
+                        count=1,
+                        object_id=object_id,
+                    )
+                else:
+                    entry.count += 1
+        if strike is not None:
+            raise SimulatedCrash(
+                f"simulated crash after {operation} of {meta.sub_step} (key {key})",
+                sub_step=meta.sub_step,
+                mode="crash_after",
+                idempotency_key=key,
+            )
+        return result
+
+    def _entry_model(self, entry: _Entry) -> LedgerEntry:
+        return LedgerEntry(
+            job_id=entry.job_id,
+            sub_step=entry.sub_step,
+            idempotency_key=entry.key,
+            operation=entry.operation,
+            restaurant=entry.restaurant,
+            count=entry.count,
+            calls=self._calls.get(entry.key, 0),
+            object_id=entry.object_id,
+        )
+
+    def _expect(self, object_id: str, kind: str, operation: str) -> None:
+        if not self._check_references:
+            return
+        found = self._objects.get(object_id)
+        if found is None or found.kind != kind:
+            raise PermanentPlatformError(f"{operation}: not found (404): no {kind} {object_id!r}")
+
+    def _expect_menu_items(
+        self, operation: str, restaurant_id: str, menu_import_id: str, item_ids: list[str]
+    ) -> None:
+        self._expect(restaurant_id, "restaurant", operation)
+        self._expect(menu_import_id, "menu_import", operation)
+        if not self._check_references:
+            return
+        imported = self._objects[menu_import_id]
+        if imported.attributes.get("restaurant_id") != restaurant_id:
+            raise PermanentPlatformError(
+                f"{operation}: menu import {menu_import_id} belongs to another restaurant"
+            )
+        unknown = sorted(set(item_ids) - self._menu_items.get(menu_import_id, frozenset()))
+        if unknown:
+            raise PermanentPlatformError(
+                f"{operation}: unknown item external ids {unknown[:5]} in {menu_import_id}"
+            )
+
+
+_SHARED = PlatformSimulator()
+
+
+def shared_simulator() -> PlatformSimulator:
+    """The process-wide simulator (the local runtime and the local HTTP server share it)."""
+    return _SHARED
+
+
+if TYPE_CHECKING:
+    # mypy proves the simulator implements the port.
+    _port_check: PumpdPlatform = PlatformSimulator()

@@ -1,0 +1,22 @@
+"""PrepareRun task: claim the job for this execution and check where it starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers.events import PrepareRunEvent
+from handlers.wiring import step6_deps
+from phases.observability import logger, metrics, tracer
+from phases.step6 import prepare_run
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=PrepareRunEvent)
+def handler(event: PrepareRunEvent, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(job_id=event.job_id, execution=event.execution_arn)
+    return prepare_run(step6_deps().jobs, event.job_id, event.execution_arn, event.resume_from)

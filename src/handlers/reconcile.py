@@ -1,0 +1,37 @@
+"""Reconcile: EventBridge "Step Functions Execution Status Change" → the job's outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers.events import ExecutionStatusDetail
+from handlers.wiring import step6_deps
+from phases.observability import logger, metrics, tracer
+from phases.outcome import ExecutionStatus
+from phases.step6 import settle_execution
+
+
+class ExecutionStatusChange(EventBridgeModel):
+    detail: ExecutionStatusDetail
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=ExecutionStatusChange)
+def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, Any]:
+    detail = event.detail
+    job_id = detail.input.get("job_id")
+    if not isinstance(job_id, str):
+        logger.warning("status change for an execution without job_id", detail=detail.model_dump())
+        return {"settled": False}
+    logger.append_keys(job_id=job_id, execution=detail.executionArn)
+    cause = " ".join(filter(None, [detail.error, detail.cause])) or None
+    job = settle_execution(
+        step6_deps().jobs, job_id, detail.executionArn, ExecutionStatus(detail.status), cause
+    )
+    return {"settled": True, "job_status": job.status.value}

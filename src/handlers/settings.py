@@ -1,0 +1,31 @@
+"""Configuration from environment variables, parsed once per process, on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(description="The single DynamoDB table (TABLE_NAME)")
+    bucket_name: str = Field(description="S3 bucket for generated files (BUCKET_NAME)")
+    state_machine_arn: str = Field(default="", description="Step6 state machine (API only)")
+    secrets_prefix: str = "pumpd-onboarding/dev"
+    platform_mode: Literal["simulator", "http"] = "simulator"
+    platform_base_url: str = ""
+    platform_api_key: str = ""
+    platform_timeout_s: float = 10.0
+    substep_max_attempts: int = Field(default=3, ge=1, le=10)
+    substep_retry_base_s: float = Field(default=0.2, ge=0)
+    dynamodb_endpoint_url: str | None = None
+    aws_region: str = Field(default="us-east-1", alias="AWS_DEFAULT_REGION")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # filled from the environment

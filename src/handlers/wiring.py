@@ -1,0 +1,67 @@
+"""Builds the dependencies a handler needs from Settings, once per process (lazily)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+
+from clients.executions import StepFunctionsRunner
+from clients.platform import PumpdPlatform
+from clients.secrets import SecretsManagerStore
+from clients.storage import S3ObjectStore
+from handlers.settings import get_settings
+from phases.deps import ApiDeps, Step6Deps
+from phases.runner import RetryPolicy
+from state.repository import JobRepository
+
+
+def _platform() -> PumpdPlatform:
+    settings = get_settings()
+    if settings.platform_mode == "http":
+        from clients.http_platform import HttpPlatform
+
+        return HttpPlatform(
+            settings.platform_base_url, settings.platform_api_key, settings.platform_timeout_s
+        )
+    from clients.simulator import shared_simulator
+
+    return shared_simulator()
+
+
+def _jobs() -> JobRepository:
+    settings = get_settings()
+    resource = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+    return JobRepository(resource.Table(settings.table_name))
+
+
+@lru_cache(maxsize=1)
+def step6_deps() -> Step6Deps:
+    settings = get_settings()
+    return Step6Deps(
+        jobs=_jobs(),
+        platform=_platform(),
+        store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
+        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        retry=RetryPolicy(
+            max_attempts=settings.substep_max_attempts,
+            base_delay_s=settings.substep_retry_base_s,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def api_deps() -> ApiDeps:
+    settings = get_settings()
+    return ApiDeps(
+        jobs=_jobs(),
+        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        executions=StepFunctionsRunner(boto3.client("stepfunctions"), settings.state_machine_arn),
+    )
+
+
+def reset() -> None:
+    """Forget built dependencies (tests and the local runtime change the environment)."""
+    get_settings.cache_clear()
+    step6_deps.cache_clear()
+    api_deps.cache_clear()

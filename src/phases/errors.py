@@ -1,0 +1,24 @@
+"""Domain errors of Step 6 that end an execution or reject a request."""
+
+from __future__ import annotations
+
+
+class BlockingSubStepFailedError(Exception):
+    """A blocking sub-step failed: the execution fails at this phase (redrive restarts it)."""
+
+    def __init__(self, phase: str, sub_step: str, error: str) -> None:
+        super().__init__(f"{phase}/{sub_step} failed: {error}")
+        self.phase = phase
+        self.sub_step = sub_step
+
+
+class InvalidResumePointError(Exception):
+    """resume_from would skip a phase that is not completed."""
+
+
+class NotResumableError(Exception):
+    """There is nothing to resume (or Step 5 is not done)."""
+
+
+class StepAlreadyCompletedError(Exception):
+    """Step 5 is completed: its configuration can no longer change."""

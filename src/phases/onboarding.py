@@ -1,0 +1,195 @@
+"""Creating batches (Steps 1-4 provided) and submitting Step 5, which starts Step 6."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+
+from clients.executions import ExecutionRunner
+from clients.secrets import SecretStore
+from phases.catalogue import SUB_STEP_NAMES
+from phases.errors import StepAlreadyCompletedError
+from phases.step6 import StartedRun, initial_progress_phases, start_run, with_step
+from state.errors import ConflictError, NotFoundError
+from state.models import (
+    STEP_NAMES,
+    AccountConfig,
+    Batch,
+    ExecutionConfig,
+    Job,
+    JobStatus,
+    MenuConfig,
+    OnboardingConfig,
+    PhaseProgress,
+    Restaurant,
+    Step6Progress,
+    StepSource,
+    StepState,
+    StepStatus,
+    utc_now,
+)
+from state.repository import JobRepository
+
+PASSWORD_RULE = (
+    "at least 12 characters, at most 128, with at least one letter and one digit, "
+    "and no leading or trailing spaces"
+)
+
+
+class NewBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    restaurants: list[Restaurant] = Field(min_length=1, max_length=1_000)
+
+
+class AccountInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    registerNewUser: bool = True  # noqa: N815
+    email: EmailStr
+    password: SecretStr | None = Field(default=None, description=f"Password rule: {PASSWORD_RULE}")
+
+    @field_validator("password")
+    @classmethod
+    def _password_rule(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        raw = value.get_secret_value()
+        if not (
+            12 <= len(raw) <= 128
+            and re.search(r"[A-Za-z]", raw)
+            and re.search(r"\d", raw)
+            and raw == raw.strip()
+        ):
+            raise ValueError(f"password must be {PASSWORD_RULE}")
+        return value
+
+
+class ExecutionConfigInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: AccountInput
+    menu: MenuConfig = Field(default_factory=MenuConfig)
+    onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
+    steps_enabled: dict[str, bool] = Field(default_factory=dict)
+
+    @field_validator("steps_enabled")
+    @classmethod
+    def _known_sub_steps(cls, value: dict[str, bool]) -> dict[str, bool]:
+        unknown = sorted(set(value) - set(SUB_STEP_NAMES))
+        if unknown:
+            raise ValueError(f"unknown sub-steps {unknown}; known: {list(SUB_STEP_NAMES)}")
+        return value
+
+    def needs_password(self) -> bool:
+        return self.account.registerNewUser and self.steps_enabled.get("cloudwaitressAccount", True)
+
+
+def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
+    now = utc_now()
+    steps = [
+        StepState(
+            step=n,
+            name=STEP_NAMES[n],
+            status=StepStatus.COMPLETED,
+            source=StepSource.PROVIDED,
+            completed_at=now,
+        )
+        for n in (1, 2, 3, 4)
+    ] + [
+        StepState(step=5, name=STEP_NAMES[5], status=StepStatus.ACTION_REQUIRED),
+        StepState(step=6, name=STEP_NAMES[6], status=StepStatus.PENDING),
+    ]
+    progress = Step6Progress(
+        phases={
+            phase: PhaseProgress(sub_steps=subs)
+            for phase, subs in initial_progress_phases().items()
+        }
+    )
+    return Job(
+        job_id=uuid.uuid4().hex,
+        batch_id=batch_id,
+        org_id=org_id,
+        restaurant=restaurant,
+        status=JobStatus.ACTION_REQUIRED,
+        current_step=5,
+        steps=steps,
+        step6_progress=progress,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def create_batch(jobs: JobRepository, org_id: str, request: NewBatch) -> tuple[Batch, list[Job]]:
+    batch = Batch(batch_id=uuid.uuid4().hex, org_id=org_id, name=request.name)
+    new_jobs = [new_job(batch.batch_id, org_id, r) for r in request.restaurants]
+    jobs.create_batch(batch, new_jobs)
+    for job in new_jobs:
+        jobs.append_event(job.job_id, "job_created", {"batch_id": batch.batch_id})
+    return jobs.get_batch(org_id, batch.batch_id), new_jobs
+
+
+@dataclass(frozen=True)
+class Rejection:
+    job_id: str
+    reason: str
+
+
+def submit_step5(
+    jobs: JobRepository,
+    secrets: SecretStore,
+    executions: ExecutionRunner,
+    job: Job,
+    config: ExecutionConfigInput,
+) -> StartedRun:
+    """Complete Step 5 with `config` and start Step 6; a completed Step 5 cannot change."""
+    if job.step(5).status == StepStatus.COMPLETED:
+        raise StepAlreadyCompletedError(
+            f"Step 5 of job {job.job_id} is already completed; its configuration is locked"
+        )
+    if job.active_execution is not None:
+        raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
+    if config.needs_password() and config.account.password is None:
+        raise ValueError("account.password is required when registerNewUser is true")
+    ref = (
+        secrets.put_password(job.job_id, config.account.password.get_secret_value())
+        if config.account.password is not None
+        else None
+    )
+    stored = ExecutionConfig(
+        account=AccountConfig(
+            registerNewUser=config.account.registerNewUser,
+            email=config.account.email,
+            password_secret_ref=ref,
+        ),
+        menu=config.menu,
+        onboarding=config.onboarding,
+        steps_enabled=config.steps_enabled,
+    )
+    steps = with_step(job.steps, 5, StepStatus.COMPLETED)
+    steps = [
+        s.model_copy(update={"source": StepSource.USER, "completed_at": utc_now()})
+        if s.step == 5
+        else s
+        for s in steps
+    ]
+    # Step 5 completes in the same conditional write that claims the job for its first run.
+    locked = job.model_copy(update={"steps": steps})
+    return start_run(
+        jobs,
+        executions,
+        locked,
+        reason="step5_submitted",
+        extra={"execution_config": stored, "steps": with_step(steps, 6, StepStatus.IN_PROGRESS)},
+    )
+
+
+def job_in_batch(jobs: JobRepository, org_id: str, batch_id: str, job_id: str) -> Job:
+    job = jobs.get_job_for_org(org_id, job_id)
+    if job.batch_id != batch_id:
+        raise NotFoundError(f"job {job_id} is not in batch {batch_id}")
+    return job

@@ -1,0 +1,178 @@
+"""Runs a phase plan: concurrently where the graph allows, a checkpoint after every change."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from clients.platform import TransientPlatformError
+from phases.observability import logger, metrics
+from phases.planner import PhasePlan
+from state.models import (
+    MAX_ERROR_CHARS,
+    MAX_OUTPUT_BYTES,
+    SkipReason,
+    SubStepProgress,
+    SubStepStatus,
+    utc_now,
+)
+
+Checkpoint = Callable[[str, SubStepProgress], None]
+Execute = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of transient platform errors inside one sub-step (full-jitter backoff)."""
+
+    max_attempts: int = 3
+    base_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
+
+
+class OutputTooLargeError(ValueError):
+    pass
+
+
+def truncate_error(message: str) -> str:
+    if len(message) <= MAX_ERROR_CHARS:
+        return message
+    return message[: MAX_ERROR_CHARS - 15] + "… [truncated]"
+
+
+def check_output_size(name: str, output: dict[str, Any]) -> None:
+    size = len(json.dumps(output, default=str).encode())
+    if size > MAX_OUTPUT_BYTES:
+        raise OutputTooLargeError(
+            f"{name} output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} "
+            "(large results belong in the object store)"
+        )
+
+
+class PhaseRunner:
+    def __init__(
+        self,
+        *,
+        checkpoint: Checkpoint,
+        execute: Execute,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+        max_workers: int = 6,
+    ) -> None:
+        self._checkpoint = checkpoint
+        self._execute = execute
+        self._retry = retry
+        self._sleep = sleep
+        self._max_workers = max_workers
+
+    def run(
+        self, plan: PhasePlan, existing: dict[str, SubStepProgress]
+    ) -> dict[str, SubStepProgress]:
+        """Execute `plan`; return the final progress of every sub-step it ran or skipped."""
+        results: dict[str, SubStepProgress] = {}
+        waiting = list(plan.run)
+        with ThreadPoolExecutor(max_workers=self._max_workers) as pool:
+            running: dict[Future[SubStepProgress], str] = {}
+            while waiting or running:
+                for name in list(waiting):
+                    deps = plan.waits_for.get(name, ())
+                    if any(
+                        results.get(d) and results[d].status != SubStepStatus.COMPLETED
+                        for d in deps
+                    ):
+                        waiting.remove(name)
+                        results[name] = self._skip(name, existing.get(name))
+                    elif all(d in results for d in deps):
+                        waiting.remove(name)
+                        running[pool.submit(self._run_one, name, existing.get(name))] = name
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future.result()
+        return results
+
+    def _skip(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+        progress = SubStepProgress(
+            status=SubStepStatus.SKIPPED,
+            skip_reason=SkipReason.DEPENDENCY_NOT_MET,
+            attempts=previous.attempts if previous else 0,
+            output=None,
+            finished_at=utc_now(),
+        )
+        self._checkpoint(name, progress)
+        logger.info("sub-step skipped", sub_step=name, skip_reason=progress.skip_reason)
+        return progress
+
+    def _run_one(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+        # job_id, batch_id and phase are global keys; sub_step is per worker thread.
+        logger.thread_safe_append_keys(sub_step=name)
+        try:
+            return self._attempts(name, previous)
+        finally:
+            logger.thread_safe_remove_keys(["sub_step"])
+
+    def _attempts(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+        attempts = previous.attempts if previous else 0
+        started = utc_now()
+        tries = 0
+        while True:
+            attempts += 1
+            tries += 1
+            self._checkpoint(
+                name,
+                SubStepProgress(
+                    status=SubStepStatus.IN_PROGRESS, attempts=attempts, started_at=started
+                ),
+            )
+            logger.info("sub-step started", attempt=attempts)
+            try:
+                output = self._execute(name)
+                check_output_size(name, output)
+            except TransientPlatformError as error:
+                if tries < self._retry.max_attempts:
+                    delay = self._retry.delay(tries)
+                    logger.warning(
+                        "transient platform error, retrying",
+                        error=str(error),
+                        delay_s=round(delay, 3),
+                    )
+                    self._sleep(delay)
+                    continue
+                return self._failed(name, attempts, started, error)
+            except Exception as error:  # noqa: BLE001 - any failure of one sub-step is recorded, not fatal
+                return self._failed(name, attempts, started, error)
+            progress = SubStepProgress(
+                status=SubStepStatus.COMPLETED,
+                attempts=attempts,
+                output=output,
+                started_at=started,
+                finished_at=utc_now(),
+            )
+            self._checkpoint(name, progress)
+            logger.info("sub-step completed", duration_ms=progress.duration_ms)
+            metrics.add_metric(name="SubStepCompleted", unit=MetricUnit.Count, value=1)
+            return progress
+
+    def _failed(self, name: str, attempts: int, started: Any, error: Exception) -> SubStepProgress:
+        progress = SubStepProgress(
+            status=SubStepStatus.FAILED,
+            attempts=attempts,
+            error=truncate_error(f"{type(error).__name__}: {error}"),
+            started_at=started,
+            finished_at=utc_now(),
+        )
+        self._checkpoint(name, progress)
+        logger.warning("sub-step failed", error=progress.error, exc_info=error)
+        metrics.add_metric(name="SubStepFailed", unit=MetricUnit.Count, value=1)
+        return progress

@@ -1,0 +1,27 @@
+"""Domain errors of the persistence layer; handlers map them to HTTP once."""
+
+from __future__ import annotations
+
+
+class StateError(Exception):
+    """Base of every persistence-layer domain error."""
+
+
+class NotFoundError(StateError):
+    """No such item, or it belongs to another org (the two are indistinguishable on purpose)."""
+
+
+class ConflictError(StateError):
+    """A conditional write lost: the item is not in the state the caller expected."""
+
+    def __init__(self, message: str, *, active_execution: str | None = None) -> None:
+        super().__init__(message)
+        self.active_execution = active_execution
+
+
+class SupersededExecutionError(ConflictError):
+    """This execution no longer owns the job: a newer run claimed it."""
+
+
+class ItemTooLargeError(StateError):
+    """A value exceeds its documented size limit."""
