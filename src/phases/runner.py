@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,8 @@ from state.models import (
 )
 
 Checkpoint = Callable[[str, SubStepProgress], None]
-Execute = Callable[[str], dict[str, Any]]
+# Runs one sub-step, given the results of this run so far (its in-phase inputs).
+Execute = Callable[[str, Mapping[str, SubStepProgress]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class PhaseRunner:
                         results[name] = self._skip(name, existing.get(name))
                     elif all(d in results for d in deps):
                         waiting.remove(name)
-                        running[pool.submit(self._run_one, name, existing.get(name))] = name
+                        running[
+                            pool.submit(self._run_one, name, existing.get(name), dict(results))
+                        ] = name
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -114,15 +117,19 @@ class PhaseRunner:
         logger.info("sub-step skipped", sub_step=name, skip_reason=progress.skip_reason)
         return progress
 
-    def _run_one(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+    def _run_one(
+        self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]
+    ) -> SubStepProgress:
         # job_id, batch_id and phase are global keys; sub_step is per worker thread.
         logger.thread_safe_append_keys(sub_step=name)
         try:
-            return self._attempts(name, previous)
+            return self._attempts(name, previous, so_far)
         finally:
             logger.thread_safe_remove_keys(["sub_step"])
 
-    def _attempts(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+    def _attempts(
+        self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]
+    ) -> SubStepProgress:
         attempts = previous.attempts if previous else 0
         started = utc_now()
         tries = 0
@@ -137,7 +144,7 @@ class PhaseRunner:
             )
             logger.info("sub-step started", attempt=attempts)
             try:
-                output = self._execute(name)
+                output = self._execute(name, so_far)
                 check_output_size(name, output)
             except TransientPlatformError as error:
                 if tries < self._retry.max_attempts:

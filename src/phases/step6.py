@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,9 +176,12 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
         last_completed_phase=last_completed_phase(job.step6_progress),
         skips=skips,
     )
-    context = reconstruct_context(job.step6_progress)
 
-    def execute(name: str) -> dict[str, Any]:
+    def execute(name: str, so_far: Mapping[str, SubStepProgress]) -> dict[str, Any]:
+        # Context comes from persisted outputs plus this run's in-phase results.
+        current = job.step6_progress.model_copy(deep=True)
+        current.phases[phase].sub_steps.update(so_far)
+        context = reconstruct_context(current)
         return SUB_STEP_LOGIC[name](
             SubStepInput(
                 job_id=job_id,

@@ -1,0 +1,291 @@
+"""The local runtime: the template's tables, bucket, state machine and handlers, on moto.
+
+No AWS account and no Docker: moto's Step Functions executes the real ASL, Lambda tasks run
+the real handlers in process, and when an execution ends the runtime delivers the
+EventBridge "Step Functions Execution Status Change" event to the reconciler, as AWS would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from local.asl import Interpreter, TaskFailedError
+from local.lambdas import InProcessLambdas
+from local.template import FAKE_ACCOUNT, Template, function_arn
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+STATE_MACHINE_ID = "Step6StateMachine"
+TABLE_ID = "JobsTable"
+BUCKET_ID = "ArtifactsBucket"
+RECONCILER_ID = "ReconcileFunction"
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "pumpd-onboarding",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "PLATFORM_MODE": "simulator",
+    "SECRETS_PREFIX": "pumpd-onboarding/local",
+    "SUBSTEP_RETRY_BASE_S": "0.001",
+}
+
+
+class ExecutionTimeoutError(TimeoutError):
+    pass
+
+
+@dataclass
+class DeliveredEvent:
+    execution_arn: str
+    status: str
+    event: dict[str, Any]
+
+
+@dataclass
+class LocalRuntime:
+    region: str = "us-east-1"
+    template_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    # Tests of lost events turn delivery off.
+    deliver_events: bool = True
+    poll_interval_s: float = 0.01
+
+    def __post_init__(self) -> None:
+        self.template = Template.load(self.template_path)
+        self.lambdas = InProcessLambdas(self.template.handlers())
+        self.delivered: list[DeliveredEvent] = []
+        self._watched: dict[str, str] = {}  # execution arn → last known status
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._watcher: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> LocalRuntime:
+        self._set_env(LOCAL_ENV | {"AWS_DEFAULT_REGION": self.region})
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            }
+        )
+        self._mock.start()
+        boto3.setup_default_session(region_name=self.region)
+        events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        events.register("before-call.lambda.Invoke", self.lambdas.before_invoke)
+        events.register("after-call.states.StartExecution", self._on_started)
+        names = self._create_resources()
+        self._set_env(names | self.env)
+        from handlers import wiring
+
+        wiring.reset()
+        self._watcher = threading.Thread(target=self._watch, name="execution-watcher", daemon=True)
+        self._watcher.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        if self._mock is not None:
+            self._mock.stop()
+        boto3.DEFAULT_SESSION = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        from handlers import wiring
+
+        wiring.reset()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _create_resources(self) -> dict[str, str]:
+        dynamodb = boto3.client("dynamodb")
+        for logical_id, definition in self.template.table_definitions().items():
+            dynamodb.create_table(TableName=logical_id, **definition)
+        boto3.client("s3").create_bucket(Bucket=BUCKET_ID.lower())
+        sfn = boto3.client("stepfunctions")
+        self.state_machine_arn = sfn.create_state_machine(
+            name=STATE_MACHINE_ID,
+            definition=self.template.state_machine_definition(STATE_MACHINE_ID, self.region),
+            roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{STATE_MACHINE_ID}Role",
+            type="STANDARD",
+        )["stateMachineArn"]
+        return {
+            "TABLE_NAME": TABLE_ID,
+            "BUCKET_NAME": BUCKET_ID.lower(),
+            "STATE_MACHINE_ARN": self.state_machine_arn,
+        }
+
+    # ------------------------------------------------------------------ executions
+
+    def _on_started(self, parsed: dict[str, Any], **_: Any) -> None:
+        arn = parsed.get("executionArn")
+        if arn:
+            with self._changed:
+                self._watched.setdefault(arn, "RUNNING")
+
+    def watch(self, execution_arn: str) -> None:
+        with self._changed:
+            self._watched[execution_arn] = "RUNNING"
+
+    def _watch(self) -> None:
+        sfn = boto3.client("stepfunctions")
+        while not self._stop.is_set():
+            with self._lock:
+                running = [arn for arn, status in self._watched.items() if status == "RUNNING"]
+            for arn in running:
+                described = sfn.describe_execution(executionArn=arn)
+                if described["status"] in TERMINAL:
+                    self._finish(arn, described)
+            self._stop.wait(self.poll_interval_s)
+
+    def _finish(self, arn: str, described: dict[str, Any]) -> None:
+        event = self.status_change_event(described)
+        if self.deliver_events:
+            self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
+        with self._changed:
+            self._watched[arn] = described["status"]
+            self.delivered.append(DeliveredEvent(arn, described["status"], event))
+            self._changed.notify_all()
+
+    def status_change_event(self, described: dict[str, Any]) -> dict[str, Any]:
+        detail = {
+            "executionArn": described["executionArn"],
+            "stateMachineArn": described["stateMachineArn"],
+            "name": described.get("name"),
+            "status": described["status"],
+            "startDate": _millis(described.get("startDate")),
+            "stopDate": _millis(described.get("stopDate")),
+            "input": described.get("input", "{}"),
+            "output": described.get("output"),
+            "error": described.get("error"),
+            "cause": described.get("cause"),
+        }
+        return {
+            "version": "0",
+            "id": f"local-{described['executionArn'].rsplit(':', 1)[-1]}-{detail['status']}",
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": FAKE_ACCOUNT,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [described["executionArn"]],
+            "detail": detail,
+        }
+
+    def wait_for(self, execution_arn: str, timeout_s: float = 60) -> str:
+        """Block until the execution ended and its status-change event was handled."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            self._watched.setdefault(execution_arn, "RUNNING")
+            while self._watched[execution_arn] == "RUNNING":
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ExecutionTimeoutError(f"{execution_arn} still running after {timeout_s}s")
+                self._changed.wait(remaining)
+            return self._watched[execution_arn]
+
+    def wait_all(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            arns = list(self._watched)
+        for arn in arns:
+            self.wait_for(arn, max(0.1, deadline - time.monotonic()))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def entered_states(self, execution_arn: str) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.history(execution_arn)
+            if "stateEnteredEventDetails" in e
+        ]
+
+    # ------------------------------------------------------------------ redrive emulation
+
+    def redrive(self, execution_arn: str) -> str:
+        """Emulate StepFunctions RedriveExecution (moto lacks it).
+
+        Re-runs the state the execution failed in, with that state's original input and the
+        same execution ARN, then the states after it; then delivers the status-change event.
+        """
+        sfn = boto3.client("stepfunctions")
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] not in ("FAILED", "TIMED_OUT", "ABORTED"):
+            raise ValueError(f"only a failed execution can be redriven, not {described['status']}")
+        entered = [e for e in self.history(execution_arn) if "stateEnteredEventDetails" in e]
+        last = entered[-1]["stateEnteredEventDetails"]
+        definition = json.loads(
+            self.template.state_machine_definition(STATE_MACHINE_ID, self.region)
+        )
+        context = {
+            "Execution": {"Id": execution_arn, "Name": described["name"]},
+            "StateMachine": {"Id": described["stateMachineArn"]},
+        }
+        interpreter = Interpreter(definition, self.lambdas.invoke)
+        status, error, cause = "SUCCEEDED", None, None
+        try:
+            interpreter.run_from(last["name"], json.loads(last["input"]), context)
+        except TaskFailedError as failure:
+            status, error, cause = "FAILED", failure.error, failure.cause
+        outcome = described | {"status": status, "error": error, "cause": cause}
+        with self._changed:
+            self._watched[execution_arn] = status
+        event = self.status_change_event(outcome)
+        if self.deliver_events:
+            self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
+        self.delivered.append(DeliveredEvent(execution_arn, status, event))
+        return status
+
+
+def _millis(value: Any) -> int | None:
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else None
+
+
+@contextmanager
+def local_runtime(**kwargs: Any) -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime(**kwargs).start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()

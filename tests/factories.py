@@ -1,0 +1,157 @@
+"""Fixture factories: valid domain objects with the fields a test cares about overridden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phases.catalogue import CATALOGUE, SUB_STEPS
+from phases.onboarding import new_job
+from state.models import (
+    AccountConfig,
+    ExecutionConfig,
+    Job,
+    MenuConfig,
+    OnboardingConfig,
+    PhaseProgress,
+    PhaseStatus,
+    Restaurant,
+    SkipReason,
+    Step6Progress,
+    SubStepProgress,
+    SubStepStatus,
+)
+
+RESTAURANT_NAMES = ["Cafe Aroha", "Kai Kitchen", "Harbour Dumplings", "Te Aro Tacos", "Moana Pies"]
+
+
+def restaurant_data(name: str = "Cafe Aroha", **overrides: Any) -> dict[str, Any]:
+    slug = name.lower().replace(" ", "-")
+    data: dict[str, Any] = {
+        "name": name,
+        "email": f"owner@{slug}.example",
+        "phone": "+64 4 555 0101",
+        "branding": {
+            "primary_color": "#1a73e8",
+            "secondary_color": "#ffffff",
+            "logo_url": f"https://{slug}.example/logo.png",
+            "font": "Inter",
+        },
+        "menu": {
+            "menu_id": f"m-{slug}-1",
+            "categories": [
+                {
+                    "name": "Coffee",
+                    "items": [
+                        {
+                            "name": "Flat white",
+                            "price": 5.5,
+                            "image_url": f"https://{slug}.example/fw.jpg",
+                            "option_sets": [
+                                {"name": "Milk", "options": [{"name": "Oat", "price": 0.8}]}
+                            ],
+                            "tags": ["vegan-option"],
+                        },
+                        {"name": "Long black", "price": 4.5, "tags": ["Vegan"]},
+                    ],
+                },
+                {"name": "Food", "items": [{"name": "Mince pie", "price": 7.0}]},
+            ],
+        },
+        "company": {"name": f"{name} Limited", "number": "1234567"},
+    }
+    data.update(overrides)
+    return data
+
+
+def make_restaurant(name: str = "Cafe Aroha", **overrides: Any) -> Restaurant:
+    return Restaurant.model_validate(restaurant_data(name, **overrides))
+
+
+def config_data(restaurant: str = "Cafe Aroha", **overrides: Any) -> dict[str, Any]:
+    slug = restaurant.lower().replace(" ", "-")
+    data: dict[str, Any] = {
+        "account": {
+            "registerNewUser": True,
+            "email": f"owner@{slug}.example",
+            "password": "S3cure-pass-123",
+        },
+        "menu": {
+            "selectedMenuId": f"m-{slug}-1",
+            "uploadImages": True,
+            "addOptionSets": True,
+            "addItemTags": True,
+        },
+        "onboarding": {"createOnboardingUser": True, "syncOnboardingRecord": True},
+        "steps_enabled": {},
+    }
+    data.update(overrides)
+    return data
+
+
+def make_config(
+    *, disabled: tuple[str, ...] = (), menu: bool = True, onboarding: bool = True
+) -> ExecutionConfig:
+    return ExecutionConfig(
+        account=AccountConfig(email="owner@aroha.example", password_secret_ref="ref"),
+        menu=MenuConfig(
+            selectedMenuId="m-1" if menu else None,
+            uploadImages=menu,
+            addOptionSets=menu,
+            addItemTags=menu,
+        ),
+        onboarding=OnboardingConfig(
+            createOnboardingUser=onboarding, syncOnboardingRecord=onboarding
+        ),
+        steps_enabled=dict.fromkeys(disabled, False),
+    )
+
+
+def make_progress(
+    statuses: dict[str, SubStepStatus] | None = None,
+    *,
+    phase_statuses: dict[str, PhaseStatus] | None = None,
+    skip_reasons: dict[str, SkipReason] | None = None,
+) -> Step6Progress:
+    """Progress with the given sub-step statuses (others pending) and outputs for completed."""
+    statuses = statuses or {}
+    phases: dict[str, PhaseProgress] = {}
+    for spec in CATALOGUE:
+        status = statuses.get(spec.name, SubStepStatus.PENDING)
+        sub = SubStepProgress(
+            status=status,
+            attempts=0 if status == SubStepStatus.PENDING else 1,
+            output=sample_output(spec.name) if status == SubStepStatus.COMPLETED else None,
+            skip_reason=(skip_reasons or {}).get(spec.name),
+            error="boom" if status == SubStepStatus.FAILED else None,
+        )
+        phases.setdefault(spec.phase, PhaseProgress()).sub_steps[spec.name] = sub
+    for phase, status in (phase_statuses or {}).items():
+        phases[phase].status = status
+    return Step6Progress(phases=phases)  # type: ignore[arg-type]
+
+
+def sample_output(name: str) -> dict[str, Any]:
+    return {
+        "cloudwaitressAccount": {"account_id": "acc-1", "email": "o@a.example", "reused": False},
+        "codeGeneration": {
+            "file_keys": {"head_html": "h", "body_html": "b", "css": "c"},
+            "checksum": "x",
+            "code_bundle_id": "cb-1",
+        },
+        "createOnboardingUser": {"onboarding_user_id": "ou-1"},
+        "uploadImages": {"image_ids": {"u": "i-1"}, "count": 1},
+        "restaurantRegistration": {"restaurant_id": "r-1"},
+        "menuImport": {
+            "menu_import_id": "mi-1",
+            "item_count": 1,
+            "category_count": 1,
+            "import_key": "k",
+        },
+    }.get(name, {"id": f"{name}-1"})
+
+
+def make_job(name: str = "Cafe Aroha", batch_id: str = "b-1", org_id: str = "org-a") -> Job:
+    return new_job(batch_id, org_id, make_restaurant(name))
+
+
+ALL_SUB_STEPS = tuple(SUB_STEPS)
