@@ -1,0 +1,165 @@
+"""template.yaml keeps the shape the design, the local runtime and the frontend rely on."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+from tools.cfn_template import REPO_ROOT, functions, resources_of_type
+
+from tests.contract.conftest import EXPECTED_HANDLERS, EXPECTED_ROUTES
+
+
+def _is_literal(value: Any) -> bool:
+    """No intrinsic functions anywhere inside (the local runtime reads these as is)."""
+    if isinstance(value, dict):
+        return not any(k == "Ref" or k.startswith("Fn::") for k in value) and all(
+            _is_literal(v) for v in value.values()
+        )
+    if isinstance(value, list):
+        return all(_is_literal(v) for v in value)
+    return True
+
+
+def test_functions_and_handlers(template: dict[str, Any]) -> None:
+    found = {lid: r["Properties"]["Handler"] for lid, r in functions(template).items()}
+    assert found == EXPECTED_HANDLERS
+
+
+def test_functions_are_built_by_the_makefile_from_src(template: dict[str, Any]) -> None:
+    makefile = (REPO_ROOT / "sam-build" / "Makefile").read_text(encoding="utf-8")
+    for logical_id, resource in functions(template).items():
+        assert resource["Properties"]["CodeUri"] == "src/"
+        assert resource["Metadata"]["BuildMethod"] == "makefile"
+        assert (REPO_ROOT / resource["Metadata"]["ContextPath"] / "Makefile").is_file()
+        assert logical_id in makefile, f"sam-build/Makefile has no build-{logical_id} target"
+    layer = template["Resources"]["DependenciesLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+
+
+def test_globals(template: dict[str, Any]) -> None:
+    glob = template["Globals"]["Function"]
+    assert glob["Runtime"] == "python3.12"
+    assert glob["Architectures"] == ["x86_64"]
+    assert glob["Tracing"] == "Active"
+    assert glob["Layers"] == [{"Ref": "DependenciesLayer"}]
+    env = glob["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "pumpd-onboarding"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PumpdOnboarding"
+    assert env["TABLE_NAME"] == {"Ref": "JobsTable"}
+    assert env["BUCKET_NAME"] == {"Ref": "ArtifactsBucket"}
+    assert env["SECRETS_PREFIX"] == {"Fn::Sub": "pumpd-onboarding/${Stage}"}
+    assert {"PLATFORM_MODE", "PLATFORM_BASE_URL", "POWERTOOLS_LOG_LEVEL"} <= set(env)
+    api_env = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api_env["STATE_MACHINE_ARN"] == {"Ref": "Step6StateMachine"}
+
+
+def test_jobs_table_is_literal_and_matches_the_access_patterns(template: dict[str, Any]) -> None:
+    props = template["Resources"]["JobsTable"]["Properties"]
+    for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode"):
+        assert _is_literal(props[key]), f"JobsTable.{key} must stay literal"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "gsi1"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types == {"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S"}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_state_machine(template: dict[str, Any]) -> None:
+    (logical_id,) = resources_of_type(template, "AWS::Serverless::StateMachine")
+    props = template["Resources"][logical_id]["Properties"]
+    assert logical_id == "Step6StateMachine"
+    assert props["Type"] == "STANDARD"
+    assert props["DefinitionUri"] == "statemachine/step6.asl.json"
+    assert props["Tracing"] == {"Enabled": True}
+    assert props["Logging"]["Level"] == "ERROR"
+    assert props["Logging"]["IncludeExecutionData"] is False
+
+
+def test_api_routes_and_auth(template: dict[str, Any]) -> None:
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    routes = set()
+    for event in events.values():
+        assert event["Type"] == "Api"
+        assert event["Properties"]["RestApiId"] == {"Ref": "Api"}
+        routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    assert routes == EXPECTED_ROUTES
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["StageName"] == {"Ref": "Stage"}
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
+    assert "Cors" in api
+
+
+def test_user_pool_client_cannot_write_org_id(template: dict[str, Any]) -> None:
+    pool = template["Resources"]["UserPool"]
+    assert pool["Condition"] == "CreateUserPool"
+    assert any(a["Name"] == "org_id" for a in pool["Properties"]["Schema"])
+    client = template["Resources"]["UserPoolClient"]["Properties"]
+    assert "custom:org_id" in client["ReadAttributes"]
+    assert "custom:org_id" not in client["WriteAttributes"]
+
+
+def test_reconciler_listens_to_step6_execution_ends(template: dict[str, Any]) -> None:
+    events = template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
+    (rule,) = events.values()
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert set(pattern["detail"]["status"]) == {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": "Step6StateMachine"}]
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    assert {"ApiUrl", "StateMachineArn", "TableName", "BucketName", "UserPoolId"} <= set(
+        template["Outputs"]
+    )
+
+
+@pytest.fixture(scope="module")
+def layer_pins() -> dict[str, str]:
+    pins = {}
+    text = (REPO_ROOT / "sam-build" / "requirements.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"layer requirement not pinned exactly: {line}"
+            pins[_canonical(req.name)] = spec.version
+    return pins
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_layer_pins_satisfy_pyproject(layer_pins: dict[str, str]) -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for dependency in pyproject["project"]["dependencies"]:
+        req = Requirement(dependency)
+        name = _canonical(req.name)
+        if name == "boto3":
+            assert name not in layer_pins, "boto3 comes with the Lambda runtime"
+            continue
+        assert name in layer_pins, f"{name} is a project dependency but not in the layer"
+        assert req.specifier.contains(layer_pins[name]), (
+            f"layer pins {name}=={layer_pins[name]}, pyproject asks {req.specifier}"
+        )
+    for runtime_provided in ("boto3", "botocore", "s3transfer", "urllib3", "python-dateutil"):
+        assert runtime_provided not in layer_pins
