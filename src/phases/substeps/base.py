@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from clients.platform import CallMeta, PumpdPlatform
+from clients.platform import CallMeta, PermanentPlatformError, PumpdPlatform
 from clients.secrets import SecretStore
 from clients.storage import ObjectStore
 from phases.context import RunContext
@@ -33,7 +33,17 @@ class MissingContextError(RuntimeError):
     """A sub-step ran without an output it depends on (a planner bug, never expected)."""
 
 
-def require(value: str | None, what: str) -> str:
+class InvalidInputError(PermanentPlatformError):
+    """The job's own data cannot be processed (e.g. an empty menu to import).
+
+    A `PermanentPlatformError`, so that retrying is never attempted: the data must change.
+    """
+
+
+T = TypeVar("T")
+
+
+def require(value: T | None, what: str) -> T:
     if value is None:
         raise MissingContextError(f"{what} is missing from the reconstructed context")
     return value
