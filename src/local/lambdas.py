@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.response import StreamingBody
 
@@ -90,9 +91,11 @@ class InProcessLambdas:
         return result, error_type
 
     def before_invoke(self, params: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]]:
-        raw = params.get("Payload") or b"{}"
+        # `params` is botocore's request dict: the function is in the path, the payload the body.
+        function_name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0])
+        raw = params.get("body") or b"{}"
         payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        result, error_type = self.invoke(params["FunctionName"], payload)
+        result, error_type = self.invoke(function_name, payload)
         body = json.dumps(result, default=str).encode()
         parsed: dict[str, Any] = {
             "StatusCode": 200,

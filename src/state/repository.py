@@ -17,13 +17,13 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from state.errors import ConflictError, NotFoundError, SupersededExecutionError
 from state.models import (
@@ -61,9 +61,8 @@ def to_item(model: BaseModel) -> dict[str, Any]:
 
 
 def to_attr(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return to_item(value)
-    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+    """Any value (models, lists of models, datetimes) as a DynamoDB attribute value."""
+    return json.loads(json.dumps(to_jsonable_python(value)), parse_float=Decimal)
 
 
 def from_item(value: Any) -> Any:
@@ -231,35 +230,20 @@ class JobRepository:
             raise
 
     def _transact_with_counts(self, job_update: dict[str, Any], change: StatusChange) -> None:
-        serializer = _serializer()
-        job_update_low = {
-            "TableName": self._table.name,
-            "Key": {k: serializer.serialize(v) for k, v in job_update["Key"].items()},
-            "UpdateExpression": job_update["UpdateExpression"],
-            "ConditionExpression": job_update["ConditionExpression"],
-            "ExpressionAttributeNames": job_update["ExpressionAttributeNames"],
-            "ExpressionAttributeValues": {
-                k: serializer.serialize(v)
-                for k, v in job_update["ExpressionAttributeValues"].items()
-            },
-        }
+        # The resource's client serialises plain Python values itself, as the Table does.
         counts_update = {
             "TableName": self._table.name,
-            "Key": {
-                "pk": {"S": _batch_pk(change.batch_id)},
-                "sk": {"S": BATCH_SK},
-            },
+            "Key": {"pk": _batch_pk(change.batch_id), "sk": BATCH_SK},
             "UpdateExpression": "ADD job_counts.#old :minus, job_counts.#new :plus "
             "SET updated_at = :now",
             "ExpressionAttributeNames": {"#old": change.old.value, "#new": change.new.value},
-            "ExpressionAttributeValues": {
-                ":minus": {"N": "-1"},
-                ":plus": {"N": "1"},
-                ":now": {"S": utc_now().isoformat()},
-            },
+            "ExpressionAttributeValues": {":minus": -1, ":plus": 1, ":now": utc_now().isoformat()},
         }
         self._client.transact_write_items(
-            TransactItems=[{"Update": job_update_low}, {"Update": counts_update}]  # type: ignore[list-item]
+            TransactItems=[
+                {"Update": {"TableName": self._table.name, **job_update}},
+                {"Update": counts_update},
+            ]  # type: ignore[list-item]
         )
 
     def _peek_active_execution(self, job_id: str) -> str | None:
@@ -371,13 +355,3 @@ _KEY_ATTRS = ("pk", "sk", "gsi1pk", "gsi1sk")
 def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     plain: dict[str, Any] = from_item({k: v for k, v in item.items() if k not in _KEY_ATTRS})
     return plain
-
-
-def _serializer() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer()
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()

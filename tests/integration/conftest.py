@@ -1,0 +1,73 @@
+"""Integration fixtures: the real ASL and handlers on the local runtime (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
+from handlers.wiring import api_deps
+from local.runtime import LocalRuntime
+from phases.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
+from phases.step6 import resume_job
+from state.models import Job
+from tests.factories import RESTAURANT_NAMES, config_data, restaurant_data
+
+ORG = "org-a"
+
+
+@dataclass
+class Harness:
+    runtime: LocalRuntime
+    simulator: PlatformSimulator
+
+    @property
+    def jobs(self) -> Any:
+        return api_deps().jobs
+
+    def create_batch(self, names: list[str] | None = None) -> list[Job]:
+        names = names or RESTAURANT_NAMES[:1]
+        request = NewBatch.model_validate(
+            {"name": "Wellington November", "restaurants": [restaurant_data(n) for n in names]}
+        )
+        _, jobs = create_batch(self.jobs, ORG, request)
+        return jobs
+
+    def submit(self, job: Job, **config_overrides: Any) -> str:
+        deps = api_deps()
+        config = ExecutionConfigInput.model_validate(
+            config_data(job.restaurant.name, **config_overrides)
+        )
+        started = submit_step5(deps.jobs, deps.secrets, deps.executions, job, config)
+        return started.execution_arn
+
+    def run_job(self, name: str = "Cafe Aroha", **config_overrides: Any) -> tuple[Job, str]:
+        """Create a one-job batch, submit Step 5, wait for the run to settle."""
+        (job,) = self.create_batch([name])
+        arn = self.submit(job, **config_overrides)
+        self.runtime.wait_for(arn)
+        return self.jobs.get_job(job.job_id), arn
+
+    def resume(self, job_id: str) -> tuple[Job, str]:
+        deps = api_deps()
+        started = resume_job(deps.jobs, deps.executions, deps.jobs.get_job(job_id))
+        self.runtime.wait_for(started.execution_arn)
+        return self.jobs.get_job(job_id), started.execution_arn
+
+    def fault(self, sub_step: str, mode: str, times: int = 1, **extra: Any) -> None:
+        self.simulator.add_fault(FaultSpec(sub_step=sub_step, mode=mode, times=times, **extra))
+
+    def effect_counts(self, job_id: str) -> dict[str, int]:
+        return {e.sub_step: e.count for e in self.simulator.ledger() if e.job_id == job_id}
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    simulator = shared_simulator()
+    simulator.reset()
+    with LocalRuntime() as runtime:
+        yield Harness(runtime, simulator)
+    simulator.reset()
