@@ -68,7 +68,15 @@ class SimulatedCrash(BaseException):
     process. Only the local runtime (standing in for the Lambda service) catches it.
     """
 
-    def __init__(self, message: str, *, sub_step: str, mode: FaultMode, idempotency_key: str):
+    def __init__(
+        self,
+        message: str,
+        *,
+        sub_step: str = "",
+        mode: FaultMode = "crash_before",
+        idempotency_key: str = "",
+    ) -> None:
+        # Defaults keep it copyable and picklable (exceptions are rebuilt from their args).
         super().__init__(message)
         self.sub_step = sub_step
         self.mode = mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -519,3 +520,9 @@ def test_invalid_fault_specs_are_rejected(data: dict[str, Any]) -> None:
 def test_fault_spec_defaults() -> None:
     spec = FaultSpec.model_validate({"sub_step": "menuImport", "mode": "crash_after"})
     assert (spec.times, spec.restaurant, spec.job_id, spec.latency_ms) == (1, None, None, None)
+
+
+def test_a_simulated_crash_survives_pickling() -> None:
+    crash = SimulatedCrash("boom", sub_step="menuImport", mode="crash_after", idempotency_key="j:m")
+    copied = pickle.loads(pickle.dumps(crash))
+    assert (str(copied), copied.sub_step, copied.mode) == ("boom", "menuImport", "crash_after")
