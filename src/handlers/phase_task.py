@@ -22,8 +22,10 @@ def _handle(event: dict[str, Any], context: LambdaContext, phase: PhaseName) -> 
     if parsed.phase != phase:
         raise ValueError(f"this function runs {phase}, not {parsed.phase}")
     logger.append_keys(job_id=parsed.job_id, phase=phase, execution=parsed.execution_arn)
-    return run_phase(step6_deps(), parsed.job_id, phase, parsed.execution_arn).as_dict()
+    summary = run_phase(step6_deps(), parsed.job_id, phase, parsed.execution_arn)
+    return summary.as_dict()
 
 
 def handle_phase(phase: PhaseName, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _handle(event, context, phase)
+    result: dict[str, Any] = _handle(event, context, phase)
+    return result

@@ -80,9 +80,9 @@ def _matches(rule: dict[str, Any], data: Any, context: dict[str, Any]) -> bool:
         return not _matches(rule["Not"], data, context)
     value = read_path(rule["Variable"], data, context)
     if "IsPresent" in rule:
-        return (value is not _MISSING) == rule["IsPresent"]
+        return bool((value is not _MISSING) == rule["IsPresent"])
     if "StringEquals" in rule:
-        return value == rule["StringEquals"]
+        return bool(value == rule["StringEquals"])
     raise NotImplementedError(f"choice rule {rule}")
 
 

@@ -91,7 +91,7 @@ class LocalRuntime:
         self._mock.start()
         boto3.setup_default_session(region_name=self.region)
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
-        events.register("before-call.lambda.Invoke", self.lambdas.before_invoke)
+        events.register("before-call.lambda.Invoke", self.lambdas.before_invoke)  # type: ignore[arg-type]  # a response short-circuits the call
         events.register("after-call.states.StartExecution", self._on_started)
         names = self._create_resources()
         self._set_env(names | self.env)
@@ -165,7 +165,7 @@ class LocalRuntime:
             with self._lock:
                 running = [arn for arn, status in self._watched.items() if status == "RUNNING"]
             for arn in running:
-                described = sfn.describe_execution(executionArn=arn)
+                described = dict(sfn.describe_execution(executionArn=arn))
                 if described["status"] in TERMINAL:
                     self._finish(arn, described)
             self._stop.wait(self.poll_interval_s)
@@ -229,7 +229,7 @@ class LocalRuntime:
         kwargs: dict[str, Any] = {"executionArn": execution_arn}
         while True:
             page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
+            events.extend(dict(e) for e in page["events"])
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]

@@ -83,7 +83,7 @@ def first_failure(progress: Step6Progress) -> tuple[str, str, SubStepProgress] |
         for name, sub in progress.phases.get(phase, PhaseProgress()).sub_steps.items()
         if sub.status == SubStepStatus.FAILED
     ]
-    failed.sort(key=lambda f: (not SUB_STEPS[f[1]].blocking, PHASE_NAMES.index(f[0])))  # type: ignore[arg-type]
+    failed.sort(key=lambda f: (not SUB_STEPS[f[1]].blocking, PHASE_NAMES.index(f[0])))
     return failed[0] if failed else None
 
 
@@ -105,7 +105,7 @@ def settle(
     if failure is not None:
         phase, name, sub = failure
         last_failure = LastFailure(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             sub_step=name,
             error=sub.error or "failed",
             at=sub.finished_at or at,

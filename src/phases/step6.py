@@ -122,7 +122,7 @@ def prepare_run(
     job = claim_for_execution(jobs, job_id, execution_arn)
     point = resume_point(job.step6_progress) or "phase4"
     if resume_from is not None and (
-        resume_from not in PHASE_NAMES or PHASE_NAMES.index(resume_from) > PHASE_NAMES.index(point)  # type: ignore[arg-type]
+        resume_from not in PHASE_NAMES or PHASE_NAMES.index(resume_from) > PHASE_NAMES.index(point)
     ):
         raise InvalidResumePointError(
             f"resume_from {resume_from!r} would skip {point}, which is not completed"

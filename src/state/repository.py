@@ -239,12 +239,11 @@ class JobRepository:
             "ExpressionAttributeNames": {"#old": change.old.value, "#new": change.new.value},
             "ExpressionAttributeValues": {":minus": -1, ":plus": 1, ":now": utc_now().isoformat()},
         }
-        self._client.transact_write_items(
-            TransactItems=[
-                {"Update": {"TableName": self._table.name, **job_update}},
-                {"Update": counts_update},
-            ]  # type: ignore[list-item]
-        )
+        items: list[Any] = [
+            {"Update": {"TableName": self._table.name, **job_update}},
+            {"Update": counts_update},
+        ]
+        self._client.transact_write_items(TransactItems=items)
 
     def _peek_active_execution(self, job_id: str) -> str | None:
         item = self._table.get_item(
