@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from local.samples import restaurant_data
 from phases.catalogue import CATALOGUE, SUB_STEPS
 from phases.onboarding import new_job
 from state.models import (
@@ -21,71 +22,9 @@ from state.models import (
     SubStepStatus,
 )
 
-RESTAURANT_NAMES = ["Cafe Aroha", "Kai Kitchen", "Harbour Dumplings", "Te Aro Tacos", "Moana Pies"]
-
-
-def restaurant_data(name: str = "Cafe Aroha", **overrides: Any) -> dict[str, Any]:
-    slug = name.lower().replace(" ", "-")
-    data: dict[str, Any] = {
-        "name": name,
-        "email": f"owner@{slug}.example",
-        "phone": "+64 4 555 0101",
-        "branding": {
-            "primary_color": "#1a73e8",
-            "secondary_color": "#ffffff",
-            "logo_url": f"https://{slug}.example/logo.png",
-            "font": "Inter",
-        },
-        "menu": {
-            "menu_id": f"m-{slug}-1",
-            "categories": [
-                {
-                    "name": "Coffee",
-                    "items": [
-                        {
-                            "name": "Flat white",
-                            "price": 5.5,
-                            "image_url": f"https://{slug}.example/fw.jpg",
-                            "option_sets": [
-                                {"name": "Milk", "options": [{"name": "Oat", "price": 0.8}]}
-                            ],
-                            "tags": ["vegan-option"],
-                        },
-                        {"name": "Long black", "price": 4.5, "tags": ["Vegan"]},
-                    ],
-                },
-                {"name": "Food", "items": [{"name": "Mince pie", "price": 7.0}]},
-            ],
-        },
-        "company": {"name": f"{name} Limited", "number": "1234567"},
-    }
-    data.update(overrides)
-    return data
-
 
 def make_restaurant(name: str = "Cafe Aroha", **overrides: Any) -> Restaurant:
     return Restaurant.model_validate(restaurant_data(name, **overrides))
-
-
-def config_data(restaurant: str = "Cafe Aroha", **overrides: Any) -> dict[str, Any]:
-    slug = restaurant.lower().replace(" ", "-")
-    data: dict[str, Any] = {
-        "account": {
-            "registerNewUser": True,
-            "email": f"owner@{slug}.example",
-            "password": "S3cure-pass-123",
-        },
-        "menu": {
-            "selectedMenuId": f"m-{slug}-1",
-            "uploadImages": True,
-            "addOptionSets": True,
-            "addItemTags": True,
-        },
-        "onboarding": {"createOnboardingUser": True, "syncOnboardingRecord": True},
-        "steps_enabled": {},
-    }
-    data.update(overrides)
-    return data
 
 
 def make_config(

@@ -21,7 +21,10 @@ def _handle(event: dict[str, Any], context: LambdaContext, phase: PhaseName) -> 
     parsed = parse(event=event, model=PhaseEvent)
     if parsed.phase != phase:
         raise ValueError(f"this function runs {phase}, not {parsed.phase}")
-    logger.append_keys(job_id=parsed.job_id, phase=phase, execution=parsed.execution_arn)
+    logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
+    logger.thread_safe_append_keys(
+        job_id=parsed.job_id, phase=phase, execution=parsed.execution_arn
+    )
     summary = run_phase(step6_deps(), parsed.job_id, phase, parsed.execution_arn)
     return summary.as_dict()
 

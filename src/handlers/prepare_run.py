@@ -18,5 +18,6 @@ from phases.step6 import prepare_run
 @metrics.log_metrics
 @event_parser(model=PrepareRunEvent)
 def handler(event: PrepareRunEvent, context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event.job_id, execution=event.execution_arn)
+    logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
+    logger.thread_safe_append_keys(job_id=event.job_id, execution=event.execution_arn)
     return prepare_run(step6_deps().jobs, event.job_id, event.execution_arn, event.resume_from)

@@ -29,7 +29,8 @@ def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, A
     if not isinstance(job_id, str):
         logger.warning("status change for an execution without job_id", detail=detail.model_dump())
         return {"settled": False}
-    logger.append_keys(job_id=job_id, execution=detail.executionArn)
+    logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
+    logger.thread_safe_append_keys(job_id=job_id, execution=detail.executionArn)
     cause = " ".join(filter(None, [detail.error, detail.cause])) or None
     job = settle_execution(
         step6_deps().jobs, job_id, detail.executionArn, ExecutionStatus(detail.status), cause

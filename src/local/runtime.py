@@ -8,9 +8,11 @@ EventBridge "Step Functions Execution Status Change" event to the reconciler, as
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,6 +83,10 @@ class LocalRuntime:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> LocalRuntime:
+        # moto logs an ERROR for every Choice rule on a missing path, even one guarded by
+        # IsPresent (which then routes correctly): noise, not a fault.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         self._set_env(LOCAL_ENV | {"AWS_DEFAULT_REGION": self.region})
         self._mock = mock_aws(
             config={

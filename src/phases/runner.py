@@ -82,6 +82,8 @@ class PhaseRunner:
         """Execute `plan`; return the final progress of every sub-step it ran or skipped."""
         results: dict[str, SubStepProgress] = {}
         waiting = list(plan.run)
+        # Log keys live in a context variable, which worker threads do not inherit.
+        log_keys = logger.thread_safe_get_current_keys()
         with ThreadPoolExecutor(max_workers=self._max_workers) as pool:
             running: dict[Future[SubStepProgress], str] = {}
             while waiting or running:
@@ -96,7 +98,9 @@ class PhaseRunner:
                     elif all(d in results for d in deps):
                         waiting.remove(name)
                         running[
-                            pool.submit(self._run_one, name, existing.get(name), dict(results))
+                            pool.submit(
+                                self._run_one, name, existing.get(name), dict(results), log_keys
+                            )
                         ] = name
                 if not running:
                     continue
@@ -118,14 +122,18 @@ class PhaseRunner:
         return progress
 
     def _run_one(
-        self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]
+        self,
+        name: str,
+        previous: SubStepProgress | None,
+        so_far: Mapping[str, SubStepProgress],
+        log_keys: dict[str, Any],
     ) -> SubStepProgress:
-        # job_id, batch_id and phase are global keys; sub_step is per worker thread.
-        logger.thread_safe_append_keys(sub_step=name)
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(**log_keys, sub_step=name)
         try:
             return self._attempts(name, previous, so_far)
         finally:
-            logger.thread_safe_remove_keys(["sub_step"])
+            logger.thread_safe_clear_keys()
 
     def _attempts(
         self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]

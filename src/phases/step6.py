@@ -149,7 +149,7 @@ class PhaseSummary:
 def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str) -> PhaseSummary:
     """Plan the phase from persisted progress, run what is left, checkpoint everything."""
     job = claim_for_execution(deps.jobs, job_id, execution_arn)
-    logger.append_keys(job_id=job_id, batch_id=job.batch_id, phase=phase)
+    logger.thread_safe_append_keys(job_id=job_id, batch_id=job.batch_id, phase=phase)
     config = job.execution_config
     if config is None:
         raise NotResumableError(f"job {job_id} has no execution config")

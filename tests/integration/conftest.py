@@ -11,10 +11,10 @@ import pytest
 from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime
+from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
 from phases.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from phases.step6 import resume_job
 from state.models import Job
-from tests.factories import RESTAURANT_NAMES, config_data, restaurant_data
 
 ORG = "org-a"
 

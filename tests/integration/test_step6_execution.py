@@ -144,6 +144,7 @@ def test_no_selected_menu_disables_every_menu_sub_step(harness: Harness) -> None
             "addItemTags": True,
         }
     )
+
     def skip_reason(name: str) -> SkipReason | None:
         return job.step6_progress.sub_step(phase_of(name), name).skip_reason
 
