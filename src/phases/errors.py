@@ -22,3 +22,11 @@ class NotResumableError(Exception):
 
 class StepAlreadyCompletedError(Exception):
     """Step 5 is completed: its configuration can no longer change."""
+
+
+class InvalidRequestError(ValueError):
+    """Input that fits the schema but breaks a domain rule; the API answers 422 naming `field`."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

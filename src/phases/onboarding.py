@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_va
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
 from phases.catalogue import SUB_STEP_NAMES
-from phases.errors import StepAlreadyCompletedError
+from phases.errors import InvalidRequestError, StepAlreadyCompletedError
 from phases.step6 import StartedRun, initial_progress_phases, start_run, with_step
 from state.errors import ConflictError, NotFoundError
 from state.models import (
@@ -154,7 +154,9 @@ def submit_step5(
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
     if config.needs_password() and config.account.password is None:
-        raise ValueError("account.password is required when registerNewUser is true")
+        raise InvalidRequestError(
+            "account.password is required when registerNewUser is true", field="account.password"
+        )
     ref = (
         secrets.put_password(job.job_id, config.account.password.get_secret_value())
         if config.account.password is not None

@@ -1,0 +1,373 @@
+"""The registration batches HTTP API (API Gateway REST, Powertools resolver; DESIGN section 6).
+
+Thin: each route parses its input (pydantic, via `enable_validation`), calls one use case of
+`phases`, and returns a response model. Domain errors become HTTP answers in one place, the
+exception handlers below:
+
+====================================  ======  =========================================
+NotFoundError (or another org's)      404     `not_found`
+ConflictError (a run is active)       409     `conflict`, with `active_execution`
+NotResumableError                     409     `not_resumable`
+StepAlreadyCompletedError             409     `step5_completed` (the state forbids it; the
+                                              request itself is well formed, so not 422)
+InvalidRequestError (domain rule)     422     `validation_error`, naming the field
+RequestValidationError (schema)       422     `validation_error`, naming each field
+ExecutionStartError                   503     `start_failed` (the claim was handed back)
+====================================  ======  =========================================
+
+The caller's org comes from the Cognito authorizer's `custom:org_id` claim; a request without
+it answers 401 before anything else (API Gateway's authorizer normally stops it earlier).
+"""
+
+from __future__ import annotations
+
+import os
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from clients.executions import ExecutionStartError
+from handlers import wiring
+from handlers.api_models import (
+    BatchList,
+    BatchSummary,
+    BatchView,
+    CreateBatchRequest,
+    CreatedBatch,
+    ErrorBody,
+    EventList,
+    FieldError,
+    JobView,
+    ResumeBatchRequest,
+    SettledJobs,
+    StartedJob,
+    Step5Request,
+)
+from phases import batches
+from phases.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
+from phases.observability import logger, tracer
+from phases.onboarding import create_batch
+from phases.outcome import batch_status
+from state.errors import ConflictError, NotFoundError
+
+ORG_CLAIM = "custom:org_id"
+API_TITLE = "Pumpd onboarding: registration batches"
+API_VERSION = "1.0.0"
+CORS_HEADERS = ["Authorization", "Content-Type"]
+
+CORS_ORIGIN = os.environ.get("CORS_ALLOW_ORIGIN", "*")
+
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    # A response that breaks its own schema is our bug: 500, never a misleading 422.
+    response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+    cors=CORSConfig(allow_origin=CORS_ORIGIN, allow_headers=CORS_HEADERS),
+)
+
+IdPath = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+BatchId = Annotated[str, IdPath]
+JobIdParam = Annotated[str, IdPath]
+
+
+def _ok(model: type[BaseModel], description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def _error(description: str) -> OpenAPIResponse:
+    return _ok(ErrorBody, description)
+
+
+UNAUTHORIZED: dict[int, OpenAPIResponse] = {401: _error("No org in the caller's credentials")}
+NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No such batch or job in the caller's org")}
+INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each field")}
+
+
+def caller_org() -> str:
+    claims = _claims(app.current_event.raw_event)
+    org = claims.get(ORG_CLAIM)
+    if not isinstance(org, str) or not org:  # the handler answers 401 before routing
+        raise PermissionError("no org claim")
+    return org
+
+
+# ---------------------------------------------------------------------- routes
+
+
+@app.post(
+    "/registration-batches",
+    summary="Create a batch, one job per restaurant (Steps 1-4 provided)",
+    status_code=201,
+    responses={
+        201: _ok(CreatedBatch, "The batch and its jobs, waiting at Step 5"),
+        **UNAUTHORIZED,
+        **INVALID,
+    },
+)
+def post_batch(request: CreateBatchRequest) -> CreatedBatch:
+    batch, jobs = create_batch(wiring.api_deps().jobs, caller_org(), request)
+    return CreatedBatch.of(batch, batch_status(batch.job_counts), jobs)
+
+
+@app.get(
+    "/registration-batches",
+    summary="The org's batches, newest first",
+    responses={200: _ok(BatchList, "The org's batches"), **UNAUTHORIZED},
+)
+def get_batches() -> BatchList:
+    found = batches.list_batches(wiring.api_deps().jobs, caller_org())
+    return BatchList(batches=[BatchSummary.of(batch, status) for batch, status in found])
+
+
+@app.get(
+    "/registration-batches/<batchId>",
+    summary="A batch with its jobs, their step statuses and Step 6 summary",
+    responses={
+        200: _ok(BatchView, "The batch and its jobs"),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter's name
+    deps = wiring.api_deps()
+    return BatchView.of_details(
+        batches.read_batch(deps.jobs, deps.executions, caller_org(), batchId)
+    )
+
+
+@app.get(
+    "/registration-batches/jobs/<jobId>",
+    summary="One job: steps, redacted config, Step 6 progress, last failure, resume point",
+    responses={
+        200: _ok(JobView, "The job (settled first if its run has ended)"),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
+    deps = wiring.api_deps()
+    return JobView.of(batches.read_job(deps.jobs, deps.executions, caller_org(), jobId))
+
+
+@app.get(
+    "/registration-batches/jobs/<jobId>/events",
+    summary="The job's audit trail, oldest first",
+    responses={
+        200: _ok(EventList, "The job's events"),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
+    return EventList.of(batches.read_events(wiring.api_deps().jobs, caller_org(), jobId))
+
+
+@app.post(
+    "/registration-batches/<batchId>/step-5",
+    summary="Submit Step 5 (Yolo Mode config) for selected jobs; starts Step 6 for each",
+    status_code=202,
+    responses={
+        202: _ok(
+            SettledJobs,
+            "Each job accepted (its run started) or rejected with a reason; a job whose "
+            "Step 5 is already completed is rejected and left unchanged",
+        ),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa: N803
+    deps = wiring.api_deps()
+    settled = batches.submit_step5_selected(
+        deps.jobs,
+        deps.secrets,
+        deps.executions,
+        caller_org(),
+        batchId,
+        [(entry.job_id, entry.execution_config) for entry in request.jobs],
+    )
+    return SettledJobs.of(settled)
+
+
+@app.post(
+    "/registration-batches/jobs/<jobId>/resume-step-6",
+    summary="Resume one job's Step 6 in the background from its resume point",
+    status_code=202,
+    responses={
+        202: _ok(StartedJob, "The run started"),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        409: _error(
+            "A run is already active (active_execution names it), or nothing to resume",
+        ),
+        **INVALID,
+        503: _error("Step Functions refused to start the run"),
+    },
+)
+def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
+    deps = wiring.api_deps()
+    return StartedJob.of(batches.resume_one(deps.jobs, deps.executions, caller_org(), jobId))
+
+
+@app.post(
+    "/registration-batches/<batchId>/resume-step-6",
+    summary="Resume selected jobs of a batch (all-settled)",
+    status_code=202,
+    responses={
+        202: _ok(SettledJobs, "Each job accepted or rejected with a reason"),
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJobs:  # noqa: N803
+    deps = wiring.api_deps()
+    return SettledJobs.of(
+        batches.resume_selected(deps.jobs, deps.executions, caller_org(), batchId, request.job_ids)
+    )
+
+
+# ---------------------------------------------------------------------- errors, once
+
+
+def _answer(status: HTTPStatus, error: str, message: str, **extra: Any) -> Response[Any]:
+    body = ErrorBody(statusCode=status.value, error=error, message=message, **extra)
+    return Response(
+        status_code=status.value,
+        content_type="application/json",
+        body=body.model_dump(mode="json", exclude_none=True),
+    )
+
+
+def _not_found(error: NotFoundError) -> Response[Any]:
+    return _answer(HTTPStatus.NOT_FOUND, "not_found", str(error))
+
+
+def _no_route(_: Exception) -> Response[Any]:
+    path = app.current_event.path
+    return _answer(HTTPStatus.NOT_FOUND, "not_found", f"no route for {path}")
+
+
+def _conflict(error: ConflictError) -> Response[Any]:
+    return _answer(
+        HTTPStatus.CONFLICT, "conflict", str(error), active_execution=error.active_execution
+    )
+
+
+def _not_resumable(error: NotResumableError) -> Response[Any]:
+    return _answer(HTTPStatus.CONFLICT, "not_resumable", str(error))
+
+
+def _step_completed(error: StepAlreadyCompletedError) -> Response[Any]:
+    return _answer(HTTPStatus.CONFLICT, "step5_completed", str(error))
+
+
+def _invalid(error: InvalidRequestError) -> Response[Any]:
+    fields = [FieldError(field=error.field, message=str(error), type="value_error")]
+    return _answer(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "validation_error",
+        str(error),
+        fields=fields if error.field else None,
+    )
+
+
+def _request_invalid(error: RequestValidationError) -> Response[Any]:
+    # Never echo `input`: it may hold the password.
+    fields = [
+        FieldError(
+            field=".".join(str(part) for part in e.get("loc", ()) if part != "body") or "body",
+            message=str(e.get("msg", "invalid")),
+            type=str(e.get("type", "invalid")),
+        )
+        for e in error.errors()
+    ]
+    summary = "; ".join(f"{f.field}: {f.message}" for f in fields[:5])
+    return _answer(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "validation_error",
+        f"invalid request: {summary}",
+        fields=fields,
+    )
+
+
+def _start_failed(error: ExecutionStartError) -> Response[Any]:
+    logger.warning("Step Functions refused to start a run", error=str(error))
+    return _answer(
+        HTTPStatus.SERVICE_UNAVAILABLE, "start_failed", "could not start the run; try again"
+    )
+
+
+# Registered as calls: the decorators are untyped.
+app.not_found(_no_route)
+app.exception_handler(NotFoundError)(_not_found)
+app.exception_handler(ConflictError)(_conflict)
+app.exception_handler(NotResumableError)(_not_resumable)
+app.exception_handler(StepAlreadyCompletedError)(_step_completed)
+app.exception_handler(InvalidRequestError)(_invalid)
+app.exception_handler(RequestValidationError)(_request_invalid)
+app.exception_handler(ExecutionStartError)(_start_failed)
+
+
+# ---------------------------------------------------------------------- entry point
+
+
+def _claims(event: dict[str, Any]) -> dict[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def unauthorized(message: str) -> dict[str, Any]:
+    """A 401 as API Gateway proxy output (also used by the local server)."""
+    body = ErrorBody(statusCode=401, error="unauthorized", message=message)
+    return {
+        "statusCode": 401,
+        "headers": {
+            "Content-Type": "application/json",
+            "Access-Control-Allow-Origin": CORS_ORIGIN,
+        },
+        "body": body.model_dump_json(exclude_none=True),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("httpMethod") != "OPTIONS":
+        org = _claims(event).get(ORG_CLAIM)
+        if not isinstance(org, str) or not org:
+            return unauthorized(f"the caller's token has no {ORG_CLAIM} claim")
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(org_id=org)
+    return app.resolve(event, context)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document generated from the routes (`make openapi` checks it in)."""
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=(
+            "Registration batches and the resumable Step 6 (Pumpd account setup). Every route "
+            "is scoped to the caller's org (the Cognito ID token's custom:org_id claim): "
+            "another org's batch or job answers 404, exactly as a missing one does."
+        ),
+        security_schemes={
+            "cognito": HTTPBearer(
+                description="Cognito ID token (API Gateway); locally `Bearer local:<org_id>`"
+            )
+        },
+        security=[{"cognito": []}],
+    )

@@ -1,0 +1,489 @@
+"""Request and response bodies of the HTTP API (DESIGN section 6); the OpenAPI document is
+generated from these.
+
+Responses are allowlists: each view names the fields it shows, so nothing the domain keeps
+(the password's secret reference, sub-step outputs) can leak by being added to a model later.
+The execution config shows `password_set`, never the password or its reference.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from phases.batches import MAX_JOBS_PER_REQUEST, BatchDetails, JobDetails, JobRejection, Settled
+from phases.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
+from phases.step6 import StartedRun
+from state.models import (
+    AuditEvent,
+    Batch,
+    BatchStatus,
+    ExecutionConfig,
+    Job,
+    JobStatus,
+    LastFailure,
+    MenuConfig,
+    OnboardingConfig,
+    PhaseName,
+    PhaseStatus,
+    Restaurant,
+    SkipReason,
+    StepSource,
+    StepStatus,
+    SubStepStatus,
+)
+
+# A job's stored data must stay far below DynamoDB's 400 KB item limit.
+MAX_RESTAURANT_BYTES = 200_000
+MAX_CONFIG_BYTES = 16_000
+MAX_PRICE_DECIMALS = 4
+
+JobId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------- errors
+
+
+class FieldError(_Body):
+    field: str = Field(description="Dotted path of the offending field in the request body")
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answers this shape; `error` is machine-readable, `message` is for people."""
+
+    statusCode: int  # noqa: N815 - the field Powertools' own error bodies use
+    error: str = Field(
+        description="not_found, conflict, not_resumable, step5_completed, validation_error, "
+        "unauthorized, start_failed or internal_error"
+    )
+    message: str
+    active_execution: str | None = Field(
+        default=None, description="On a 409 because a run is active: that execution's ARN"
+    )
+    fields: list[FieldError] | None = Field(
+        default=None, description="On a 422: each invalid field and why"
+    )
+
+
+# ---------------------------------------------------------------------- requests
+
+
+class CreateBatchRequest(NewBatch):
+    """A batch: one job per restaurant, Steps 1-4 provided (already extracted)."""
+
+    @model_validator(mode="after")
+    def _storable(self) -> CreateBatchRequest:
+        for i, restaurant in enumerate(self.restaurants):
+            if len(restaurant.model_dump_json()) > MAX_RESTAURANT_BYTES:
+                raise ValueError(f"restaurants.{i} is larger than {MAX_RESTAURANT_BYTES} bytes")
+            for path, price in _prices(restaurant):
+                exponent = Decimal(repr(price)).as_tuple().exponent
+                if isinstance(exponent, int) and exponent < -MAX_PRICE_DECIMALS:
+                    raise ValueError(
+                        f"restaurants.{i}.{path} has more than {MAX_PRICE_DECIMALS} decimal places"
+                    )
+        return self
+
+
+def _prices(restaurant: Restaurant) -> list[tuple[str, float]]:
+    found: list[tuple[str, float]] = []
+    for c, category in enumerate(restaurant.menu.categories):
+        for i, item in enumerate(category.items):
+            at = f"menu.categories.{c}.items.{i}"
+            found.append((f"{at}.price", item.price))
+            for s, option_set in enumerate(item.option_sets):
+                for o, option in enumerate(option_set.options):
+                    found.append((f"{at}.option_sets.{s}.options.{o}.price", option.price))
+    return found
+
+
+class Step5Job(_Body):
+    job_id: JobId
+    execution_config: ExecutionConfigInput = Field(
+        description=f"Yolo Mode configuration. account.password: {PASSWORD_RULE}; required "
+        "when registerNewUser is true and cloudwaitressAccount is not switched off. "
+        "steps_enabled is keyed by sub-step name; a sub-step it leaves out is enabled."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Step5Job:
+        config = self.execution_config
+        if config.needs_password() and config.account.password is None:
+            raise ValueError(
+                "execution_config.account.password is required when registerNewUser is true"
+            )
+        if len(config.model_dump_json()) > MAX_CONFIG_BYTES:
+            raise ValueError(f"execution_config is larger than {MAX_CONFIG_BYTES} bytes")
+        return self
+
+
+class Step5Request(_Body):
+    jobs: list[Step5Job] = Field(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
+
+    @model_validator(mode="after")
+    def _one_config_per_job(self) -> Step5Request:
+        seen: set[str] = set()
+        for i, entry in enumerate(self.jobs):
+            if entry.job_id in seen:
+                raise ValueError(f"jobs.{i}.job_id {entry.job_id} appears more than once")
+            seen.add(entry.job_id)
+        return self
+
+
+class ResumeBatchRequest(_Body):
+    job_ids: list[JobId] = Field(
+        min_length=1,
+        max_length=MAX_JOBS_PER_REQUEST,
+        description="Jobs to resume; duplicates count once; unknown ids are rejected one by one",
+    )
+
+
+# ---------------------------------------------------------------------- responses: actions
+
+
+class StartedJob(_Body):
+    job_id: str
+    execution_arn: str
+    resume_from: PhaseName
+
+    @classmethod
+    def of(cls, run: StartedRun) -> StartedJob:
+        return cls(job_id=run.job_id, execution_arn=run.execution_arn, resume_from=run.resume_from)
+
+
+class RejectedJob(_Body):
+    job_id: str
+    code: str = Field(
+        description="not_found, already_running, not_resumable, step5_completed, "
+        "invalid_config or start_failed"
+    )
+    reason: str
+    active_execution: str | None = None
+
+    @classmethod
+    def of(cls, rejection: JobRejection) -> RejectedJob:
+        return cls(
+            job_id=rejection.job_id,
+            code=rejection.code,
+            reason=rejection.reason,
+            active_execution=rejection.active_execution,
+        )
+
+
+class SettledJobs(_Body):
+    """All-settled: every job named is in exactly one of the two lists, in request order."""
+
+    accepted: list[StartedJob]
+    rejected: list[RejectedJob]
+
+    @classmethod
+    def of(cls, settled: Settled) -> SettledJobs:
+        return cls(
+            accepted=[StartedJob.of(r) for r in settled.accepted],
+            rejected=[RejectedJob.of(r) for r in settled.rejected],
+        )
+
+
+# ---------------------------------------------------------------------- responses: views
+
+
+class StepView(_Body):
+    step: int
+    name: str
+    status: StepStatus
+    source: StepSource | None = None
+    completed_at: datetime | None = None
+
+
+class SubStepView(_Body):
+    status: SubStepStatus
+    attempts: int
+    error: str | None = None
+    skip_reason: SkipReason | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+class PhaseView(_Body):
+    status: PhaseStatus
+    sub_steps: dict[str, SubStepView]
+
+
+class SubStepProgressView(_Body):
+    current_phase: PhaseName | None = None
+    last_completed_phase: PhaseName | None = None
+    phases: dict[PhaseName, PhaseView]
+
+
+class Step6View(_Body):
+    status: StepStatus
+    sub_step_progress: SubStepProgressView
+
+
+class Step6Summary(_Body):
+    status: StepStatus
+    current_phase: PhaseName | None = None
+    last_completed_phase: PhaseName | None = None
+    phases: dict[PhaseName, PhaseStatus]
+
+
+class LastFailureView(_Body):
+    phase: PhaseName | None = None
+    sub_step: str | None = None
+    error: str
+    at: datetime
+    execution: str | None = None
+
+    @classmethod
+    def of(cls, failure: LastFailure | None) -> LastFailureView | None:
+        if failure is None:
+            return None
+        return cls(
+            phase=failure.phase,
+            sub_step=failure.sub_step,
+            error=failure.error,
+            at=failure.at,
+            execution=failure.execution,
+        )
+
+
+class AccountView(_Body):
+    registerNewUser: bool  # noqa: N815 - the seed's field names
+    email: str
+    password_set: bool = Field(description="A password is stored (in Secrets Manager)")
+
+
+class ExecutionConfigView(_Body):
+    account: AccountView
+    menu: MenuConfig
+    onboarding: OnboardingConfig
+    steps_enabled: dict[str, bool]
+
+    @classmethod
+    def of(cls, config: ExecutionConfig | None) -> ExecutionConfigView | None:
+        if config is None:
+            return None
+        return cls(
+            account=AccountView(
+                registerNewUser=config.account.registerNewUser,
+                email=str(config.account.email),
+                password_set=config.account.password_secret_ref is not None,
+            ),
+            menu=config.menu,
+            onboarding=config.onboarding,
+            steps_enabled=dict(config.steps_enabled),
+        )
+
+
+def _steps(job: Job) -> list[StepView]:
+    return [
+        StepView(
+            step=s.step, name=s.name, status=s.status, source=s.source, completed_at=s.completed_at
+        )
+        for s in job.steps
+    ]
+
+
+class JobSummary(_Body):
+    job_id: str
+    batch_id: str
+    restaurant_name: str
+    status: JobStatus
+    current_step: int
+    steps: list[StepView]
+    step6: Step6Summary
+    last_failure: LastFailureView | None
+    resumable: bool
+    resume_from: PhaseName | None
+    active_execution: str | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, details: JobDetails) -> JobSummary:
+        job = details.job
+        progress = job.step6_progress
+        return cls(
+            job_id=job.job_id,
+            batch_id=job.batch_id,
+            restaurant_name=job.restaurant.name,
+            status=job.status,
+            current_step=job.current_step,
+            steps=_steps(job),
+            step6=Step6Summary(
+                status=job.step(6).status,
+                current_phase=progress.current_phase,
+                last_completed_phase=progress.last_completed_phase,
+                phases={name: phase.status for name, phase in progress.phases.items()},
+            ),
+            last_failure=LastFailureView.of(job.last_failure),
+            resumable=details.resumable,
+            resume_from=details.resume_from,
+            active_execution=job.active_execution,
+            updated_at=job.updated_at,
+        )
+
+
+class JobView(_Body):
+    """One job: steps 1-6, the redacted execution config, Step 6 progress, resume facts."""
+
+    job_id: str
+    batch_id: str
+    restaurant: Restaurant
+    status: JobStatus
+    current_step: int
+    steps: list[StepView]
+    execution_config: ExecutionConfigView | None
+    step6: Step6View
+    last_failure: LastFailureView | None
+    resumable: bool = Field(description="A resume would do something (POST resume-step-6)")
+    resume_from: PhaseName | None = Field(description="The phase a resume would start at")
+    active_execution: str | None
+    latest_execution: str | None
+    run_number: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, details: JobDetails) -> JobView:
+        job = details.job
+        progress = job.step6_progress
+        return cls(
+            job_id=job.job_id,
+            batch_id=job.batch_id,
+            restaurant=job.restaurant,
+            status=job.status,
+            current_step=job.current_step,
+            steps=_steps(job),
+            execution_config=ExecutionConfigView.of(job.execution_config),
+            step6=Step6View(
+                status=job.step(6).status,
+                sub_step_progress=SubStepProgressView(
+                    current_phase=progress.current_phase,
+                    last_completed_phase=progress.last_completed_phase,
+                    phases={
+                        name: PhaseView(
+                            status=phase.status,
+                            sub_steps={
+                                sub_name: SubStepView(
+                                    status=sub.status,
+                                    attempts=sub.attempts,
+                                    error=sub.error,
+                                    skip_reason=sub.skip_reason,
+                                    started_at=sub.started_at,
+                                    finished_at=sub.finished_at,
+                                    duration_ms=sub.duration_ms,
+                                )
+                                for sub_name, sub in phase.sub_steps.items()
+                            },
+                        )
+                        for name, phase in progress.phases.items()
+                    },
+                ),
+            ),
+            last_failure=LastFailureView.of(job.last_failure),
+            resumable=details.resumable,
+            resume_from=details.resume_from,
+            active_execution=job.active_execution,
+            latest_execution=job.latest_execution,
+            run_number=job.run_number,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+        )
+
+
+class BatchSummary(_Body):
+    batch_id: str
+    name: str
+    status: BatchStatus
+    job_counts: dict[JobStatus, int]
+    job_total: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def fields_of(cls, batch: Batch, status: BatchStatus) -> dict[str, Any]:
+        return {
+            "batch_id": batch.batch_id,
+            "name": batch.name,
+            "status": status,
+            "job_counts": {s: batch.job_counts.get(s, 0) for s in JobStatus},
+            "job_total": sum(batch.job_counts.values()),
+            "created_at": batch.created_at,
+            "updated_at": batch.updated_at,
+        }
+
+    @classmethod
+    def of(cls, batch: Batch, status: BatchStatus) -> BatchSummary:
+        return cls(**cls.fields_of(batch, status))
+
+
+class BatchList(_Body):
+    batches: list[BatchSummary]
+
+
+class BatchView(BatchSummary):
+    jobs: list[JobSummary]
+
+    @classmethod
+    def of_details(cls, details: BatchDetails) -> BatchView:
+        return cls(
+            **BatchSummary.fields_of(details.batch, details.status),
+            jobs=[JobSummary.of(j) for j in details.jobs],
+        )
+
+
+class CreatedJob(_Body):
+    job_id: str
+    restaurant_name: str
+    status: JobStatus
+    current_step: int
+
+
+class CreatedBatch(_Body):
+    batch_id: str
+    name: str
+    status: BatchStatus
+    jobs: list[CreatedJob]
+
+    @classmethod
+    def of(cls, batch: Batch, status: BatchStatus, jobs: list[Job]) -> CreatedBatch:
+        return cls(
+            batch_id=batch.batch_id,
+            name=batch.name,
+            status=status,
+            jobs=[
+                CreatedJob(
+                    job_id=j.job_id,
+                    restaurant_name=j.restaurant.name,
+                    status=j.status,
+                    current_step=j.current_step,
+                )
+                for j in jobs
+            ],
+        )
+
+
+class EventView(_Body):
+    at: datetime
+    type: str
+    detail: dict[str, Any]
+
+
+class EventList(_Body):
+    """The job's audit trail, oldest first."""
+
+    events: list[EventView]
+
+    @classmethod
+    def of(cls, events: list[AuditEvent]) -> EventList:
+        return cls(events=[EventView(at=e.at, type=e.type, detail=e.detail) for e in events])
