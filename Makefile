@@ -34,8 +34,8 @@ demo: $(VENV)/.installed
 	$(PY) -m local.demo
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests tools
+	$(VENV)/bin/ruff format --check src tests tools
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy

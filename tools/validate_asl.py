@@ -25,6 +25,7 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `tools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from tools.cfn_template import REPO_ROOT, TEMPLATE_PATH, fake_value, load_template
 

@@ -13,6 +13,10 @@ class ExecutionStartError(Exception):
     """Step Functions refused to start the execution."""
 
 
+class ExecutionStatusUnavailableError(Exception):
+    """The execution could not be described (throttled, missing, no permission)."""
+
+
 class ExecutionRunner(Protocol):
     def execution_arn(self, name: str) -> str: ...
 
@@ -45,6 +49,9 @@ class StepFunctionsRunner:
             raise ExecutionStartError(str(error)) from error
 
     def status(self, execution_arn: str) -> tuple[str, str | None]:
-        described = self._client.describe_execution(executionArn=execution_arn)
+        try:
+            described = self._client.describe_execution(executionArn=execution_arn)
+        except self._client.exceptions.ClientError as error:
+            raise ExecutionStatusUnavailableError(str(error)) from error
         detail = " ".join(filter(None, [described.get("error"), described.get("cause")]))
         return described["status"], detail or None

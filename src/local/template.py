@@ -19,7 +19,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt" and isinstance(value, str):
@@ -34,8 +34,48 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-def function_arn(logical_id: str, region: str) -> str:
-    return f"arn:aws:lambda:{region}:{FAKE_ACCOUNT}:function:{logical_id}"
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def load_cfn_yaml(path: Path) -> dict[str, Any]:
+    """A CloudFormation/SAM YAML file as plain data, short tags in their long form."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a YAML mapping")
+    return data
+
+
+def function_arn(logical_id: str, region: str, account: str = FAKE_ACCOUNT) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{logical_id}"
+
+
+def substitution_value(
+    body: dict[str, Any], value: Any, region: str, account: str = FAKE_ACCOUNT
+) -> str:
+    """A DefinitionSubstitutions value resolved locally: well-formed ARNs, no AWS lookups."""
+    if isinstance(value, str):
+        return value
+    resources = body["Resources"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        resource_type = resources[logical_id]["Type"]
+        if attribute == "Arn" and resource_type in FUNCTION_TYPES:
+            return function_arn(logical_id, region, account)
+        if attribute == "Arn" and resource_type == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{region}:{account}:{logical_id}"
+        if attribute == "Arn" and resource_type == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{region}:{account}:table/{logical_id}"
+        if attribute == "Name":
+            return str(logical_id)
+    if isinstance(value, dict) and "Ref" in value:
+        logical_id = value["Ref"]
+        resource_type = resources.get(logical_id, {}).get("Type")
+        if resource_type in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            return f"arn:aws:states:{region}:{account}:stateMachine:{logical_id}"
+        if resource_type == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{region}:{account}:{logical_id}"
+        return str(logical_id)
+    raise ValueError(f"cannot resolve DefinitionSubstitutions value {value!r} locally")
 
 
 @dataclass(frozen=True)
@@ -82,7 +122,7 @@ class Template:
         props = self.body["Resources"][logical_id]["Properties"]
         text = (self.path.parent / props["DefinitionUri"]).read_text()
         substitutions = {
-            key: self._resolve(value, region)
+            key: substitution_value(self.body, value, region)
             for key, value in props.get("DefinitionSubstitutions", {}).items()
         }
 
@@ -95,14 +135,3 @@ class Template:
         resolved = re.sub(r"\$\{([A-Za-z0-9_]+)\}", replace, text)
         json.loads(resolved)  # fail here, not inside the engine, on a broken substitution
         return resolved
-
-    def _resolve(self, value: Any, region: str) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            target, attribute = value["Fn::GetAtt"]
-            if attribute == "Arn":
-                return function_arn(target, region)
-        if isinstance(value, dict) and "Ref" in value:
-            return str(value["Ref"])
-        raise ValueError(f"cannot resolve substitution {value!r} locally")

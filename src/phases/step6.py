@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clients.executions import ExecutionRunner
+from clients.executions import ExecutionRunner, ExecutionStatusUnavailableError
 from clients.platform import CallMeta
 from phases.catalogue import SUB_STEPS, sub_steps_of
 from phases.context import reconstruct_context
@@ -154,6 +154,11 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
     if config is None:
         raise NotResumableError(f"job {job_id} has no execution config")
     plan = plan_phase(phase, config, job.step6_progress)
+    current_status = job.step6_progress.phases[phase].status
+    if not plan.run and not plan.skip and current_status == PhaseStatus.COMPLETED:
+        # A resume that starts earlier than needed, or a redrive, passes through for free.
+        logger.info("phase already completed")
+        return PhaseSummary(phase, current_status, (), {})
     logger.info(
         "phase planned", run=list(plan.run), skip={k: v.value for k, v in plan.skip.items()}
     )
@@ -301,7 +306,8 @@ def reconcile_stale(jobs: JobRepository, executions: ExecutionRunner, job: Job) 
         return job
     try:
         status, cause = executions.status(job.active_execution)
-    except Exception:  # noqa: BLE001 - an execution that cannot be described is left for later
+    except ExecutionStatusUnavailableError:
+        # Left for the status-change event or a later read to settle.
         logger.warning("cannot describe execution", execution=job.active_execution, exc_info=True)
         return job
     if status == ExecutionStatus.RUNNING.value:
