@@ -1,0 +1,122 @@
+// #/batches: the org's registration batches, with a form to create one from JSON.
+import { api, endpoints } from "../api.js";
+import { batchId, batchList, jobCounts } from "../model.js";
+import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
+import { countChips, loadingError, poller, refreshBar, totalJobs } from "./common.js";
+
+const SAMPLE = {
+  name: "Wellington November",
+  restaurants: [
+    {
+      name: "Cafe Aroha",
+      email: "owner@aroha.example",
+      phone: "+64 4 555 0101",
+      branding: { primary_color: "#1a73e8", secondary_color: "#ffffff", logo_url: "https://aroha.example/logo.png", font: "Inter" },
+      menu: {
+        menu_id: "m-aroha-1",
+        categories: [{ name: "Coffee", items: [{ name: "Flat white", price: 5.5, option_sets: [{ name: "Milk", options: [{ name: "Oat", price: 0.8 }] }], tags: ["vegan-option"] }] }],
+      },
+      company: { name: "Aroha Cafe Limited", number: "1234567" },
+    },
+  ],
+};
+
+export function renderBatches(main, { signal, onCleanup }) {
+  document.title = "Batches · Pumpd onboarding";
+  const list = h("div", { id: "batch-list" });
+  const bar = refreshBar(() => load(true));
+  const createMessage = messageArea("create-message");
+  const textarea = h("textarea", { id: "batch-json", rows: 14, spellcheck: "false" });
+  textarea.value = JSON.stringify(SAMPLE, null, 2);
+  const createButton = h("button", { type: "submit", class: "button button--primary" }, "Create batch");
+  const form = h(
+    "form",
+    { class: "create-batch", onsubmit: create },
+    h("div", { class: "field" }, h("label", { for: "batch-json" }, "Batch as JSON (name and restaurants, as in the API)"), textarea),
+    createButton,
+    createMessage.el,
+  );
+  main.append(
+    h("div", { class: "view-head" }, h("h1", {}, "Registration batches"), bar.el),
+    list,
+    h("details", { class: "card" }, h("summary", {}, "Create a batch"), form),
+  );
+
+  const poll = poller(() => load(false));
+  onCleanup(() => poll.stop());
+  let firstLoad = true;
+  let lastSignature = "";
+
+  async function load(manual) {
+    let data;
+    try {
+      data = await api("GET", endpoints.batches(), undefined, { signal });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      if (firstLoad) loadingError(main, "Registration batches", error, () => location.reload());
+      else bar.set(new Date(), true, `could not refresh: ${error.message}`);
+      throw error;
+    }
+    firstLoad = false;
+    const batches = batchList(data).slice().sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    const running = batches.some((b) => b.status === "in_progress" || (jobCounts(b).in_progress || 0) > 0);
+    const signature = JSON.stringify(batches);
+    const changed = signature !== lastSignature;
+    lastSignature = signature;
+    if (changed) {
+      replaceChildren(list, batches.length ? table(batches) : h("p", { class: "empty" }, "No batches yet. Create one below, or with POST /registration-batches."));
+    }
+    bar.set(new Date(), running);
+    if (manual) poll.update({ running, changed: true });
+    return { running, changed };
+  }
+
+  function table(batches) {
+    return h(
+      "table",
+      { class: "table batches-table" },
+      h("caption", { class: "visually-hidden" }, "Registration batches, newest first"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Batch"), h("th", { scope: "col" }, "Created"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Jobs by status"))),
+      h(
+        "tbody",
+        {},
+        batches.map((b) => {
+          const counts = jobCounts(b);
+          return h(
+            "tr",
+            { dataset: { batchId: batchId(b) } },
+            h("th", { scope: "row", "data-label": "Batch" }, h("a", { href: `#/batches/${encodeURIComponent(batchId(b))}` }, b.name || batchId(b))),
+            h("td", { "data-label": "Created" }, timeElement(b.created_at)),
+            h("td", { "data-label": "Status" }, chip(b.status || "pending")),
+            h("td", { "data-label": "Jobs" }, h("span", { class: "muted" }, `${totalJobs(counts)} total: `), countChips(counts)),
+          );
+        }),
+      ),
+    );
+  }
+
+  async function create(event) {
+    event.preventDefault();
+    let body;
+    try {
+      body = JSON.parse(textarea.value);
+    } catch (error) {
+      createMessage.show("error", `That is not valid JSON: ${error.message}`);
+      textarea.focus();
+      return;
+    }
+    createButton.disabled = true;
+    createMessage.show("info", "Creating the batch…");
+    try {
+      const created = await api("POST", endpoints.batches(), body, { signal });
+      createMessage.show("success", `Batch created with ${(created.jobs || []).length} job(s). `, h("a", { href: `#/batches/${encodeURIComponent(created.batch_id)}` }, "Open it"));
+      await load(true).catch(() => {});
+    } catch (error) {
+      if (error.name !== "AbortError") createMessage.show("error", error.message);
+    } finally {
+      createButton.disabled = false;
+    }
+  }
+
+  load(true).catch(() => {});
+}

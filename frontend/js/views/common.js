@@ -1,0 +1,53 @@
+// Pieces shared by the views.
+import { config } from "../../config.js";
+import { chip, formatTime, h, makePoller, replaceChildren, statusText } from "../ui.js";
+
+export function poller(tick) {
+  return makePoller(tick, config.polling || {});
+}
+
+/** "Updated 14:03:22 · refreshing while a run is active" + a Refresh button. */
+export function refreshBar(onRefresh) {
+  const text = h("span", { class: "refresh-text" }, "");
+  const button = h("button", { type: "button", class: "button button--quiet", onclick: onRefresh }, "Refresh");
+  const el = h("div", { class: "refresh-bar" }, text, button);
+  return {
+    el,
+    button,
+    set(updatedAt, running, error = "") {
+      const parts = [`Updated ${formatTime(updatedAt.toISOString())}`];
+      if (running) parts.push("refreshing automatically while a run is active");
+      if (error) parts.push(error);
+      text.textContent = parts.join(" · ");
+    },
+  };
+}
+
+const COUNT_ORDER = ["in_progress", "action_required", "failed", "completed", "pending"];
+
+/** Job counts by status as a list of chips: "2 completed", "1 failed", … */
+export function countChips(counts) {
+  const entries = Object.entries(counts || {}).filter(([, n]) => Number(n) > 0);
+  entries.sort(([a], [b]) => (COUNT_ORDER.indexOf(a) + 99) % 99 - (COUNT_ORDER.indexOf(b) + 99) % 99);
+  if (!entries.length) return h("span", { class: "muted" }, "no jobs");
+  return h(
+    "ul",
+    { class: "counts" },
+    entries.map(([status, n]) => h("li", {}, chip(status, { count: n }))),
+  );
+}
+
+export function totalJobs(counts) {
+  return Object.values(counts || {}).reduce((a, b) => a + Number(b || 0), 0);
+}
+
+export function loadingError(main, title, error, retry) {
+  replaceChildren(
+    main,
+    h("h1", {}, title),
+    h("div", { class: "message message--error", role: "alert" }, h("span", { class: "message-icon", "aria-hidden": "true" }, "✕"), h("span", {}, error.message || String(error))),
+    h("p", {}, h("button", { type: "button", class: "button", onclick: retry }, "Try again"), " ", h("a", { href: "#/batches" }, "Back to all batches")),
+  );
+}
+
+export { statusText };
