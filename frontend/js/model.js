@@ -69,7 +69,7 @@ export function phaseSummary(job) {
   const failure = lastFailure(job);
   if (isRunning(job)) {
     const current = currentPhase(job);
-    return { status: "in_progress", text: current ? `running ${phaseLabel(current)}` : "starting" };
+    return { status: "in_progress", text: current ? `in ${phaseLabel(current)}` : "starting" };
   }
   if (failure && (s6 === "failed" || job.status === "action_required" || job.status === "failed")) {
     return { status: "failed", text: failure.phase ? `failed at ${phaseLabel(failure.phase)}` : "failed" };

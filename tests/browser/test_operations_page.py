@@ -70,7 +70,8 @@ def test_the_whole_story_fail_resume_complete(
     expect(page.locator("#phase-2")).to_have_attribute("data-status", "failed")
     expect(page.locator("#phase-1")).to_have_attribute("data-status", "completed")
     skipped = page.locator('#phase-2 tr[data-sub-step="websiteConfig"]')
-    expect(skipped).to_contain_text("skipped (dependency not met)")
+    expect(skipped).to_contain_text("skipped")
+    expect(skipped).to_contain_text("Dependency not met")
 
     # Step 5 is locked now: read-only, with the reason, and no password anywhere.
     expect(page.locator("#step5-locked-note")).to_contain_text("Read-only: Step 5 is completed")
@@ -91,6 +92,8 @@ def test_the_whole_story_fail_resume_complete(
     resume.click()
     expect(page.locator("#run-status")).to_contain_text("Resuming from Phase 2")
     expect(resume).to_be_disabled()
+    expect(timeline.nth(5)).to_contain_text("running")
+    expect(page.locator("#run-status")).to_contain_text("Resuming from Phase 2")
     page.screenshot(path=output_dir / "job-view-resuming.png", full_page=True)
 
     # The run completes; the page notices by itself.

@@ -6,8 +6,8 @@ import { announce, chip, durationOf, formatDuration, formatTime, h, messageArea,
 import { loadingError, poller, refreshBar } from "./common.js";
 
 const SKIP_WORDS = {
-  disabled: "turned off in the Step 5 configuration",
-  dependency_not_met: "a sub-step it needs did not succeed; planned again on resume",
+  disabled: "Disabled: switched off in the Step 5 configuration.",
+  dependency_not_met: "Dependency not met: a sub-step it needs did not succeed. Planned again on resume.",
 };
 
 const PASSWORD_HINT = "At least 12 characters (at most 128), with a letter and a digit, no leading or trailing spaces.";
@@ -50,19 +50,27 @@ export function renderJob(main, { id, signal, onCleanup }) {
       h("li", {}, h("a", { href: "#step6", onclick: jump }, "Step 6 progress and resume")),
       h("li", {}, h("a", { href: "#events", onclick: jump }, "Audit trail")),
     ),
-    h("section", { class: "card", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Steps"), timeline),
-    h("section", { class: "card", id: "step5", "aria-labelledby": "step5-heading" }, h("h2", { id: "step5-heading" }, "Step 5 · Yolo Mode configuration"), step5Body),
     h(
-      "section",
-      { class: "card", id: "step6", "aria-labelledby": "step6-heading" },
-      h("h2", { id: "step6-heading" }, "Step 6 · Pumpd account setup"),
-      runStatus,
-      failureBox,
-      h("div", { class: "resume-row" }, resumeButton, resumeHint),
-      resumeMessage.el,
-      phasesBox,
+      "div",
+      { class: "job-layout" },
+      h("section", { class: "card job-side", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Steps"), timeline),
+      h(
+        "div",
+        { class: "job-main" },
+        h("section", { class: "card", id: "step5", "aria-labelledby": "step5-heading" }, h("h2", { id: "step5-heading" }, "Step 5 · Yolo Mode configuration"), step5Body),
+        h(
+          "section",
+          { class: "card", id: "step6", "aria-labelledby": "step6-heading" },
+          h("h2", { id: "step6-heading" }, "Step 6 · Pumpd account setup"),
+          runStatus,
+          failureBox,
+          h("div", { class: "resume-row" }, resumeButton, resumeHint),
+          resumeMessage.el,
+          phasesBox,
+        ),
+        eventsDetails,
+      ),
     ),
-    eventsDetails,
   );
 
   const poll = poller(() => load(false));
@@ -133,8 +141,8 @@ export function renderJob(main, { id, signal, onCleanup }) {
       timeline,
       steps(job).map((s) => {
         const detail = [];
-        if (s.source) detail.push(`source: ${s.source}`);
-        if (s.completed_at) detail.push(`completed ${formatTime(s.completed_at)}`);
+        if (s.source) detail.push(s.source === "user" ? "by a user" : s.source);
+        if (s.completed_at) detail.push(formatTime(s.completed_at));
         if (s.step === 6) detail.unshift(phaseSummary(job).text);
         return h(
           "li",
@@ -183,6 +191,34 @@ export function renderJob(main, { id, signal, onCleanup }) {
     const message = messageArea("step5-message");
     const submit = h("button", { type: "submit", id: "step5-submit", class: "button button--primary" }, "Submit Step 5 and start Step 6");
 
+    const switches = h(
+      "div",
+      { class: "substep-switches" },
+      PHASES.map((phase) =>
+        h(
+          "div",
+          { class: "switch-phase" },
+          h("p", { class: "switch-phase-title" }, `${phaseLabel(phase)} · ${PHASE_TITLES[phase]}`),
+          subStepsOf(phase).map((spec) => check(`step-${spec.name}`, spec.name, locked ? enabled[spec.name] !== false : true, spec.label + (spec.blocking ? " · blocking" : ""))),
+        ),
+      ),
+    );
+    const off = SUB_STEPS.filter((spec) => enabled[spec.name] === false).map((spec) => spec.name);
+    // Read-only, the twelve switches fold away behind a one-line summary.
+    const switchesGroup = h(
+      "fieldset",
+      { class: "group group--wide" },
+      h("legend", {}, "Step 6 sub-steps to run"),
+      locked
+        ? h(
+            "details",
+            { class: "switches-summary" },
+            h("summary", {}, off.length ? `${SUB_STEPS.length - off.length} of ${SUB_STEPS.length} on; off: ${off.join(", ")}` : `All ${SUB_STEPS.length} on`),
+            switches,
+          )
+        : [h("p", { class: "hint" }, "A sub-step switched off here is skipped (reason: disabled)."), switches],
+    );
+
     const fields = h(
       "fieldset",
       { class: "step5-fields", disabled: locked },
@@ -219,26 +255,8 @@ export function renderJob(main, { id, signal, onCleanup }) {
         check("createOnboardingUser", "Create the onboarding user", value(onboarding.createOnboardingUser, true)),
         check("syncOnboardingRecord", "Sync the onboarding record", value(onboarding.syncOnboardingRecord, true)),
       ),
-      h(
-        "fieldset",
-        { class: "group group--wide" },
-        h("legend", {}, "Step 6 sub-steps to run"),
-        h("p", { class: "hint" }, "A sub-step switched off here is skipped (reason: disabled)."),
-        h(
-          "div",
-          { class: "substep-switches" },
-          PHASES.map((phase) =>
-            h(
-              "div",
-              { class: "switch-phase" },
-              h("p", { class: "switch-phase-title" }, `${phaseLabel(phase)} · ${PHASE_TITLES[phase]}`),
-              subStepsOf(phase).map((spec) => check(`step-${spec.name}`, spec.name, locked ? enabled[spec.name] !== false : true, spec.label + (spec.blocking ? " · blocking" : ""))),
-            ),
-          ),
-        ),
-      ),
+      switchesGroup,
     );
-
     const form = h(
       "form",
       { id: "step5-form", class: locked ? "step5 is-locked" : "step5", "aria-describedby": locked ? "step5-locked-note" : false, onsubmit: (e) => submitStep5(e, form, submit, message) },
@@ -335,6 +353,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
       replaceChildren(runStatus, h("strong", {}, `${from}${outcome}.`));
       runStatus.className = `run-status run-status--${s6 === "completed" ? "done" : "failed"}`;
       announce(`${from}${outcome}.`);
+      resumeMessage.clear(); // "started"/"accepted" is history now: the banner has the outcome
       resumingFrom = null;
     } else if (!runStatus.textContent) {
       runStatus.className = "run-status";
@@ -415,10 +434,10 @@ export function renderJob(main, { id, signal, onCleanup }) {
               "tr",
               { dataset: { subStep: sub.name, status: sub.status } },
               h("th", { scope: "row", "data-label": "Sub-step" }, h("span", { class: "substep-name" }, sub.name), sub.spec ? h("span", { class: "hint block" }, sub.spec.label + (sub.spec.blocking ? " · blocking" : "")) : null),
-              h("td", { "data-label": "Status" }, chip(sub.status, { extra: sub.status === "skipped" && sub.skip_reason ? sub.skip_reason.replaceAll("_", " ") : "" })),
+              h("td", { "data-label": "Status" }, chip(sub.status)),
               h("td", { "data-label": "Attempts" }, String(sub.attempts ?? 0)),
               h("td", { "data-label": "Duration" }, formatDuration(durationOf(sub))),
-              h("td", { "data-label": "Details", class: sub.error || sub.skip_reason ? "details-cell" : "details-cell is-empty" }, sub.error ? h("span", { class: "error-text" }, sub.error) : sub.skip_reason ? `Skipped: ${SKIP_WORDS[sub.skip_reason] || sub.skip_reason}.` : "–"),
+              h("td", { "data-label": "Details", class: sub.error || sub.skip_reason ? "details-cell" : "details-cell is-empty" }, sub.error ? h("span", { class: "error-text" }, sub.error) : sub.skip_reason ? SKIP_WORDS[sub.skip_reason] || `Skipped: ${sub.skip_reason}.` : "–"),
             ),
           ),
         ),
