@@ -22,6 +22,7 @@ it answers 401 before anything else (API Gateway's authorizer normally stops it 
 from __future__ import annotations
 
 import os
+import threading
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -62,6 +63,7 @@ ORG_CLAIM = "custom:org_id"
 API_TITLE = "Pumpd onboarding: registration batches"
 API_VERSION = "1.0.0"
 CORS_HEADERS = ["Authorization", "Content-Type"]
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 CORS_ORIGIN = os.environ.get("CORS_ALLOW_ORIGIN", "*")
 
@@ -87,6 +89,7 @@ def _error(description: str) -> OpenAPIResponse:
 
 UNAUTHORIZED: dict[int, OpenAPIResponse] = {401: _error("No org in the caller's credentials")}
 NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No such batch or job in the caller's org")}
+JSON_ONLY: dict[int, OpenAPIResponse] = {415: _error("The body is not application/json")}
 INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each field")}
 
 
@@ -109,6 +112,7 @@ def caller_org() -> str:
         201: _ok(CreatedBatch, "The batch and its jobs, waiting at Step 5"),
         **UNAUTHORIZED,
         **INVALID,
+        **JSON_ONLY,
     },
 )
 def post_batch(request: CreateBatchRequest) -> CreatedBatch:
@@ -185,6 +189,7 @@ def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
         **UNAUTHORIZED,
         **NOT_FOUND,
         **INVALID,
+        **JSON_ONLY,
     },
 )
 def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa: N803
@@ -212,6 +217,7 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
             "A run is already active (active_execution names it), or nothing to resume",
         ),
         **INVALID,
+        **JSON_ONLY,
         503: _error("Step Functions refused to start the run"),
     },
 )
@@ -229,6 +235,7 @@ def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
         **UNAUTHORIZED,
         **NOT_FOUND,
         **INVALID,
+        **JSON_ONLY,
     },
 )
 def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJobs:  # noqa: N803
@@ -329,17 +336,32 @@ def _claims(event: dict[str, Any]) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def unauthorized(message: str) -> dict[str, Any]:
-    """A 401 as API Gateway proxy output (also used by the local server)."""
-    body = ErrorBody(statusCode=401, error="unauthorized", message=message)
+def _is_json(event: dict[str, Any]) -> bool:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type") or "application/json").strip().lower()
+    return content_type.startswith("application/json")
+
+
+def _proxy_error(status: HTTPStatus, error: str, message: str) -> dict[str, Any]:
+    """An error answered before routing, as API Gateway proxy output."""
+    body = ErrorBody(statusCode=status.value, error=error, message=message)
     return {
-        "statusCode": 401,
-        "headers": {
-            "Content-Type": "application/json",
-            "Access-Control-Allow-Origin": CORS_ORIGIN,
-        },
+        "statusCode": status.value,
+        "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": CORS_ORIGIN},
         "body": body.model_dump_json(exclude_none=True),
     }
+
+
+def unauthorized(message: str) -> dict[str, Any]:
+    return _proxy_error(HTTPStatus.UNAUTHORIZED, "unauthorized", message)
+
+
+# The resolver keeps the request being handled in class attributes (`current_event`,
+# `context`): one request at a time per process, as in a Lambda execution environment. The
+# lock is free on Lambda; it makes the handler safe to call from threads (the local server).
+# Concurrency between requests is concurrency between environments, and the conditional
+# writes of the domain are what make that safe.
+_one_request_at_a_time = threading.Lock()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -349,9 +371,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         org = _claims(event).get(ORG_CLAIM)
         if not isinstance(org, str) or not org:
             return unauthorized(f"the caller's token has no {ORG_CLAIM} claim")
+        if event.get("httpMethod") in BODY_METHODS and event.get("body") and not _is_json(event):
+            return _proxy_error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+            )
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(org_id=org)
-    return app.resolve(event, context)
+    with _one_request_at_a_time:
+        return app.resolve(event, context)
 
 
 def openapi_document() -> str:

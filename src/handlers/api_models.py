@@ -80,6 +80,10 @@ class ErrorBody(BaseModel):
 class CreateBatchRequest(NewBatch):
     """A batch: one job per restaurant, Steps 1-4 provided (already extracted)."""
 
+    # One request stays well within API Gateway's 29 s: at most 500 restaurants (the domain
+    # allows larger batches, built by other means).
+    restaurants: list[Restaurant] = Field(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
+
     @model_validator(mode="after")
     def _storable(self) -> CreateBatchRequest:
         for i, restaurant in enumerate(self.restaurants):

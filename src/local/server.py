@@ -185,6 +185,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...): not part of the API.
+        if name.startswith("do_"):
+            return self._unsupported
+        raise AttributeError(name)
+
+    def _unsupported(self) -> None:
+        self._body()
+        self._error(405, "method_not_allowed", f"{self.command} is not supported")
+
     def log_message(self, format: str, *args: Any) -> None:
         if not self.config.quiet:
             super().log_message(format, *args)
