@@ -10,7 +10,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := src
 
-.PHONY: setup demo test lint typecheck unit contract serve bench clean
+.PHONY: setup demo test lint typecheck unit contract serve openapi bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
 
 demo: $(VENV)/.installed
 	$(PY) -m local.demo
+
+# The local HTTP API (same paths as API Gateway) and the frontend: http://127.0.0.1:3000 (PORT=...)
+serve: $(VENV)/.installed
+	$(PY) -m local.server
+
+# The OpenAPI document generated from the API's routes (checked in; a test fails when stale)
+openapi: $(VENV)/.installed
+	$(PY) -m local.openapi
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests tools
