@@ -28,7 +28,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
+# Debian's Chromium for the browser tests (tests/browser drive it with Playwright for Python,
+# which never downloads a browser of its own). CI runs as root; elsewhere sudo is used.
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+ROOT_OR_SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(ROOT_OR_SUDO) apt-get update -qq
+	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	test -x $@
+
+setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM)
 
 demo: $(VENV)/.installed
 	$(PY) -m local.demo

@@ -23,7 +23,7 @@ const SAMPLE = {
 
 export function renderBatches(main, { signal, onCleanup }) {
   document.title = "Batches · Pumpd onboarding";
-  const list = h("div", { id: "batch-list" });
+  const list = h("section", { id: "batch-list", class: "card", "aria-label": "Batches" });
   const bar = refreshBar(() => load(true));
   const createMessage = messageArea("create-message");
   const textarea = h("textarea", { id: "batch-json", rows: 14, spellcheck: "false" });
@@ -88,7 +88,7 @@ export function renderBatches(main, { signal, onCleanup }) {
             h("th", { scope: "row", "data-label": "Batch" }, h("a", { href: `#/batches/${encodeURIComponent(batchId(b))}` }, b.name || batchId(b))),
             h("td", { "data-label": "Created" }, timeElement(b.created_at)),
             h("td", { "data-label": "Status" }, chip(b.status || "pending")),
-            h("td", { "data-label": "Jobs" }, h("span", { class: "muted" }, `${totalJobs(counts)} total: `), countChips(counts)),
+            h("td", { "data-label": "Jobs" }, h("span", { class: "muted" }, `${b.job_total ?? totalJobs(counts)} total`), countChips(counts)),
           );
         }),
       ),
