@@ -85,7 +85,7 @@ def test_the_whole_story_fail_resume_complete(
     resume = page.get_by_role("button", name="Resume Step 6")
     expect(resume).to_be_enabled()
     expect(page.locator("#resume-hint")).to_contain_text("Continues from Phase 2")
-    page.screenshot(path=output_dir / "job-view-failed.png", full_page=True)
+    page.screenshot(path=output_dir / "job-view.png", full_page=True)  # docs/job-view.png
 
     # Resume: a slow platform call holds the run open long enough to watch it.
     api.fault(sub_step="servicesConfig", mode="latency", latency_ms=3000, job_id=job_id)
@@ -106,7 +106,7 @@ def test_the_whole_story_fail_resume_complete(
         expect(page.locator(f"#phase-{n}")).to_have_attribute("data-status", "completed")
     expect(resume).to_be_hidden()
     expect(page.locator("#last-failure")).to_be_empty()  # a successful run clears it
-    page.screenshot(path=output_dir / "job-view.png", full_page=True)
+    page.screenshot(path=output_dir / "job-view-completed.png", full_page=True)
 
     # Nothing happened twice on the platform, though Phase 2 ran twice.
     effects = [e for e in api.ledger() if e["job_id"] == job_id]
@@ -160,7 +160,7 @@ def test_batch_resume_through_the_checkboxes(
     )
     expect(page.locator("#batch-message")).to_contain_text("2 accepted, 1 rejected")
     expect(kai).to_contain_text("running")
-    page.screenshot(path=output_dir / "batch-view.png", full_page=True)
+    page.screenshot(path=output_dir / "batch-view.png", full_page=True)  # docs/batch-view.png
 
     expect(kai).to_contain_text("all 4 phases done", timeout=RUN_DEADLINE_MS)
     expect(harbour).to_contain_text("all 4 phases done", timeout=RUN_DEADLINE_MS)
