@@ -115,7 +115,7 @@ export async function api(method, path, body, { signal } = {}) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, describeError(response.status, data), data);
-    if (response.status === 401) window.dispatchEvent(new CustomEvent("pumpd:unauthorized"));
+    if (response.status === 401) window.dispatchEvent(new CustomEvent("pumpd:unauthorized", { detail: serverMessage(data) }));
     throw error;
   }
   return data;

@@ -177,6 +177,12 @@ export function authorizationHeader() {
   return org ? `Bearer local:${org}` : null;
 }
 
+/** Forget the stored sign-in without leaving the page (after a 401). */
+export function forgetSession() {
+  localStorage.removeItem(ORG_KEY);
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
 export function signOut() {
   localStorage.removeItem(ORG_KEY);
   sessionStorage.removeItem(TOKEN_KEY);

@@ -1,5 +1,5 @@
 // Start-up: sign-in, the session bar and the hash router (#/batches, #/batches/<id>, #/jobs/<id>).
-import { cognitoEnabled, initAuth, session, signInLocal, signOut, startCognitoSignIn } from "./auth.js";
+import { cognitoEnabled, forgetSession, initAuth, session, signInLocal, signOut, startCognitoSignIn } from "./auth.js";
 import { h, replaceChildren } from "./ui.js";
 import { renderBatches } from "./views/batches.js";
 import { renderBatch } from "./views/batch.js";
@@ -76,7 +76,7 @@ function renderSignIn(error = "") {
     );
     return;
   }
-  const input = h("input", { id: "org-id", name: "org", type: "text", required: true, autocomplete: "organization", spellcheck: "false" });
+  const input = h("input", { id: "org-id", name: "org", type: "text", required: true, autocomplete: "organization", spellcheck: "false", pattern: "[A-Za-z0-9_.\\-]{1,64}", "aria-describedby": "org-id-hint" });
   const form = h(
     "form",
     {
@@ -93,7 +93,7 @@ function renderSignIn(error = "") {
     h("h1", {}, "Sign in (local)"),
     error ? h("p", { class: "message message--error", role: "alert" }, error) : null,
     h("p", { class: "hint" }, "This is the local server: requests are sent as ", h("code", {}, "Bearer local:<org id>"), ". Tip: ", h("code", {}, "?org=<org id>"), " in the address signs in directly."),
-    h("div", { class: "field" }, h("label", { for: "org-id" }, "Organisation id"), input),
+    h("div", { class: "field" }, h("label", { for: "org-id" }, "Organisation id"), input, h("p", { class: "hint", id: "org-id-hint" }, "Letters, digits, dot, dash or underscore; up to 64.")),
     h("button", { type: "submit", class: "button button--primary" }, "Sign in"),
   );
   replaceChildren(main, form);
@@ -106,12 +106,16 @@ document.querySelector(".skip-link").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
-window.addEventListener("pumpd:unauthorized", () => {
-  if (cognitoEnabled()) {
-    sessionStorage.clear();
-    renderSession();
-    renderSignIn("Your sign-in has expired. Sign in again.");
+window.addEventListener("pumpd:unauthorized", (event) => {
+  // Cognito: the token expired or was refused. Locally: the org id is not a valid one.
+  if (current) {
+    current.controller.abort();
+    current.cleanup.forEach((fn) => fn());
+    current = null;
   }
+  forgetSession();
+  renderSession();
+  renderSignIn(cognitoEnabled() ? "Your sign-in has expired. Sign in again." : `The server refused this org id: ${event.detail || "sign in again"}.`);
 });
 
 const started = await initAuth();

@@ -127,9 +127,13 @@ export function announce(text) {
  * Errors use role="alert" so they are announced at once.
  */
 export function messageArea(id) {
-  const el = h("div", { id, class: "message", role: "status", "aria-live": "polite" });
+  const el = h("div", { id, class: "message", role: "status", "aria-live": "polite", tabindex: "-1" });
   return {
     el,
+    /** Keep keyboard focus somewhere sensible while the control that had it is disabled. */
+    focus() {
+      el.focus({ preventScroll: false });
+    },
     show(kind, text, ...more) {
       el.setAttribute("role", kind === "error" ? "alert" : "status");
       el.className = `message message--${kind}`;

@@ -269,6 +269,10 @@ def test_sign_in_form_remembers_the_org_and_scopes_what_it_sees(
     page.goto(api.url + "/")
     org_field = page.get_by_label("Organisation id")
     expect(org_field).to_be_focused()
+    org_field.fill("not an org!")
+    org_field.press("Enter")
+    assert org_field.evaluate("input => !input.checkValidity()")
+    expect(org_field).to_be_visible()
     org_field.fill(org)
     org_field.press("Enter")
     expect(page.get_by_role("heading", name="Registration batches", level=1)).to_be_visible()
@@ -285,6 +289,11 @@ def test_sign_in_form_remembers_the_org_and_scopes_what_it_sees(
     expect(page.locator("#batch-list")).to_contain_text("No batches yet")
 
     page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Organisation id")).to_be_visible()
+
+    # An org id the server refuses (401) brings the sign-in form back, with the reason.
+    page.goto(f"{api.url}/?org=bad%20org#/batches")
+    expect(page.locator("[role=alert]")).to_contain_text("The server refused this org id")
     expect(page.get_by_label("Organisation id")).to_be_visible()
 
 

@@ -2,7 +2,7 @@
 import { api, endpoints, meansAlreadyRunning } from "../api.js";
 import { phaseLabel } from "../catalogue.js";
 import { batchJobs, isRunning, jobCounts, phaseSummary, restaurantName, steps } from "../model.js";
-import { announce, chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
+import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
 import { countChips, loadingError, poller, refreshBar, totalJobs } from "./common.js";
 
 const REJECTION_WORDS = {
@@ -82,7 +82,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     try {
       batch = await api("GET", endpoints.batch(id), undefined, { signal });
     } catch (error) {
-      if (error.name === "AbortError") throw error;
+      if (error.name === "AbortError" || signal.aborted) throw error;
       if (firstLoad) loadingError(main, "Batch", error, () => location.reload());
       else bar.set(new Date(), true, `could not refresh: ${error.message}`);
       throw error;
@@ -204,6 +204,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     requesting = true;
     updateSelection();
     message.show("info", `Asking to resume ${ids.length} job(s)…`);
+    message.focus();
     results.replaceChildren();
     try {
       const answer = await api("POST", endpoints.resumeBatch(id), { job_ids: ids }, { signal });
@@ -221,10 +222,9 @@ export function renderBatch(main, { id, signal, onCleanup }) {
       );
       const summary = `${accepted.length} accepted, ${rejected.length} rejected.`;
       message.show(rejected.length && !accepted.length ? "error" : "success", `Resume requested: ${summary}`);
-      announce(`Resume requested: ${summary}`);
       for (const a of accepted) selected.delete(a.job_id);
     } catch (error) {
-      if (error.name === "AbortError") return;
+      if (error.name === "AbortError" || signal.aborted) return;
       message.show("error", error.message);
     } finally {
       requesting = false;

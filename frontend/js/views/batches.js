@@ -52,7 +52,7 @@ export function renderBatches(main, { signal, onCleanup }) {
     try {
       data = await api("GET", endpoints.batches(), undefined, { signal });
     } catch (error) {
-      if (error.name === "AbortError") throw error;
+      if (error.name === "AbortError" || signal.aborted) throw error;
       if (firstLoad) loadingError(main, "Registration batches", error, () => location.reload());
       else bar.set(new Date(), true, `could not refresh: ${error.message}`);
       throw error;
@@ -112,7 +112,7 @@ export function renderBatches(main, { signal, onCleanup }) {
       createMessage.show("success", `Batch created with ${(created.jobs || []).length} job(s). `, h("a", { href: `#/batches/${encodeURIComponent(created.batch_id)}` }, "Open it"));
       await load(true).catch(() => {});
     } catch (error) {
-      if (error.name !== "AbortError") createMessage.show("error", error.message);
+      if (error.name !== "AbortError" && !signal.aborted) createMessage.show("error", error.message);
     } finally {
       createButton.disabled = false;
     }

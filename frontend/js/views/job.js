@@ -92,7 +92,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
     try {
       data = await api("GET", endpoints.job(id), undefined, { signal });
     } catch (error) {
-      if (error.name === "AbortError") throw error;
+      if (error.name === "AbortError" || signal.aborted) throw error;
       if (firstLoad) loadingError(main, "Job", error, () => location.reload());
       else bar.set(new Date(), true, `could not refresh: ${error.message}`);
       throw error;
@@ -307,6 +307,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
     submit.disabled = true;
     submit.textContent = "Submitting…";
     message.show("info", "Submitting Step 5…");
+    message.focus();
     try {
       const answer = await api("POST", endpoints.step5(job.batch_id), { jobs: [{ job_id: job.job_id, execution_config: config }] }, { signal });
       const rejected = (answer.rejected || []).find((r) => r.job_id === job.job_id);
@@ -316,14 +317,14 @@ export function renderJob(main, { id, signal, onCleanup }) {
         const password = form.elements.namedItem("password");
         if (password) password.value = "";
         resumeMessage.show("success", "Step 5 submitted: Step 6 has started.");
-        announce("Step 5 submitted: Step 6 has started.");
+        resumeMessage.focus(); // the form is rebuilt read-only: continue where Step 6 is shown
         lastSignature = "";
         await load(true).catch(() => {});
         poll.kick();
         return; // the form is now locked (rebuilt by render)
       }
     } catch (error) {
-      if (error.name === "AbortError") return;
+      if (error.name === "AbortError" || signal.aborted) return;
       message.show("error", error.message);
     }
     submit.disabled = false;
@@ -450,18 +451,18 @@ export function renderJob(main, { id, signal, onCleanup }) {
     resumeRequesting = true;
     updateResumeButton();
     resumeMessage.show("info", "Asking to resume Step 6…");
+    resumeMessage.focus();
     try {
       const answer = await api("POST", endpoints.resumeJob(job.job_id), undefined, { signal });
       resumingFrom = answer.resume_from || job.resume_from || null;
       const text = `Resume accepted: resuming from ${phaseLabel(resumingFrom) || "the resume point"}.`;
       resumeMessage.show("success", text);
-      announce(text);
       // Until the next read shows the run, treat it as active.
       job = { ...job, active_execution: answer.execution_arn || job.active_execution || "starting" };
       wasRunning = false;
       renderStep6();
     } catch (error) {
-      if (error.name === "AbortError") return;
+      if (error.name === "AbortError" || signal.aborted) return;
       resumeMessage.show("error", error.message);
     } finally {
       resumeRequesting = false;
@@ -488,7 +489,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
           : h("p", { class: "hint" }, "No events yet."),
       );
     } catch (error) {
-      if (error.name !== "AbortError") replaceChildren(eventsList, h("p", { class: "message message--error", role: "alert" }, error.message));
+      if (error.name !== "AbortError" && !signal.aborted) replaceChildren(eventsList, h("p", { class: "message message--error", role: "alert" }, error.message));
     }
   }
 
