@@ -25,7 +25,12 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from state.errors import ConflictError, NotFoundError, SupersededExecutionError
+from state.errors import (
+    ConflictError,
+    ItemTooLargeError,
+    NotFoundError,
+    SupersededExecutionError,
+)
 from state.models import (
     AuditEvent,
     Batch,
@@ -76,9 +81,37 @@ def from_item(value: Any) -> Any:
     return value
 
 
+# Why a transaction was cancelled that means "the item is not in the state you expected".
+# TransactionConflict: another transaction was changing the same item at that moment.
+_CONFLICT_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
 def _is_condition_failure(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    # A cancelled transaction is a conflict only for these reasons. DynamoDB (and DynamoDB Local)
+    # also cancel a transaction for a ValidationError, e.g. an item over the size limit, where
+    # moto raises a plain ValidationException: that is not "a run is already active".
+    reasons = error.response.get("CancellationReasons")
+    if reasons is None:
+        message = error.response.get("Error", {}).get("Message", "")
+        return any(reason in message for reason in _CONFLICT_REASONS)
+    return any(reason.get("Code") in _CONFLICT_REASONS for reason in reasons)
+
+
+def _is_item_too_large(error: ClientError) -> bool:
+    """DynamoDB refused an item over its size limit (plain or inside a cancelled transaction)."""
+    details = error.response.get("Error", {})
+    messages = [details.get("Message", "")] if details.get("Code") == "ValidationException" else []
+    messages += [
+        reason.get("Message", "")
+        for reason in error.response.get("CancellationReasons", [])
+        if reason.get("Code") == "ValidationError"
+    ]
+    return any("Item size" in message for message in messages)
 
 
 @dataclass(frozen=True)
@@ -224,6 +257,11 @@ class JobRepository:
                 update, StatusChange(job.batch_id, job.status, status_change)
             )
         except ClientError as error:
+            if _is_item_too_large(error):
+                raise ItemTooLargeError(
+                    f"job {job.job_id}: DynamoDB refused the update, the item would be over its "
+                    "size limit"
+                ) from error
             if _is_condition_failure(error):
                 current = self._peek_active_execution(job.job_id)
                 raise conflict(conflict_message, active_execution=current) from error
@@ -323,6 +361,11 @@ class JobRepository:
                 | {":execution": execution_arn, ":now": utc_now().isoformat()},
             )
         except ClientError as error:
+            if _is_item_too_large(error):
+                raise ItemTooLargeError(
+                    f"job {job_id}: DynamoDB refused the update, the item would be over its "
+                    "size limit"
+                ) from error
             if _is_condition_failure(error):
                 raise SupersededExecutionError(
                     f"execution {execution_arn} no longer owns job {job_id}",
