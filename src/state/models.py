@@ -11,14 +11,39 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_serializer, field_validator
 
 PhaseName = Literal["phase1", "phase2", "phase3", "phase4"]
 PHASE_NAMES: tuple[PhaseName, ...] = ("phase1", "phase2", "phase3", "phase4")
 
-# Size limits keep a job item far below DynamoDB's 400 KB item limit, whatever happens.
+# ---------------------------------------------------------------- size limits
+# Sizes in bytes are counted as DynamoDB counts them: attribute names plus values, with list and
+# map overhead (state.item_size; DynamoDB Local agrees to the byte, see docs/dynamodb-local.md).
+# Together these limits keep every job item under DynamoDB's item limit, whatever happens.
+
+# DynamoDB's item limit (AWS and DynamoDB Local; moto 5.2.5 stops at 405,000 and counts less).
+DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024
+# An error message as stored: longer ones are truncated (on serialisation, so every path that
+# stores an error, including a settlement with a long Step Functions cause, honours it).
 MAX_ERROR_CHARS = 1_000
+TRUNCATION_MARK = "… [truncated]"
+# One sub-step output: larger results belong in the object store. The runner rejects a larger
+# output (JSON-encoded); the repository rejects one before writing it (ItemTooLargeError).
 MAX_OUTPUT_BYTES = 8_000
+# The most Step 6 can add to a job item: 12 sub-steps, each at most its output, an error of
+# MAX_ERROR_CHARS four-byte characters and ~400 bytes of names and fields (12 x 12,400), plus
+# last_failure (~4,300), the execution config, the execution ARNs and status fields (~3,000).
+STEP6_RESERVE_BYTES = 160 * 1024
+# A whole job item when it is created (restaurant, menu, steps, initial progress): checked by the
+# repository before anything is written, so that Step 6 always has its reserve.
+JOB_ITEM_LIMIT_BYTES = DYNAMODB_ITEM_LIMIT_BYTES - STEP6_RESERVE_BYTES  # 240 KiB
+
+
+def truncate_error(message: str) -> str:
+    """`message` cut to MAX_ERROR_CHARS, marked as cut; shorter ones are returned unchanged."""
+    if len(message) <= MAX_ERROR_CHARS:
+        return message
+    return message[: MAX_ERROR_CHARS - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
 def utc_now() -> datetime:
@@ -178,6 +203,16 @@ class SubStepProgress(_Model):
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
+    # model_copy(update=...) skips validation; the serializer still bounds what is stored.
+    @field_validator("error")
+    @classmethod
+    def _bound_error(cls, value: str | None) -> str | None:
+        return None if value is None else truncate_error(value)
+
+    @field_serializer("error")
+    def _stored_error(self, value: str | None) -> str | None:
+        return None if value is None else truncate_error(value)
+
     @property
     def duration_ms(self) -> int | None:
         if self.started_at is None or self.finished_at is None:
@@ -205,6 +240,15 @@ class LastFailure(_Model):
     error: str
     at: datetime
     execution: str | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _bound_error(cls, value: str) -> str:
+        return truncate_error(value)
+
+    @field_serializer("error")
+    def _stored_error(self, value: str) -> str:
+        return truncate_error(value)
 
 
 class StepState(_Model):

@@ -9,6 +9,14 @@ Single table, access patterns:
 
 Every write that changes who owns a job, or its status, is conditional; a job status change and
 the batch's job counters move together in one transaction, so counts never drift.
+
+Sizes (state.models): a job item is checked against JOB_ITEM_LIMIT_BYTES when it is created, and
+every sub-step output against MAX_OUTPUT_BYTES before it is written (ItemTooLargeError, nothing
+written); errors are truncated at MAX_ERROR_CHARS by the models. What Step 6 can add to a job is
+thereby bounded by STEP6_RESERVE_BYTES, so a job item never reaches DynamoDB's limit.
+
+The suite in tests/repository runs all of this against moto and DynamoDB Local; where the two
+engines differ, docs/dynamodb-local.md says how, and the code below notes it where it matters.
 """
 
 from __future__ import annotations
@@ -31,7 +39,10 @@ from state.errors import (
     NotFoundError,
     SupersededExecutionError,
 )
+from state.item_size import item_size, value_size
 from state.models import (
+    JOB_ITEM_LIMIT_BYTES,
+    MAX_OUTPUT_BYTES,
     AuditEvent,
     Batch,
     Job,
@@ -81,6 +92,16 @@ def from_item(value: Any) -> Any:
     return value
 
 
+def job_item(job: Job) -> dict[str, Any]:
+    """A job as the item stored for it, keys included."""
+    return to_item(job) | {
+        "pk": _job_pk(job.job_id),
+        "sk": JOB_SK,
+        "gsi1pk": _batch_pk(job.batch_id),
+        "gsi1sk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
+    }
+
+
 # Why a transaction was cancelled that means "the item is not in the state you expected".
 # TransactionConflict: another transaction was changing the same item at that moment.
 _CONFLICT_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -114,6 +135,19 @@ def _is_item_too_large(error: ClientError) -> bool:
     return any("Item size" in message for message in messages)
 
 
+def _check_output(job_id: str, sub_step: str, item: Mapping[str, Any]) -> None:
+    output = item.get("output")
+    if output is None:
+        return
+    size = value_size(output)
+    if size > MAX_OUTPUT_BYTES:
+        raise ItemTooLargeError(
+            f"job {job_id}: the output of sub-step {sub_step} is {size} bytes; the limit is "
+            f"{MAX_OUTPUT_BYTES} (state.models.MAX_OUTPUT_BYTES): large results belong in the "
+            "object store, with their keys in the output"
+        )
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """A job status transition, applied to the batch counters in the same transaction."""
@@ -143,6 +177,16 @@ class JobRepository:
             "gsi1pk": f"ORG#{batch.org_id}#BATCHES",
             "gsi1sk": batch.created_at.isoformat(),
         }
+        job_items = [job_item(job) for job in jobs]
+        for job_row in job_items:
+            size = item_size(job_row)
+            if size > JOB_ITEM_LIMIT_BYTES:
+                raise ItemTooLargeError(
+                    f"job {job_row['job_id']} ({job_row['restaurant']['name']}) would be "
+                    f"{size} bytes; a new job may be at most {JOB_ITEM_LIMIT_BYTES} "
+                    "(state.models.JOB_ITEM_LIMIT_BYTES), which keeps room for Step 6 under "
+                    "DynamoDB's 400 KB item limit: shorten the menu or its descriptions"
+                )
         # The batch goes first and is conditional, so a repeated id cannot overwrite one.
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -151,16 +195,8 @@ class JobRepository:
                 raise ConflictError(f"batch {batch.batch_id} already exists") from error
             raise
         with self._table.batch_writer() as writer:
-            for job in jobs:
-                writer.put_item(Item=self._job_item(job))
-
-    def _job_item(self, job: Job) -> dict[str, Any]:
-        return to_item(job) | {
-            "pk": _job_pk(job.job_id),
-            "sk": JOB_SK,
-            "gsi1pk": _batch_pk(job.batch_id),
-            "gsi1sk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
-        }
+            for job_row in job_items:
+                writer.put_item(Item=job_row)
 
     def get_batch(self, org_id: str, batch_id: str) -> Batch:
         item = self._table.get_item(
@@ -228,6 +264,10 @@ class JobRepository:
         `status_change` is given, the job's status moves from `job.status` to it and the
         batch's counters move in the same transaction.
         """
+        # DynamoDB rejects an update expression whose paths overlap (moto 5.2.5 too).
+        overlapping = {"updated_at", "status"} & set(set_fields)
+        if overlapping:
+            raise ValueError(f"update_job sets {sorted(overlapping)} itself")
         expr_names = {f"#f{i}": name for i, name in enumerate(set_fields)} | dict(names or {})
         expr_values = {f":f{i}": to_attr(value) for i, value in enumerate(set_fields.values())} | {
             k: to_attr(v) for k, v in (values or {}).items()
@@ -249,6 +289,8 @@ class JobRepository:
             "ExpressionAttributeNames": expr_names,
             "ExpressionAttributeValues": expr_values,
         }
+        # DynamoDB makes each conditional write atomic, so one claim wins a race; moto 5.2.5 does
+        # not (check, then write, no lock): races are tested on DynamoDB Local only.
         try:
             if status_change is None or status_change == job.status:
                 self._table.update_item(**update)
@@ -303,12 +345,14 @@ class JobRepository:
         progress: SubStepProgress,
     ) -> None:
         """Persist one sub-step's state; only the execution that owns the job may write."""
+        item = to_item(progress)
+        _check_output(job_id, sub_step, item)
         self._owned_update(
             job_id,
             execution_arn,
             "SET step6_progress.phases.#phase.sub_steps.#sub = :progress, updated_at = :now",
             names={"#phase": phase, "#sub": sub_step},
-            values={":progress": to_item(progress)},
+            values={":progress": item},
         )
 
     def set_phase_status(
@@ -337,6 +381,7 @@ class JobRepository:
         for i, (name, progress) in enumerate((skips or {}).items()):
             names[f"#s{i}"] = name
             values[f":s{i}"] = to_item(progress)
+            _check_output(job_id, name, values[f":s{i}"])
             assignments.append(f"step6_progress.phases.#phase.sub_steps.#s{i} = :s{i}")
         self._owned_update(
             job_id, execution_arn, "SET " + ", ".join(assignments), names=names, values=values
