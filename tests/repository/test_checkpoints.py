@@ -1,0 +1,197 @@
+"""Sub-step checkpoints and phase status: only the execution that owns the job may write."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+from phases.catalogue import sub_steps_of
+from state.errors import SupersededExecutionError
+from state.models import (
+    PhaseStatus,
+    SkipReason,
+    SubStepProgress,
+    SubStepStatus,
+    utc_now,
+)
+from state.repository import JobRepository
+from tests.factories import sample_output
+from tests.repository.support import (
+    Engine,
+    given_batch,
+    given_claimed,
+    given_settled,
+    other_handles,
+    stored_job_item,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+def _completed(name: str, attempts: int = 1) -> SubStepProgress:
+    now = utc_now()
+    return SubStepProgress(
+        status=SubStepStatus.COMPLETED,
+        attempts=attempts,
+        output=sample_output(name),
+        started_at=now,
+        finished_at=now,
+    )
+
+
+def test_the_owner_checkpoints_a_sub_step(repo: JobRepository) -> None:
+    # Given a job held by run 1
+    _, (job,) = given_batch(repo)
+    claimed, arn = given_claimed(repo, job)
+
+    # When run 1 records cloudwaitressAccount as started, then as completed with its output
+    started = SubStepProgress(status=SubStepStatus.IN_PROGRESS, attempts=1, started_at=utc_now())
+    repo.checkpoint_sub_step(job.job_id, arn, "phase1", "cloudwaitressAccount", started)
+    assert (
+        repo.get_job(job.job_id).step6_progress.sub_step("phase1", "cloudwaitressAccount")
+        == started
+    )
+    done = _completed("cloudwaitressAccount")
+    repo.checkpoint_sub_step(job.job_id, arn, "phase1", "cloudwaitressAccount", done)
+
+    # Then the sub-step reads back exactly, and no other sub-step changed
+    progress = repo.get_job(job.job_id).step6_progress
+    assert progress.sub_step("phase1", "cloudwaitressAccount") == done
+    expected = claimed.step6_progress.model_copy(deep=True)
+    expected.phases["phase1"].sub_steps["cloudwaitressAccount"] = done
+    assert progress == expected
+
+
+def test_a_superseded_execution_cannot_checkpoint(repo: JobRepository, table: Table) -> None:
+    # Given run 1 settled and run 2 holding the job
+    _, (job,) = given_batch(repo)
+    _, first = given_settled(repo, job)
+    _, second = given_claimed(repo, job)
+    before = stored_job_item(table, job.job_id)
+
+    # When run 1 (e.g. a late Lambda of it) writes a checkpoint
+    with pytest.raises(SupersededExecutionError) as raised:
+        repo.checkpoint_sub_step(
+            job.job_id, first, "phase1", "cloudwaitressAccount", _completed("cloudwaitressAccount")
+        )
+
+    # Then the write is refused, names run 2, and nothing changed
+    assert raised.value.active_execution == second
+    assert stored_job_item(table, job.job_id) == before
+
+
+def test_no_execution_can_checkpoint_a_settled_job(repo: JobRepository, table: Table) -> None:
+    # Given run 1 has been settled: nobody holds the job
+    _, (job,) = given_batch(repo)
+    _, arn = given_settled(repo, job)
+    before = stored_job_item(table, job.job_id)
+
+    # When run 1 writes a checkpoint or a phase status after the fact
+    with pytest.raises(SupersededExecutionError) as raised:
+        repo.checkpoint_sub_step(
+            job.job_id, arn, "phase1", "codeGeneration", _completed("codeGeneration")
+        )
+    assert raised.value.active_execution is None
+    with pytest.raises(SupersededExecutionError):
+        repo.set_phase_status(
+            job.job_id, arn, "phase1", PhaseStatus.COMPLETED, last_completed_phase="phase1"
+        )
+
+    # Then nothing changed
+    assert stored_job_item(table, job.job_id) == before
+
+
+def test_set_phase_status_records_the_phase_and_its_skips_in_one_write(
+    repo: JobRepository,
+) -> None:
+    # Given a job held by run 1
+    _, (job,) = given_batch(repo)
+    claimed, arn = given_claimed(repo, job)
+    skipped = SubStepProgress(
+        status=SubStepStatus.SKIPPED, skip_reason=SkipReason.DISABLED, finished_at=utc_now()
+    )
+
+    # When run 1 starts phase 1, skipping two disabled sub-steps
+    repo.set_phase_status(
+        job.job_id,
+        arn,
+        "phase1",
+        PhaseStatus.IN_PROGRESS,
+        last_completed_phase=None,
+        skips={"createOnboardingUser": skipped, "uploadImages": skipped},
+    )
+
+    # Then the phase, the pointers and the skips are stored; the other sub-steps are untouched
+    progress = repo.get_job(job.job_id).step6_progress
+    assert progress.phases["phase1"].status == PhaseStatus.IN_PROGRESS
+    assert progress.current_phase == "phase1"
+    assert progress.last_completed_phase is None
+    assert progress.sub_step("phase1", "createOnboardingUser") == skipped
+    assert progress.sub_step("phase1", "uploadImages") == skipped
+    for name in ("cloudwaitressAccount", "codeGeneration"):
+        assert progress.sub_step("phase1", name) == claimed.step6_progress.sub_step("phase1", name)
+
+    # And when phase 1 completes, then the pointers move on
+    repo.set_phase_status(
+        job.job_id, arn, "phase1", PhaseStatus.COMPLETED, last_completed_phase="phase1"
+    )
+    progress = repo.get_job(job.job_id).step6_progress
+    assert progress.phases["phase1"].status == PhaseStatus.COMPLETED
+    assert progress.last_completed_phase == "phase1"
+    assert progress.sub_step("phase1", "uploadImages") == skipped
+
+
+def test_a_superseded_execution_cannot_set_a_phase_status(
+    repo: JobRepository, table: Table
+) -> None:
+    # Given run 2 holds the job
+    _, (job,) = given_batch(repo)
+    _, first = given_settled(repo, job)
+    _, second = given_claimed(repo, job)
+    before = stored_job_item(table, job.job_id)
+
+    # When run 1 records a phase status
+    with pytest.raises(SupersededExecutionError) as raised:
+        repo.set_phase_status(
+            job.job_id, first, "phase2", PhaseStatus.FAILED, last_completed_phase="phase1"
+        )
+
+    # Then it is refused and nothing changed
+    assert raised.value.active_execution == second
+    assert stored_job_item(table, job.job_id) == before
+
+
+def test_parallel_checkpoints_of_one_phase_are_all_kept(
+    repo: JobRepository, table: Table, engine: Engine
+) -> None:
+    # Given run 1 holds the job, and phase 2's sub-steps run in parallel (as the runner does)
+    _, (job,) = given_batch(repo)
+    _, arn = given_claimed(repo, job)
+    names = [spec.name for spec in sub_steps_of("phase2")]
+    repos = [JobRepository(handle) for handle in other_handles(engine, table, len(names))]
+    start = threading.Barrier(len(names))
+    failures: list[BaseException] = []
+
+    def run(i: int, name: str) -> None:
+        start.wait()
+        try:
+            repos[i].checkpoint_sub_step(job.job_id, arn, "phase2", name, _completed(name))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    # When they all checkpoint at once
+    threads = [threading.Thread(target=run, args=(i, n)) for i, n in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then every one of them is stored (no write lost another's)
+    assert failures == []
+    progress = repo.get_job(job.job_id).step6_progress
+    for name in names:
+        assert progress.sub_step("phase2", name).status == SubStepStatus.COMPLETED
+        assert progress.sub_step("phase2", name).output == sample_output(name)
