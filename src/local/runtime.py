@@ -67,10 +67,13 @@ class LocalRuntime:
     # Tests of lost events turn delivery off.
     deliver_events: bool = True
     poll_interval_s: float = 0.01
+    # Function logical id → timeout in seconds, enforced in process (see local.lambdas); the
+    # template's own timeouts (minutes) are not enforced. Tests lower one to time a Lambda out.
+    function_timeouts: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
-        self.lambdas = InProcessLambdas(self.template.handlers())
+        self.lambdas = InProcessLambdas(self.template.handlers(), self.function_timeouts)
         self.delivered: list[DeliveredEvent] = []
         self._watched: dict[str, str] = {}  # execution arn → last known status
         self._lock = threading.Lock()
@@ -112,6 +115,12 @@ class LocalRuntime:
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
+        # A handler still running past its timeout must not outlive the mock (its calls would
+        # leave for the real AWS endpoints).
+        try:
+            self.lambdas.wait_idle()
+        except TimeoutError:
+            logging.getLogger(__name__).warning("a timed-out handler is still running")
         if self._mock is not None:
             self._mock.stop()
         boto3.DEFAULT_SESSION = None
