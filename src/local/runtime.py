@@ -76,6 +76,7 @@ class LocalRuntime:
         self.lambdas = InProcessLambdas(self.template.handlers(), self.function_timeouts)
         self.delivered: list[DeliveredEvent] = []
         self._watched: dict[str, str] = {}  # execution arn → last known status
+        self._finishing: set[str] = set()  # executions whose end is being or was reported
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -102,6 +103,8 @@ class LocalRuntime:
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas.before_invoke)  # type: ignore[arg-type]  # a response short-circuits the call
         events.register("after-call.states.StartExecution", self._on_started)
+        events.register("provide-client-params.states.StopExecution", self._on_stop_requested)
+        events.register("after-call.states.StopExecution", self._on_stopped)
         names = self._create_resources()
         self._set_env(names | self.env)
         from handlers import wiring
@@ -170,6 +173,38 @@ class LocalRuntime:
             with self._changed:
                 self._watched.setdefault(arn, "RUNNING")
 
+    def _on_stop_requested(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["local_stop_request"] = dict(params)
+
+    def _on_stopped(
+        self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        """StopExecution ends the execution at once, as in AWS, whatever moto is still doing.
+
+        moto marks an execution ABORTED only once the Task that is running returns. In AWS the
+        execution is ABORTED (and its status-change event sent) as soon as StopExecution
+        answers, while a Lambda invocation in flight runs on to its end: a late writer the
+        application must fence off. The runtime reports it the AWS way; moto's own ABORTED,
+        later, is not reported twice.
+        """
+        request = context.get("local_stop_request") or {}
+        arn = request.get("executionArn")
+        if not arn or getattr(http_response, "status_code", 200) >= 300:
+            return
+        with self._lock:
+            if self._watched.get(arn, "RUNNING") != "RUNNING":
+                return
+        described = dict(boto3.client("stepfunctions").describe_execution(executionArn=arn))
+        if described["status"] != "RUNNING":
+            return  # it ended before the stop: the watcher reports how
+        described |= {
+            "status": "ABORTED",
+            "stopDate": parsed.get("stopDate"),
+            "error": request.get("error"),
+            "cause": request.get("cause"),
+        }
+        self._finish(arn, described)
+
     def watch(self, execution_arn: str) -> None:
         with self._changed:
             self._watched[execution_arn] = "RUNNING"
@@ -186,6 +221,10 @@ class LocalRuntime:
             self._stop.wait(self.poll_interval_s)
 
     def _finish(self, arn: str, described: dict[str, Any]) -> None:
+        with self._lock:
+            if arn in self._finishing:
+                return  # reported already (a stop, then moto's own ABORTED)
+            self._finishing.add(arn)
         event = self.status_change_event(described)
         if self.deliver_events:
             self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
