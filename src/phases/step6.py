@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,10 @@ from state.models import (
 )
 from state.repository import JobRepository
 
+# Settling retries a write that lost while the execution still owns the job (full jitter).
+SETTLE_ATTEMPTS = 5
+SETTLE_RETRY_BASE_S = 0.05
+
 # A job is free when no execution holds it; None is stored as a NULL attribute.
 NOT_ACTIVE = "(attribute_not_exists(active_execution) OR attribute_type(active_execution, :null))"
 NULL_TYPE = {":null": "NULL"}
@@ -54,13 +60,16 @@ def with_step(steps: list[StepState], number: int, status: StepStatus) -> list[S
 # ---------------------------------------------------------------------- claims
 
 
-def claim_for_execution(jobs: JobRepository, job_id: str, execution_arn: str) -> Job:
+def claim_for_execution(
+    jobs: JobRepository, job_id: str, execution_arn: str, *, job: Job | None = None
+) -> Job:
     """Make sure `execution_arn` owns the job: it already does, or it is being redriven.
 
     A redrive re-runs a failed state of the most recent execution; any older execution is
-    superseded and fails fast without touching the job.
+    superseded and fails fast without touching the job. `job`, when given, is the job as the
+    caller has just read it (one read fewer).
     """
-    job = jobs.get_job(job_id)
+    job = job if job is not None else jobs.get_job(job_id)
     if job.active_execution == execution_arn:
         return job
     if job.active_execution is None and job.latest_execution == execution_arn:
@@ -119,7 +128,8 @@ def prepare_run(
         # Started outside the API (e.g. from the console): claim it as a new run.
         claim_new_run(jobs, job, execution_arn)
         jobs.append_event(job_id, "run_started", {"execution": execution_arn, "source": "direct"})
-    job = claim_for_execution(jobs, job_id, execution_arn)
+        job = jobs.get_job(job_id)
+    job = claim_for_execution(jobs, job_id, execution_arn, job=job)
     point = resume_point(job.step6_progress) or "phase4"
     if resume_from is not None and (
         resume_from not in PHASE_NAMES or PHASE_NAMES.index(resume_from) > PHASE_NAMES.index(point)
@@ -240,8 +250,8 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
 
 
 def complete_run(jobs: JobRepository, job_id: str, execution_arn: str) -> dict[str, Any]:
-    claim_for_execution(jobs, job_id, execution_arn)
-    job = settle_execution(jobs, job_id, execution_arn, ExecutionStatus.SUCCEEDED, None)
+    owned = claim_for_execution(jobs, job_id, execution_arn)
+    job = settle_execution(jobs, job_id, execution_arn, ExecutionStatus.SUCCEEDED, None, job=owned)
     return {"job_id": job_id, "status": job.status.value}
 
 
@@ -254,50 +264,70 @@ def settle_execution(
     execution_arn: str,
     status: ExecutionStatus,
     cause: str | None,
+    *,
+    job: Job | None = None,
 ) -> Job:
     """Record the job-level outcome of a finished execution (the one place that does).
 
     Idempotent: an execution that no longer owns the job (already settled, or superseded)
-    changes nothing.
+    changes nothing. A write that loses while the execution still owns the job is retried
+    from a fresh read: DynamoDB cancels a transaction that meets another on the same item (two
+    jobs of one batch settling at once move the same batch counters). It must never pass for
+    "settled elsewhere", or the job would wait behind a finished execution. `job`, when
+    given, is the job as the caller has just read it. Returns the job as settled.
     """
-    job = jobs.get_job(job_id)
-    if job.active_execution != execution_arn or status == ExecutionStatus.RUNNING:
-        return job
-    now = utc_now()
-    outcome = settle(job, status, execution_arn=execution_arn, cause=cause, at=now)
-    try:
-        jobs.update_job(
-            job,
-            set_fields={
-                "active_execution": None,
-                "current_step": outcome.current_step,
-                "steps": outcome.steps,
-                "step6_progress": outcome.progress,
-                "last_failure": outcome.last_failure,
+    job = job if job is not None else jobs.get_job(job_id)
+    for attempt in range(1, SETTLE_ATTEMPTS + 1):
+        if job.active_execution != execution_arn or status == ExecutionStatus.RUNNING:
+            return job
+        now = utc_now()
+        outcome = settle(job, status, execution_arn=execution_arn, cause=cause, at=now)
+        fields: dict[str, Any] = {
+            "active_execution": None,
+            "current_step": outcome.current_step,
+            "steps": outcome.steps,
+            "step6_progress": outcome.progress,
+            "last_failure": outcome.last_failure,
+        }
+        try:
+            jobs.update_job(
+                job,
+                set_fields=fields,
+                condition="active_execution = :arn",
+                values={":arn": execution_arn},
+                status_change=outcome.status,
+            )
+        except ConflictError:
+            job = jobs.get_job(job_id)
+            if job.active_execution != execution_arn:
+                logger.info("execution already settled elsewhere", execution=execution_arn)
+                return job
+            if attempt == SETTLE_ATTEMPTS:
+                raise
+            logger.warning("settling conflicted, retrying", execution=execution_arn)
+            time.sleep(random.uniform(0, SETTLE_RETRY_BASE_S * 2**attempt))
+            continue
+        jobs.append_event(
+            job_id,
+            "run_succeeded" if status == ExecutionStatus.SUCCEEDED else "run_failed",
+            {
+                "execution": execution_arn,
+                "execution_status": status.value,
+                "job_status": outcome.status.value,
+                "last_failure": outcome.last_failure.model_dump(mode="json")
+                if outcome.last_failure
+                else None,
             },
-            condition="active_execution = :arn",
-            values={":arn": execution_arn},
-            status_change=outcome.status,
         )
-    except ConflictError:
-        logger.info("execution already settled elsewhere", execution=execution_arn)
-        return jobs.get_job(job_id)
-    jobs.append_event(
-        job_id,
-        "run_succeeded" if status == ExecutionStatus.SUCCEEDED else "run_failed",
-        {
-            "execution": execution_arn,
-            "execution_status": status.value,
-            "job_status": outcome.status.value,
-            "last_failure": outcome.last_failure.model_dump(mode="json")
-            if outcome.last_failure
-            else None,
-        },
-    )
-    logger.info(
-        "job settled", job_id=job_id, execution_status=status.value, job_status=outcome.status.value
-    )
-    return jobs.get_job(job_id)
+        logger.info(
+            "job settled",
+            job_id=job_id,
+            execution_status=status.value,
+            job_status=outcome.status.value,
+        )
+        # What was just written, without reading it back.
+        return job.model_copy(update=fields | {"status": outcome.status, "updated_at": now})
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def reconcile_stale(jobs: JobRepository, executions: ExecutionRunner, job: Job) -> Job:
