@@ -258,6 +258,29 @@ def complete_run(jobs: JobRepository, job_id: str, execution_arn: str) -> dict[s
 # ---------------------------------------------------------------------- settling
 
 
+def progress_as_read(job: Job) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A condition that holds while every sub-step's status and attempts are as in `job`.
+
+    The settle rewrites the whole progress from what it read. A Lambda still running for the
+    execution (StopExecution does not stop it) may checkpoint between that read and the write;
+    without this guard the write would put back "in progress" (then "interrupted") over the
+    completion it recorded. Each checkpoint moves a status or an attempt count, so comparing
+    both catches every one of them.
+    """
+    clauses: list[str] = []
+    names: dict[str, str] = {"#sst": "status"}
+    values: dict[str, Any] = {}
+    i = 0
+    for phase, progress in job.step6_progress.phases.items():
+        for name, sub in progress.sub_steps.items():
+            path = f"step6_progress.phases.#ph{i}.sub_steps.#ss{i}"
+            names |= {f"#ph{i}": phase, f"#ss{i}": name}
+            values |= {f":st{i}": sub.status.value, f":at{i}": sub.attempts}
+            clauses.append(f"{path}.#sst = :st{i} AND {path}.attempts = :at{i}")
+            i += 1
+    return " AND ".join(clauses) or "attribute_exists(step6_progress)", names, values
+
+
 def settle_execution(
     jobs: JobRepository,
     job_id: str,
@@ -270,11 +293,13 @@ def settle_execution(
     """Record the job-level outcome of a finished execution (the one place that does).
 
     Idempotent: an execution that no longer owns the job (already settled, or superseded)
-    changes nothing. A write that loses while the execution still owns the job is retried
-    from a fresh read: DynamoDB cancels a transaction that meets another on the same item (two
-    jobs of one batch settling at once move the same batch counters). It must never pass for
-    "settled elsewhere", or the job would wait behind a finished execution. `job`, when
-    given, is the job as the caller has just read it. Returns the job as settled.
+    changes nothing. The write is conditional on the execution still owning the job and on
+    the progress being as read (`progress_as_read`). A write that loses while the execution
+    still owns the job is retried from a fresh read: the progress moved under it (a late
+    checkpoint), or DynamoDB cancelled the transaction because another one met it on the same
+    item (two jobs of one batch settling at once move the same batch counters). It must never
+    pass for "settled elsewhere", or the job would wait behind a finished execution. `job`,
+    when given, is the job as the caller has just read it. Returns the job as settled.
     """
     job = job if job is not None else jobs.get_job(job_id)
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
@@ -289,12 +314,14 @@ def settle_execution(
             "step6_progress": outcome.progress,
             "last_failure": outcome.last_failure,
         }
+        unchanged, names, values = progress_as_read(job)
         try:
             jobs.update_job(
                 job,
                 set_fields=fields,
-                condition="active_execution = :arn",
-                values={":arn": execution_arn},
+                condition=f"active_execution = :arn AND {unchanged}",
+                values={":arn": execution_arn} | values,
+                names=names,
                 status_change=outcome.status,
             )
         except ConflictError:
