@@ -2,7 +2,8 @@
 
 Single table, access patterns:
 - job by id ............ pk=JOB#<job_id>      sk=JOB
-- a job's audit trail .. pk=JOB#<job_id>      sk=EVENT#<iso time>#<unique>   (oldest first)
+- a job's audit trail .. pk=JOB#<job_id>      sk=EVENT#<iso time>#<unique>   (oldest first;
+                          the oldest of a bounded event type are deleted: trim_events)
 - batch by id .......... pk=BATCH#<batch_id>  sk=BATCH
 - jobs of a batch ...... gsi1pk=BATCH#<batch_id>        gsi1sk=JOB#<created>#<job_id>
 - batches of an org .... gsi1pk=ORG#<org_id>#BATCHES    gsi1sk=<created_at>
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -427,6 +428,26 @@ class JobRepository:
             Item=to_item(event)
             | {"pk": _job_pk(job_id), "sk": f"EVENT#{at.isoformat()}#{uuid.uuid4().hex[:8]}"}
         )
+
+    def trim_events(self, job_id: str, event_type: str, keep: int) -> int:
+        """Delete the job's oldest `event_type` events beyond the newest `keep`; return how many.
+
+        The domain decides which events are bounded and how many stay (phases.step6).
+        """
+        items = list(
+            self._query(
+                KeyConditionExpression=Key("pk").eq(_job_pk(job_id))
+                & Key("sk").begins_with("EVENT#"),
+                FilterExpression=Attr("type").eq(event_type),
+                ProjectionExpression="pk, sk",
+                ScanIndexForward=True,
+            )
+        )
+        excess = items[: max(0, len(items) - keep)]
+        with self._table.batch_writer() as writer:
+            for item in excess:
+                writer.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        return len(excess)
 
     def list_events(self, job_id: str) -> list[AuditEvent]:
         items = self._query(
