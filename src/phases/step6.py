@@ -57,6 +57,38 @@ def with_step(steps: list[StepState], number: int, status: StepStatus) -> list[S
     return [s.model_copy(update={"status": status}) if s.step == number else s for s in steps]
 
 
+# ---------------------------------------------------------------------- audit trail
+
+# The audit trail is bounded where a job can repeat itself without end: a sub-step that fails
+# on every resume adds a resume, a sub-step failure and a failed run each time. A job keeps the
+# newest EVENTS_KEPT events of each of these kinds (the latest failures stay visible, with the
+# attempt count and last error in the progress itself); one-off events (job_created,
+# step5_submitted) are kept as they are.
+EVENTS_KEPT = 10
+BOUNDED_EVENTS = frozenset(
+    {
+        "sub_step_failed",
+        "run_failed",
+        "run_succeeded",
+        "resume_requested",
+        "run_redriven",
+        "run_started",
+    }
+)
+
+
+def record_event(
+    jobs: JobRepository, job_id: str, event_type: str, detail: Mapping[str, Any]
+) -> None:
+    jobs.append_event(job_id, event_type, detail)
+    if event_type not in BOUNDED_EVENTS:
+        return
+    try:
+        jobs.trim_events(job_id, event_type, EVENTS_KEPT)
+    except Exception:  # noqa: BLE001 - trimmed again with the next event of its kind
+        logger.warning("audit trail not trimmed", event_type=event_type, exc_info=True)
+
+
 # ---------------------------------------------------------------------- claims
 
 
@@ -86,7 +118,7 @@ def claim_for_execution(
             conflict=SupersededExecutionError,
             conflict_message=f"execution {execution_arn} was superseded",
         )
-        jobs.append_event(job_id, "run_redriven", {"execution": execution_arn})
+        record_event(jobs, job_id, "run_redriven", {"execution": execution_arn})
         logger.info("job reclaimed by a redriven execution", execution=execution_arn)
         return jobs.get_job(job_id)
     raise SupersededExecutionError(
@@ -127,7 +159,7 @@ def prepare_run(
     if job.active_execution != execution_arn and job.latest_execution != execution_arn:
         # Started outside the API (e.g. from the console): claim it as a new run.
         claim_new_run(jobs, job, execution_arn)
-        jobs.append_event(job_id, "run_started", {"execution": execution_arn, "source": "direct"})
+        record_event(jobs, job_id, "run_started", {"execution": execution_arn, "source": "direct"})
         job = jobs.get_job(job_id)
     job = claim_for_execution(jobs, job_id, execution_arn, job=job)
     point = resume_point(job.step6_progress) or "phase4"
@@ -233,7 +265,8 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
             for n, s in final.phases[phase].sub_steps.items()
             if s.status == SubStepStatus.FAILED and SUB_STEPS[n].blocking
         )
-        deps.jobs.append_event(
+        record_event(
+            deps.jobs,
             job_id,
             "sub_step_failed",
             {"phase": phase, "sub_step": name, "error": sub.error, "attempts": sub.attempts},
@@ -241,7 +274,8 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
         raise BlockingSubStepFailedError(phase, name, sub.error or "failed")
     for name, sub in results.items():
         if sub.status == SubStepStatus.FAILED:
-            deps.jobs.append_event(
+            record_event(
+                deps.jobs,
                 job_id,
                 "sub_step_failed",
                 {"phase": phase, "sub_step": name, "error": sub.error, "attempts": sub.attempts},
@@ -334,7 +368,8 @@ def settle_execution(
             logger.warning("settling conflicted, retrying", execution=execution_arn)
             time.sleep(random.uniform(0, SETTLE_RETRY_BASE_S * 2**attempt))
             continue
-        jobs.append_event(
+        record_event(
+            jobs,
             job_id,
             "run_succeeded" if status == ExecutionStatus.SUCCEEDED else "run_failed",
             {
@@ -416,7 +451,7 @@ def start_run(
             status_change=job.status,
         )
         raise
-    jobs.append_event(job.job_id, reason, {"execution": arn, "resume_from": point})
+    record_event(jobs, job.job_id, reason, {"execution": arn, "resume_from": point})
     logger.info("run started", job_id=job.job_id, execution=arn, resume_from=point)
     return StartedRun(job.job_id, arn, point)
 
