@@ -16,11 +16,11 @@ from clients.platform import TransientPlatformError
 from phases.observability import logger, metrics
 from phases.planner import PhasePlan
 from state.models import (
-    MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,
     SkipReason,
     SubStepProgress,
     SubStepStatus,
+    truncate_error,
     utc_now,
 )
 
@@ -43,12 +43,6 @@ class RetryPolicy:
 
 class OutputTooLargeError(ValueError):
     pass
-
-
-def truncate_error(message: str) -> str:
-    if len(message) <= MAX_ERROR_CHARS:
-        return message
-    return message[: MAX_ERROR_CHARS - 15] + "… [truncated]"
 
 
 def check_output_size(name: str, output: dict[str, Any]) -> None:
