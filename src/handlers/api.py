@@ -21,6 +21,7 @@ it answers 401 before anything else (API Gateway's authorizer normally stops it 
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from http import HTTPStatus
@@ -342,6 +343,16 @@ def _is_json(event: dict[str, Any]) -> bool:
     return content_type.startswith("application/json")
 
 
+def _is_text(event: dict[str, Any]) -> bool:
+    if not event.get("isBase64Encoded"):
+        return True
+    try:
+        base64.b64decode(str(event["body"]), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return False
+    return True
+
+
 def _proxy_error(status: HTTPStatus, error: str, message: str) -> dict[str, Any]:
     """An error answered before routing, as API Gateway proxy output."""
     body = ErrorBody(statusCode=status.value, error=error, message=message)
@@ -371,10 +382,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         org = _claims(event).get(ORG_CLAIM)
         if not isinstance(org, str) or not org:
             return unauthorized(f"the caller's token has no {ORG_CLAIM} claim")
-        if event.get("httpMethod") in BODY_METHODS and event.get("body") and not _is_json(event):
-            return _proxy_error(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
-            )
+        if event.get("httpMethod") in BODY_METHODS and event.get("body"):
+            if not _is_json(event):
+                return _proxy_error(
+                    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send application/json",
+                )
+            if not _is_text(event):
+                return _proxy_error(
+                    HTTPStatus.UNPROCESSABLE_ENTITY,
+                    "validation_error",
+                    "the body is not UTF-8 encoded JSON",
+                )
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(org_id=org)
     with _one_request_at_a_time:

@@ -168,7 +168,7 @@ class RejectedJob(_Body):
     job_id: str
     code: str = Field(
         description="not_found, already_running, not_resumable, step5_completed, "
-        "invalid_config or start_failed"
+        "invalid_config, conflict (the job changed meanwhile: try again) or start_failed"
     )
     reason: str
     active_execution: str | None = None

@@ -24,6 +24,7 @@ import sys
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,8 +35,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import ValidationError
 
 from clients.simulator import FaultSpec, shared_simulator
+from handlers import wiring
 from local.lambdas import FakeLambdaContext
 from local.runtime import LocalRuntime
+from local.serial_dynamodb import serialise_dynamodb_requests
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT
 
 API_PREFIX = "/registration-batches"
@@ -115,6 +118,7 @@ class LocalServer:
     _owns_runtime: bool = field(default=False, init=False)
     _httpd: ThreadingHTTPServer | None = field(default=None, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
+    _undo_serial: Callable[[], None] | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
@@ -125,6 +129,11 @@ class LocalServer:
         if self.runtime is None:
             self.runtime = LocalRuntime().start()
             self._owns_runtime = True
+        # Requests are served on threads while executions run: keep moto's DynamoDB atomic.
+        # (Built now, before any request or execution uses them.)
+        self._undo_serial = serialise_dynamodb_requests(
+            wiring.api_deps().jobs, wiring.step6_deps().jobs
+        )
         handler = self.runtime.lambdas.handler_for(API_FUNCTION)
         server = self
 
@@ -146,6 +155,8 @@ class LocalServer:
             self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._undo_serial is not None:
+            self._undo_serial()
         if self._owns_runtime and self.runtime is not None:
             self.runtime.stop()
 

@@ -14,6 +14,8 @@ Reads reconcile: a job whose `active_execution` is no longer RUNNING is settled 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +42,9 @@ MAX_WORKERS = 16
 # run checkpoints every sub-step), and at most this many per read: bounded cost per request.
 RECONCILE_STALE_AFTER = timedelta(seconds=30)
 MAX_RECONCILE_PER_READ = 50
+# A lost conditional write with no run holding the job is retried this often.
+CONFLICT_ATTEMPTS = 4
+CONFLICT_PAUSE_S = 0.05
 
 
 class RejectionCode:
@@ -50,6 +55,7 @@ class RejectionCode:
     NOT_RESUMABLE = "not_resumable"
     STEP5_COMPLETED = "step5_completed"
     INVALID_CONFIG = "invalid_config"
+    CONFLICT = "conflict"
     START_FAILED = "start_failed"
 
 
@@ -198,17 +204,22 @@ def _attempt(
 ) -> StartedRun | JobRejection:
     """Run `action` on one job, turning a domain refusal into that job's rejection.
 
-    `job` comes from the batch's index, which may lag: when a conditional write loses and
-    no run holds the job, the action is tried once more on a consistent read.
+    A conditional write can lose while no run holds the job: the batch's index lagged behind
+    the job, or (on DynamoDB) a concurrent transaction touched the batch's counters at the
+    same moment. Then the action is tried again, on a consistent read, after a short jittered
+    pause; a job that a run holds is rejected at once.
     """
-    for attempt in (1, 2):
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:
             return action(job)
         except ConflictError as error:
-            if error.active_execution is not None or attempt == 2:
+            if error.active_execution is not None:
                 return JobRejection(
                     job.job_id, RejectionCode.ALREADY_RUNNING, str(error), error.active_execution
                 )
+            if attempt == CONFLICT_ATTEMPTS:
+                return JobRejection(job.job_id, RejectionCode.CONFLICT, f"{error}; try again", None)
+            time.sleep(random.uniform(0, CONFLICT_PAUSE_S * attempt))
             job = jobs.get_job(job.job_id)
         except StepAlreadyCompletedError as error:
             return JobRejection(job.job_id, RejectionCode.STEP5_COMPLETED, str(error))

@@ -15,10 +15,12 @@ import boto3
 import pytest
 
 from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
+from handlers import wiring
 from handlers.api import handler
 from local.lambdas import FakeLambdaContext
 from local.runtime import TABLE_ID, LocalRuntime
 from local.samples import config_data, restaurant_data
+from local.serial_dynamodb import serialise_dynamodb_requests
 from local.server import LocalServer, proxy_event
 
 ORG = "org-a"
@@ -175,7 +177,12 @@ def api(request: pytest.FixtureRequest) -> Iterator[Api]:
     simulator = shared_simulator()
     simulator.reset()
     with LocalRuntime(**getattr(request, "param", {})) as runtime:
-        yield Api(runtime, simulator, EventClient())
+        # Requests and executions run on threads: each DynamoDB request atomic, as on AWS.
+        undo = serialise_dynamodb_requests(wiring.api_deps().jobs, wiring.step6_deps().jobs)
+        try:
+            yield Api(runtime, simulator, EventClient())
+        finally:
+            undo()
     simulator.reset()
 
 

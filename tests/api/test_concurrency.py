@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
-from handlers import wiring
 from handlers.wiring import api_deps
 from phases import batches
 from phases.step6 import StartedRun
@@ -69,36 +66,6 @@ def test_twenty_simultaneous_resume_requests_start_exactly_one_run(api: Api) -> 
     assert all(e.count == 1 for e in api.simulator.ledger() if e.job_id == job["job_id"])
 
 
-@contextmanager
-def atomic_dynamodb_requests() -> Iterator[None]:
-    """Each DynamoDB request atomic, as DynamoDB guarantees and moto (under threads) does not.
-
-    moto evaluates a condition and applies the write in separate Python steps, so two threads
-    can both pass `active_execution` is empty. Serialising whole requests restores DynamoDB's
-    guarantee and leaves exactly the race the application must win: read, then claim.
-    """
-    lock = threading.RLock()
-    events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
-
-    def acquire(**_: Any) -> None:
-        lock.acquire()
-
-    def release(**_: Any) -> None:
-        lock.release()
-
-    events.register("before-call.dynamodb", acquire, unique_id="atomic-acquire")
-    events.register("after-call.dynamodb", release, unique_id="atomic-release")
-    events.register("after-call-error.dynamodb", release, unique_id="atomic-release-error")
-    wiring.reset()  # clients copy the session's handlers when created: build them anew
-    try:
-        yield
-    finally:
-        events.unregister("before-call.dynamodb", unique_id="atomic-acquire")
-        events.unregister("after-call.dynamodb", unique_id="atomic-release")
-        events.unregister("after-call-error.dynamodb", unique_id="atomic-release-error")
-        wiring.reset()
-
-
 def test_the_conditional_claim_lets_one_of_twenty_racing_resumes_win(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,12 +81,12 @@ def test_the_conditional_claim_lets_one_of_twenty_racing_resumes_win(
         return found
 
     monkeypatch.setattr(JobRepository, "get_job_for_org", read_then_wait)
-    # when they race to claim it (no lock in the application: the conditional write decides)
-    with atomic_dynamodb_requests():
-        deps = api_deps()
-        outcomes = _all_at_once(
-            lambda: batches.resume_one(deps.jobs, deps.executions, ORG, job["job_id"])
-        )
+    # when they race to claim it: no lock in the application, only the conditional write
+    # decides (each DynamoDB request is atomic, as on AWS: local.serial_dynamodb)
+    deps = api_deps()
+    outcomes = _all_at_once(
+        lambda: batches.resume_one(deps.jobs, deps.executions, ORG, job["job_id"])
+    )
     # then one run started, and every other lost the conditional write with a conflict
     started = [o for o in outcomes if isinstance(o, StartedRun)]
     conflicts = [o for o in outcomes if isinstance(o, ConflictError)]

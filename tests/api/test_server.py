@@ -114,6 +114,7 @@ def test_files_outside_the_frontend_are_never_served(served: Served) -> None:
 def test_other_methods_and_media_types(served: Served) -> None:
     _, client = served
     auth = {"Authorization": f"Bearer local:{ORG}"}
+    json_type = {"Content-Type": "application/json"}
     assert client.raw("TRACE", "/registration-batches", None, auth).status == 405
     plain = client.raw(
         "POST", "/registration-batches", "name=x", auth | {"Content-Type": "text/plain"}
@@ -123,6 +124,8 @@ def test_other_methods_and_media_types(served: Served) -> None:
         "POST", "/registration-batches", "{", auth | {"Content-Type": "application/json"}
     )
     assert broken.status == 422 and broken.body["error"] == "validation_error", broken
+    binary = client.raw("POST", "/registration-batches", b"\xff\xfe{", auth | json_type)
+    assert binary.status == 422 and "UTF-8" in binary.body["message"], binary
     preflight = client.raw(
         "OPTIONS",
         "/registration-batches",
