@@ -15,8 +15,8 @@ RequestValidationError (schema)       422     `validation_error`, naming each fi
 ExecutionStartError                   503     `start_failed` (the claim was handed back)
 ====================================  ======  =========================================
 
-The caller's org comes from the Cognito authorizer's `custom:org_id` claim; a request without
-it answers 401 before anything else (API Gateway's authorizer normally stops it earlier).
+Before routing: no `custom:org_id` claim (the Cognito authorizer's) answers 401 (API Gateway's
+authorizer normally stops such a request earlier); a body that is not JSON answers 415.
 """
 
 from __future__ import annotations
