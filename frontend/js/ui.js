@@ -168,6 +168,11 @@ export function makePoller(tick, { initialMs = 1000, factor = 1.5, maxMs = 10000
   async function run() {
     timer = null;
     if (stopped || inFlight) return;
+    if (document.hidden) {
+      // Nobody is looking: wait (slowly) until the tab is visible again.
+      timer = setTimeout(run, maxMs);
+      return;
+    }
     inFlight = true;
     let result;
     try {
@@ -192,6 +197,16 @@ export function makePoller(tick, { initialMs = 1000, factor = 1.5, maxMs = 10000
     timer = setTimeout(run, delay);
   }
 
+  // Coming back to the tab refreshes at once if polling is under way.
+  const onVisible = () => {
+    if (!document.hidden && timer && !stopped) {
+      clearTimeout(timer);
+      delay = initialMs;
+      timer = setTimeout(run, 0);
+    }
+  };
+  document.addEventListener("visibilitychange", onVisible);
+
   return {
     /** After a render: keep polling if something runs (reset the backoff if it changed). */
     update(result) {
@@ -209,6 +224,7 @@ export function makePoller(tick, { initialMs = 1000, factor = 1.5, maxMs = 10000
     stop() {
       stopped = true;
       clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisible);
     },
   };
 }

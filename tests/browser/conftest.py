@@ -147,9 +147,10 @@ def output_dir() -> Path:
     return OUTPUT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(output_dir: Path) -> Iterator[LocalApi]:
-    """`make serve`'s server on a free port (PORT=0), in a subprocess, stopped at the end."""
+    """`make serve`'s server on a free port (PORT=0), in a subprocess, stopped after the
+    browser tests."""
     log = output_dir / "browser-server.log"
     env = os.environ | {"PORT": "0", "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as sink:
@@ -187,13 +188,13 @@ def org() -> str:
 # ---------------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(

@@ -35,7 +35,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
   const heading = h("h1", {}, "Batch");
   const meta = h("div", { class: "batch-meta" });
   const bar = refreshBar(() => load(true).catch(() => {}));
-  const rows = h("div", { id: "job-rows" });
+  const rows = h("div", { id: "job-rows" }, h("p", { class: "loading" }, "Loading the jobs…"));
   const resumeButton = h("button", { type: "button", id: "resume-selected", class: "button button--primary", onclick: resumeSelected }, "Resume selected");
   const selectionText = h("span", { id: "selection-text", class: "muted", "aria-live": "polite" }, "");
   const message = messageArea("batch-message");

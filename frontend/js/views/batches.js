@@ -23,7 +23,7 @@ const SAMPLE = {
 
 export function renderBatches(main, { signal, onCleanup }) {
   document.title = "Batches · Pumpd onboarding";
-  const list = h("section", { id: "batch-list", class: "card", "aria-label": "Batches" });
+  const list = h("section", { id: "batch-list", class: "card", "aria-label": "Batches" }, h("p", { class: "loading" }, "Loading the batches…"));
   const bar = refreshBar(() => load(true));
   const createMessage = messageArea("create-message");
   const textarea = h("textarea", { id: "batch-json", rows: 14, spellcheck: "false" });

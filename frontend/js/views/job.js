@@ -35,7 +35,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
   const resumeHint = h("p", { id: "resume-hint", class: "hint" });
   const resumeButton = h("button", { type: "button", id: "resume-step6", class: "button button--primary", "aria-describedby": "resume-hint", onclick: resume, hidden: true }, "Resume Step 6");
   const resumeMessage = messageArea("resume-message");
-  const phasesBox = h("div", { id: "phases", class: "phases" });
+  const phasesBox = h("div", { id: "phases", class: "phases" }, h("p", { class: "loading" }, "Loading the job…"));
   const eventsList = h("div", { id: "events-body" }, h("p", { class: "hint" }, "Open to load the audit trail."));
   const eventsDetails = h("details", { class: "card", id: "events", ontoggle: () => eventsDetails.open && loadEvents() }, h("summary", {}, h("h2", { class: "summary-heading" }, "Audit trail")), eventsList);
 
