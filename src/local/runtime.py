@@ -66,7 +66,10 @@ class LocalRuntime:
     env: dict[str, str] = field(default_factory=dict)
     # Tests of lost events turn delivery off.
     deliver_events: bool = True
+    # How soon an execution is described after one of its Lambda tasks returned (then 4x
+    # longer each time it is still running), and how often one with no activity is.
     poll_interval_s: float = 0.01
+    idle_poll_s: float = 1.0
     # Function logical id → timeout in seconds, enforced in process (see local.lambdas); the
     # template's own timeouts (minutes) are not enforced. Tests lower one to time a Lambda out.
     function_timeouts: dict[str, float] = field(default_factory=dict)
@@ -77,6 +80,10 @@ class LocalRuntime:
         self.delivered: list[DeliveredEvent] = []
         self._watched: dict[str, str] = {}  # execution arn → last known status
         self._finishing: set[str] = set()  # executions whose end is being or was reported
+        # RUNNING executions: when to describe each next, and how many times it was since
+        # its last activity (the backoff step).
+        self._due: dict[str, tuple[float, int]] = {}
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -101,7 +108,8 @@ class LocalRuntime:
         self._mock.start()
         boto3.setup_default_session(region_name=self.region)
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
-        events.register("before-call.lambda.Invoke", self.lambdas.before_invoke)  # type: ignore[arg-type]  # a response short-circuits the call
+        # A response from the handler short-circuits the call (no request leaves).
+        events.register("before-call.lambda.Invoke", self._invoke)
         events.register("after-call.states.StartExecution", self._on_started)
         events.register("provide-client-params.states.StopExecution", self._on_stop_requested)
         events.register("after-call.states.StopExecution", self._on_stopped)
@@ -116,6 +124,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
         # A handler still running past its timeout must not outlive the mock (its calls would
@@ -171,7 +180,8 @@ class LocalRuntime:
         arn = parsed.get("executionArn")
         if arn:
             with self._changed:
-                self._watched.setdefault(arn, "RUNNING")
+                if self._watched.setdefault(arn, "RUNNING") == "RUNNING":
+                    self._schedule(arn, self.idle_poll_s)
 
     def _on_stop_requested(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["local_stop_request"] = dict(params)
@@ -208,23 +218,70 @@ class LocalRuntime:
     def watch(self, execution_arn: str) -> None:
         with self._changed:
             self._watched[execution_arn] = "RUNNING"
+            self._schedule(execution_arn, 0)
+
+    def _invoke(self, params: dict[str, Any], **kwargs: Any) -> Any:
+        """Run the Lambda in process; then look at its execution soon: it may have ended."""
+        response = self.lambdas.before_invoke(params, **kwargs)
+        raw = params.get("body") or b"{}"
+        try:
+            payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        except ValueError:
+            payload = {}
+        arn = payload.get("execution_arn") if isinstance(payload, dict) else None
+        if isinstance(arn, str):
+            self._activity(arn)
+        return response
+
+    def _activity(self, arn: str) -> None:
+        with self._changed:
+            if self._watched.get(arn) == "RUNNING":
+                self._schedule(arn, self.poll_interval_s)
+        self._wake.set()
+
+    def _schedule(self, arn: str, delay_s: float, step: int = 0) -> None:
+        """Describe `arn` in `delay_s` (the caller holds the lock)."""
+        self._due[arn] = (time.monotonic() + delay_s, step)
 
     def _watch(self) -> None:
+        """Describe only the executions that are due, not every RUNNING one on every tick.
+
+        An execution ends right after one of its Lambda tasks returns (the last one, or a
+        failing one): that is activity, after which it is described
+        within `poll_interval_s`, then less and less often while it keeps running. One with
+        no activity at all is described every `idle_poll_s`, stretched as the number of
+        running executions grows, so that polling stays a small, bounded load.
+        """
         sfn = boto3.client("stepfunctions")
         while not self._stop.is_set():
+            now = time.monotonic()
             with self._lock:
-                running = [arn for arn, status in self._watched.items() if status == "RUNNING"]
-            for arn in running:
+                due = [(arn, step) for arn, (at, step) in self._due.items() if at <= now]
+                idle_s = max(self.idle_poll_s, 0.002 * len(self._due))
+            for arn, step in due:
                 described = dict(sfn.describe_execution(executionArn=arn))
                 if described["status"] in TERMINAL:
+                    with self._lock:
+                        self._due.pop(arn, None)
                     self._finish(arn, described)
-            self._stop.wait(self.poll_interval_s)
+                    continue
+                with self._lock:
+                    if self._due.get(arn, (0.0, -1))[1] == step:  # no newer activity meanwhile
+                        delay = min(self.poll_interval_s * 4 ** (step + 1), idle_s)
+                        self._schedule(arn, delay, step + 1)
+            with self._lock:
+                next_at = min((at for at, _ in self._due.values()), default=None)
+            timeout = self.idle_poll_s if next_at is None else next_at - time.monotonic()
+            if timeout > 0:
+                self._wake.wait(timeout)
+            self._wake.clear()
 
     def _finish(self, arn: str, described: dict[str, Any]) -> None:
         with self._lock:
             if arn in self._finishing:
                 return  # reported already (a stop, then moto's own ABORTED)
             self._finishing.add(arn)
+            self._due.pop(arn, None)
         event = self.status_change_event(described)
         if self.deliver_events:
             self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
@@ -262,7 +319,10 @@ class LocalRuntime:
         """Block until the execution ended and its status-change event was handled."""
         deadline = time.monotonic() + timeout_s
         with self._changed:
-            self._watched.setdefault(execution_arn, "RUNNING")
+            if execution_arn not in self._watched:
+                self._watched[execution_arn] = "RUNNING"
+                self._schedule(execution_arn, 0)
+                self._wake.set()
             while self._watched[execution_arn] == "RUNNING":
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
