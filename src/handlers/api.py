@@ -13,6 +13,7 @@ StepAlreadyCompletedError             409     `step5_completed` (the state forbi
 InvalidRequestError (domain rule)     422     `validation_error`, naming the field
 RequestValidationError (schema)       422     `validation_error`, naming each field
 ExecutionStartError                   503     `start_failed` (the claim was handed back)
+ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
 
 Before routing: no `custom:org_id` claim (the Cognito authorizer's) answers 401 (API Gateway's
@@ -58,7 +59,7 @@ from phases.errors import InvalidRequestError, NotResumableError, StepAlreadyCom
 from phases.observability import logger, tracer
 from phases.onboarding import create_batch
 from phases.outcome import batch_status
-from state.errors import ConflictError, NotFoundError
+from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"
 API_TITLE = "Pumpd onboarding: registration batches"
@@ -112,6 +113,7 @@ def caller_org() -> str:
     responses={
         201: _ok(CreatedBatch, "The batch and its jobs, waiting at Step 5"),
         **UNAUTHORIZED,
+        413: _error("A restaurant's data is over the job size limit"),
         **INVALID,
         **JSON_ONLY,
     },
@@ -310,6 +312,10 @@ def _request_invalid(error: RequestValidationError) -> Response[Any]:
     )
 
 
+def _too_large(error: ItemTooLargeError) -> Response[Any]:
+    return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", str(error))
+
+
 def _start_failed(error: ExecutionStartError) -> Response[Any]:
     logger.warning("Step Functions refused to start a run", error=str(error))
     return _answer(
@@ -326,6 +332,7 @@ app.exception_handler(StepAlreadyCompletedError)(_step_completed)
 app.exception_handler(InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)
 app.exception_handler(ExecutionStartError)(_start_failed)
+app.exception_handler(ItemTooLargeError)(_too_large)
 
 
 # ---------------------------------------------------------------------- entry point

@@ -71,6 +71,19 @@ def test_create_batch_rejects_prices_the_table_cannot_store(api: Api) -> None:
     assert "restaurants.0.menu.categories.0.items.0.price" in reply.body["message"]
 
 
+def test_create_batch_refuses_a_restaurant_over_the_job_size_limit(api: Api) -> None:
+    # given a menu whose descriptions alone exceed the documented job item limit
+    data = restaurant_data("Cafe Aroha")
+    items = [{"name": f"Dish {i}", "price": 10, "description": "x" * 2_000} for i in range(200)]
+    data["menu"]["categories"] = [{"name": "Everything", "items": items}]
+    reply = api.client.post("/registration-batches", {"name": "Huge", "restaurants": [data]})
+    # then it is refused, naming the restaurant, and nothing is created (the repository's
+    # ItemTooLargeError → 413 stays behind this check as a backstop)
+    assert reply.status == 422, reply
+    assert "restaurants.0 is larger than" in reply.body["message"]
+    assert api.client.get("/registration-batches").body["batches"] == []
+
+
 def test_a_failed_job_shows_its_progress_and_resumes_from_the_failed_phase(api: Api) -> None:
     # given a job whose first run failed at restaurantRegistration (phase 2, blocking)
     job = api.failed_job("restaurantRegistration")
