@@ -84,6 +84,8 @@ class LocalRuntime:
         # its last activity (the backoff step).
         self._due: dict[str, tuple[float, int]] = {}
         self._wake = threading.Event()
+        # moto's backends are not thread-safe (see `_serialise`).
+        self._moto_lock = threading.RLock()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -108,6 +110,11 @@ class LocalRuntime:
         self._mock.start()
         boto3.setup_default_session(region_name=self.region)
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        events.register("before-call", self._serialise)
+        # Released as soon as moto has answered, before any after-call handler runs.
+        events.register("response-received", self._serialised)
+        events.register("after-call", self._serialised)
+        events.register("after-call-error", self._serialised)
         # A response from the handler short-circuits the call (no request leaves).
         events.register("before-call.lambda.Invoke", self._invoke)
         events.register("after-call.states.StartExecution", self._on_started)
@@ -175,6 +182,26 @@ class LocalRuntime:
         }
 
     # ------------------------------------------------------------------ executions
+
+    def _serialise(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        """One moto request at a time, from whichever thread (released in `_serialised`).
+
+        moto 5.2.5's backends are plain dicts without locks, and the handlers here are
+        concurrent (a phase's sub-steps, a batch's jobs, many executions): a TransactWriteItems
+        deep-copies the table while another thread adds an item ("dictionary changed size
+        during iteration"), CreateSecret iterates the secrets while another adds one, and a
+        conditional write is checked and applied without a lock between, so two claims can
+        both win. AWS serialises per item; one lock around each moto request restores that
+        here, at no cost in throughput (moto is pure Python: it runs under the GIL anyway).
+        Lambda invocations are not moto requests: they are answered in `_invoke`, which
+        short-circuits before this handler.
+        """
+        self._moto_lock.acquire()
+        context["local_moto_lock"] = True
+
+    def _serialised(self, context: dict[str, Any], **_: Any) -> None:
+        if context.pop("local_moto_lock", False):
+            self._moto_lock.release()
 
     def _on_started(self, parsed: dict[str, Any], **_: Any) -> None:
         arn = parsed.get("executionArn")
