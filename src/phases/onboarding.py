@@ -128,8 +128,7 @@ def create_batch(jobs: JobRepository, org_id: str, request: NewBatch) -> tuple[B
     batch = Batch(batch_id=uuid.uuid4().hex, org_id=org_id, name=request.name)
     new_jobs = [new_job(batch.batch_id, org_id, r) for r in request.restaurants]
     jobs.create_batch(batch, new_jobs)
-    for job in new_jobs:
-        jobs.append_event(job.job_id, "job_created", {"batch_id": batch.batch_id})
+    jobs.append_events([(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs])
     return jobs.get_batch(org_id, batch.batch_id), new_jobs
 
 

@@ -422,12 +422,13 @@ class JobRepository:
     # ------------------------------------------------------------------ audit trail
 
     def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:
-        at = utc_now()
-        event = AuditEvent(job_id=job_id, at=at, type=event_type, detail=dict(detail))
-        self._table.put_item(
-            Item=to_item(event)
-            | {"pk": _job_pk(job_id), "sk": f"EVENT#{at.isoformat()}#{uuid.uuid4().hex[:8]}"}
-        )
+        self._table.put_item(Item=_event_item(job_id, event_type, detail))
+
+    def append_events(self, events: list[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """Append (job_id, type, detail) events in batches of 25 (a batch's creation)."""
+        with self._table.batch_writer() as writer:
+            for job_id, event_type, detail in events:
+                writer.put_item(Item=_event_item(job_id, event_type, detail))
 
     def trim_events(self, job_id: str, event_type: str, keep: int) -> int:
         """Delete the job's oldest `event_type` events beyond the newest `keep`; return how many.
@@ -455,6 +456,15 @@ class JobRepository:
             ScanIndexForward=True,
         )
         return [AuditEvent.model_validate(_strip_keys(item)) for item in items]
+
+
+def _event_item(job_id: str, event_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    at = utc_now()
+    event = AuditEvent(job_id=job_id, at=at, type=event_type, detail=dict(detail))
+    return to_item(event) | {
+        "pk": _job_pk(job_id),
+        "sk": f"EVENT#{at.isoformat()}#{uuid.uuid4().hex[:8]}",
+    }
 
 
 _KEY_ATTRS = ("pk", "sk", "gsi1pk", "gsi1sk")
