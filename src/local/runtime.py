@@ -7,9 +7,11 @@ EventBridge "Step Functions Execution Status Change" event to the reconciler, as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 import warnings
@@ -22,6 +24,7 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.core.config import DefaultConfig
 
 from local.asl import Interpreter, TaskFailedError
 from local.lambdas import InProcessLambdas
@@ -73,6 +76,10 @@ class LocalRuntime:
     # Function logical id → timeout in seconds, enforced in process (see local.lambdas); the
     # template's own timeouts (minutes) are not enforced. Tests lower one to time a Lambda out.
     function_timeouts: dict[str, float] = field(default_factory=dict)
+    # The table on another DynamoDB engine (DynamoDB Local, DESIGN section 8) instead of moto:
+    # its endpoint URL. moto lets those calls through; the handlers reach it through
+    # DYNAMODB_ENDPOINT_URL, as a deployed handler would. The tables are created afresh.
+    dynamodb_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
@@ -101,12 +108,19 @@ class LocalRuntime:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         self._set_env(LOCAL_ENV | {"AWS_DEFAULT_REGION": self.region})
-        self._mock = mock_aws(
-            config={
-                "stepfunctions": {"execute_state_machine": True},
-                "lambda": {"use_docker": False},
+        config: DefaultConfig = {
+            "stepfunctions": {"execute_state_machine": True},
+            "lambda": {"use_docker": False},
+        }
+        if self.dynamodb_endpoint_url:
+            # moto replaces a config section whole: the other core settings keep their defaults.
+            config["core"] = {
+                "mock_credentials": True,
+                "passthrough": {"urls": [re.escape(self.dynamodb_endpoint_url) + ".*"]},
+                "reset_boto3_session": True,
+                "service_whitelist": None,
             }
-        )
+        self._mock = mock_aws(config=config)
         self._mock.start()
         boto3.setup_default_session(region_name=self.region)
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
@@ -164,8 +178,11 @@ class LocalRuntime:
             os.environ[key] = value
 
     def _create_resources(self) -> dict[str, str]:
-        dynamodb = boto3.client("dynamodb")
+        dynamodb = boto3.client("dynamodb", endpoint_url=self.dynamodb_endpoint_url)
         for logical_id, definition in self.template.table_definitions().items():
+            if self.dynamodb_endpoint_url:
+                with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+                    dynamodb.delete_table(TableName=logical_id)
             dynamodb.create_table(TableName=logical_id, **definition)
         boto3.client("s3").create_bucket(Bucket=BUCKET_ID.lower())
         sfn = boto3.client("stepfunctions")
@@ -175,7 +192,8 @@ class LocalRuntime:
             roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{STATE_MACHINE_ID}Role",
             type="STANDARD",
         )["stateMachineArn"]
-        return {
+        endpoint = {"DYNAMODB_ENDPOINT_URL": self.dynamodb_endpoint_url}
+        return {k: v for k, v in endpoint.items() if v} | {
             "TABLE_NAME": TABLE_ID,
             "BUCKET_NAME": BUCKET_ID.lower(),
             "STATE_MACHINE_ARN": self.state_machine_arn,
@@ -193,9 +211,12 @@ class LocalRuntime:
         conditional write is checked and applied without a lock between, so two claims can
         both win. AWS serialises per item; one lock around each moto request restores that
         here, at no cost in throughput (moto is pure Python: it runs under the GIL anyway).
-        Lambda invocations are not moto requests: they are answered in `_invoke`, which
-        short-circuits before this handler.
+        Lambda invocations are not moto requests (they are answered in `_invoke`, which
+        short-circuits before this handler), nor are calls to another DynamoDB engine.
         """
+        service = model.service_model.service_name
+        if service == "dynamodb" and self.dynamodb_endpoint_url:
+            return
         self._moto_lock.acquire()
         context["local_moto_lock"] = True
 
