@@ -12,7 +12,14 @@ from clients.platform import PermanentPlatformError, TransientPlatformError
 from clients.simulator import SimulatedCrash
 from phases.planner import plan_phase
 from phases.runner import PhaseRunner, RetryPolicy
-from state.models import SkipReason, SubStepProgress, SubStepStatus
+from state.models import (
+    MAX_ERROR_CHARS,
+    MAX_OUTPUT_BYTES,
+    TRUNCATION_MARK,
+    SkipReason,
+    SubStepProgress,
+    SubStepStatus,
+)
 from tests.factories import make_config, make_progress
 
 
@@ -148,3 +155,56 @@ def test_attempts_accumulate_across_runs() -> None:
     )
     results = runner.run(plan, dict(progress.phases["phase1"].sub_steps))
     assert results["cloudwaitressAccount"].attempts == 2
+
+
+# ---------------------------------------------------------------- size limits
+
+
+def test_a_long_error_is_stored_truncated_to_its_limit() -> None:
+    # given a sub-step whose error message is far longer than an item should hold
+    recorder = Recorder({"servicesConfig": [PermanentPlatformError("x" * 50_000)]})
+    results = run(recorder)
+    # then the failure is recorded, cut to MAX_ERROR_CHARS and marked as cut
+    error = results["servicesConfig"].error or ""
+    assert results["servicesConfig"].status == SubStepStatus.FAILED
+    assert len(error) == MAX_ERROR_CHARS and error.endswith(TRUNCATION_MARK)
+    assert error.startswith("PermanentPlatformError: xxx")
+    checkpointed = [p for n, p in recorder.checkpoints if n == "servicesConfig"][-1]
+    assert checkpointed.error == error
+
+
+def test_an_output_over_its_limit_fails_the_sub_step_with_a_clear_error() -> None:
+    # given a sub-step whose output is larger than MAX_OUTPUT_BYTES
+    class TooBig(Recorder):
+        def execute(self, name: str, so_far: Mapping[str, SubStepProgress]) -> dict[str, Any]:
+            if name == "paymentConfig":
+                return {"blob": "x" * MAX_OUTPUT_BYTES}
+            return super().execute(name, so_far)
+
+    recorder = TooBig()
+    results = run(recorder)
+    # then the sub-step fails (it is not retried: the output will not shrink), naming the limit
+    failed = results["paymentConfig"]
+    assert failed.status == SubStepStatus.FAILED and failed.attempts == 1
+    assert failed.error is not None and failed.error.startswith(
+        "OutputTooLargeError: paymentConfig"
+    )
+    assert f"the limit is {MAX_OUTPUT_BYTES}" in failed.error
+    assert "object store" in failed.error
+    # and the oversized output was never checkpointed
+    assert all(p.output is None for n, p in recorder.checkpoints if n == "paymentConfig")
+    # the other sub-steps are unaffected
+    assert results["servicesConfig"].status == SubStepStatus.COMPLETED
+
+
+def test_an_output_at_its_limit_is_kept() -> None:
+    class AtLimit(Recorder):
+        def execute(self, name: str, so_far: Mapping[str, SubStepProgress]) -> dict[str, Any]:
+            if name == "paymentConfig":
+                # {"blob": "..."} is 12 bytes of JSON around the value
+                return {"blob": "x" * (MAX_OUTPUT_BYTES - 12)}
+            return super().execute(name, so_far)
+
+    results = run(AtLimit())
+    assert results["paymentConfig"].status == SubStepStatus.COMPLETED
+    assert results["paymentConfig"].output == {"blob": "x" * (MAX_OUTPUT_BYTES - 12)}
