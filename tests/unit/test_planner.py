@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clients.platform import PermanentPlatformError
 from phases.catalogue import CATALOGUE, SUB_STEPS, sub_steps_of
 from phases.context import CONTEXT_NEEDS, reconstruct_context
-from phases.planner import phase_status, plan_phase
+from phases.outcome import recompute_phases
+from phases.planner import disabled_ancestor, phase_status, plan_phase
 from phases.resume import resume_point
-from state.models import PHASE_NAMES, PhaseStatus, SkipReason, SubStepStatus
+from phases.runner import PhaseRunner, RetryPolicy
+from state.models import PHASE_NAMES, PhaseStatus, SkipReason, SubStepProgress, SubStepStatus
 from tests.factories import make_config, make_progress
 
 
@@ -180,5 +186,134 @@ def test_context_has_every_output_a_planned_sub_step_needs(
         for name in plan.run:
             if plan.waits_for.get(name):
                 continue  # its in-phase inputs appear once what it waits for completes
+            for field in CONTEXT_NEEDS.get(name, ()):
+                assert getattr(context, field) is not None, (name, field)
+
+
+# ---------------------------------------------------------------- properties over any progress
+#
+# Where each property of the Step 6 planner is proved (issue 4, part 8):
+# - never plans a completed sub-step ........ test_planner_properties, and
+#                                              test_any_progress_plans_nothing_completed_or_disabled
+# - never runs a sub-step before its dependencies succeeded:
+#     in the plan ........................... test_planner_properties
+#     at run time (random outcomes) ......... test_the_runner_never_starts_a_sub_step_before_its_...
+# - never runs a disabled one ............... test_planner_properties,
+#                                              test_any_progress_plans_nothing_completed_or_disabled
+# - resume_from is the first phase not completed:
+#     over phase statuses ................... test_resume_point_is_the_first_phase_not_completed
+#     over sub-step progress, as settled .... test_the_resume_point_leaves_nothing_to_do_before_it
+# - context gives every output a planned sub-step needs:
+#     with nothing awaited .................. test_context_has_every_output_a_planned_sub_step_needs
+#     once what it awaits has completed ..... test_context_covers_in_phase_inputs_once_they_complete
+# Whole histories (faults, lost events, resumes, redrives): tests/unit/test_step6_stateful.py
+
+skip_reason = st.sampled_from([None, SkipReason.DISABLED, SkipReason.DEPENDENCY_NOT_MET])
+# Any persisted progress: every status, any skip reason, no consistency assumed.
+any_progress_strategy = st.tuples(
+    st.fixed_dictionaries({s.name: sub_step_status for s in CATALOGUE}),
+    st.fixed_dictionaries({s.name: skip_reason for s in CATALOGUE}),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(progress=any_progress_strategy, config=config_strategy)
+def test_any_progress_plans_nothing_completed_or_disabled(
+    progress: tuple[dict[str, SubStepStatus], dict[str, SkipReason | None]], config: object
+) -> None:
+    statuses, reasons = progress
+    persisted = make_progress(
+        statuses, skip_reasons={n: r for n, r in reasons.items() if r is not None}
+    )
+    for phase in PHASE_NAMES:
+        plan = plan_phase(phase, config, persisted)  # type: ignore[arg-type]
+        for spec in sub_steps_of(phase):
+            if statuses[spec.name] == SubStepStatus.COMPLETED:
+                # completed: left alone, neither run nor re-marked as skipped
+                assert spec.name in plan.done
+            if not spec.enabled(config) or disabled_ancestor(spec, config) is not None:  # type: ignore[arg-type]
+                assert spec.name not in plan.run
+        for name in plan.run:
+            # every dependency has succeeded already, or is awaited in this phase
+            for dep in SUB_STEPS[name].depends_on:
+                assert statuses[dep] == SubStepStatus.COMPLETED or dep in plan.waits_for[name]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), statuses=progress_strategy, config=config_strategy)
+def test_the_runner_never_starts_a_sub_step_before_its_dependencies(
+    data: st.DataObject, statuses: dict[str, SubStepStatus], config: object
+) -> None:
+    # given a plan for persisted progress, and sub-steps that succeed or fail at random
+    persisted = make_progress(statuses)
+    fails = data.draw(st.sets(st.sampled_from([s.name for s in CATALOGUE])), label="fails")
+    for phase in PHASE_NAMES:
+        plan = plan_phase(phase, config, persisted)  # type: ignore[arg-type]
+        started: list[str] = []
+
+        def execute(
+            name: str, so_far: Mapping[str, SubStepProgress], started: list[str] = started
+        ) -> dict[str, Any]:
+            # when the runner starts a sub-step, each dependency has succeeded: before this
+            # run (persisted) or in it
+            for dep in SUB_STEPS[name].depends_on:
+                done_before = statuses[dep] == SubStepStatus.COMPLETED
+                done_now = dep in so_far and so_far[dep].status == SubStepStatus.COMPLETED
+                assert done_before or done_now, (name, dep)
+            started.append(name)
+            if name in fails:
+                raise PermanentPlatformError("no")
+            return {"ok": name}
+
+        results = PhaseRunner(
+            checkpoint=lambda *_: None,
+            execute=execute,
+            retry=RetryPolicy(max_attempts=1, base_delay_s=0),
+            sleep=lambda _: None,
+        ).run(plan, dict(persisted.phases[phase].sub_steps))
+        # then what could not start was skipped as dependency_not_met, never run
+        for name in set(plan.run) - set(started):
+            assert results[name].status == SubStepStatus.SKIPPED
+            assert results[name].skip_reason == SkipReason.DEPENDENCY_NOT_MET
+
+
+@settings(max_examples=300, deadline=None)
+@given(statuses=progress_strategy, config=config_strategy)
+def test_the_resume_point_leaves_nothing_to_do_before_it(
+    statuses: dict[str, SubStepStatus], config: object
+) -> None:
+    # given progress as a settle leaves it (phase statuses recomputed from the sub-steps)
+    progress = recompute_phases(config, make_progress(statuses))  # type: ignore[arg-type]
+    point = resume_point(progress)
+    earned = {p: phase_status(p, config, progress) for p in PHASE_NAMES}  # type: ignore[arg-type]
+    unfinished = [p for p in PHASE_NAMES if earned[p] != PhaseStatus.COMPLETED]
+    # then the resume starts no later than the first phase with work left
+    if unfinished:
+        assert point is not None
+        assert PHASE_NAMES.index(point) <= PHASE_NAMES.index(unfinished[0])
+    # and every phase before it is completed, with nothing left to run
+    before = PHASE_NAMES if point is None else PHASE_NAMES[: PHASE_NAMES.index(point)]
+    for phase in before:
+        assert progress.phases[phase].status == earned[phase] == PhaseStatus.COMPLETED
+        assert plan_phase(phase, config, progress).run == ()  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(statuses=progress_strategy, config=config_strategy)
+def test_context_covers_in_phase_inputs_once_they_complete(
+    statuses: dict[str, SubStepStatus], config: object
+) -> None:
+    # given a planned sub-step that waits for others in its phase
+    progress = make_progress(statuses)
+    for phase in PHASE_NAMES:
+        plan = plan_phase(phase, config, progress)  # type: ignore[arg-type]
+        for name in plan.run:
+            awaited = plan.waits_for.get(name, ())
+            if not awaited:
+                continue
+            # when what it awaits has completed (with its output), as the runner requires
+            after = make_progress({**statuses, **dict.fromkeys(awaited, SubStepStatus.COMPLETED)})
+            context = reconstruct_context(after)
+            # then the context has every field it reads
             for field in CONTEXT_NEEDS.get(name, ()):
                 assert getattr(context, field) is not None, (name, field)
