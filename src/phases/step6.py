@@ -78,10 +78,21 @@ BOUNDED_EVENTS = frozenset(
 
 
 def record_event(
-    jobs: JobRepository, job_id: str, event_type: str, detail: Mapping[str, Any]
+    jobs: JobRepository,
+    job_id: str,
+    event_type: str,
+    detail: Mapping[str, Any],
+    *,
+    at_most: int | None = None,
 ) -> None:
+    """Append an event; trim its kind to the newest EVENTS_KEPT if it is a bounded kind.
+
+    `at_most`, when the caller knows it, bounds how many events of this kind the job can have
+    (e.g. one resume per run): while it is within EVENTS_KEPT the trim's query is skipped, so
+    a batch-wide resume pays nothing for the bound until a job has been resumed ten times.
+    """
     jobs.append_event(job_id, event_type, detail)
-    if event_type not in BOUNDED_EVENTS:
+    if event_type not in BOUNDED_EVENTS or (at_most is not None and at_most <= EVENTS_KEPT):
         return
     try:
         jobs.trim_events(job_id, event_type, EVENTS_KEPT)
@@ -451,7 +462,14 @@ def start_run(
             status_change=job.status,
         )
         raise
-    record_event(jobs, job.job_id, reason, {"execution": arn, "resume_from": point})
+    # one such event per run claimed: at most run_number of them
+    record_event(
+        jobs,
+        job.job_id,
+        reason,
+        {"execution": arn, "resume_from": point},
+        at_most=job.run_number + 1,
+    )
     logger.info("run started", job_id=job.job_id, execution=arn, resume_from=point)
     return StartedRun(job.job_id, arn, point)
 
