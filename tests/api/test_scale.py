@@ -215,6 +215,10 @@ class InMemoryJobs:
             changes["status"] = _["status_change"]
         self.jobs[job.job_id] = self.jobs[job.job_id].model_copy(update=changes)
 
+    def append_events(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        for job_id, event_type, detail in events:
+            self.append_event(job_id, event_type, detail)
+
     def append_event(self, job_id: str, event_type: str, detail: dict[str, Any]) -> None:
         self.events.append(AuditEvent(job_id=job_id, at=utc_now(), type=event_type, detail=detail))
 
