@@ -52,6 +52,13 @@ serve: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi
 
+# Issue 6's figures: cost per job, critical path, resume waste, scale, cold start proxy ->
+# bench/results/latest.json and latest.md (a run takes about 20-30 minutes; `$(PY) -m bench.run
+# --smoke --out DIR` is the quick version the tests run). The table goes on DynamoDB Local
+# (node_modules, the machine's Java); `sam build` uses the SAM CLI in $(TOOLS).
+bench: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
+	$(PY) -m bench.run
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests tools
 	$(VENV)/bin/ruff format --check src tests tools

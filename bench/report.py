@@ -1,0 +1,609 @@
+"""Turns the measured figures into bench/results/latest.json (flat headline keys first) and
+latest.md (markdown tables), priced with bench.prices and judged against issue 6's targets."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.harness import memory_mb
+from bench.prices import PRICES
+from local.template import Template
+
+SCALE_METRICS = (
+    "ddb_requests",
+    "ddb_item_writes",
+    "lambda_invocations",
+    "state_transitions",
+    "s3_requests",
+    "aws_requests",
+)
+API_GATEWAY_LIMIT_S = 29.0
+CRITICAL_PATH_TARGET = 1.2
+TRANSITIONS_TARGET = 15
+FLAT = (0.9, 1.1)
+
+TRANSITIONS_DEFINITION = (
+    "StateEntered events of the execution history (every state executed, the Choice included), "
+    "plus task retries: what Step Functions Standard bills as state transitions"
+)
+STATE_CHANGES_DEFINITION = (
+    "counted from the progress a run leaves behind: a sub-step that ran makes one change per "
+    "attempt (to in_progress) plus one to its outcome, a skipped one one change; a phase that "
+    "ran two (in_progress, then its outcome); the job two per run (claimed, settled)"
+)
+
+
+def lambda_usage(cost: dict[str, Any], critical: dict[str, Any]) -> dict[str, Any]:
+    """Billed duration estimate: each function's median in-process duration at latency L."""
+    template = Template.load()
+    functions: dict[str, Any] = {}
+    durations = dict(critical["lambda_median_s"])
+    durations.setdefault("ApiFunction", cost["api_median_s"])
+    invocations = dict(cost["lambda_invocations_by_function"])
+    invocations["ApiFunction"] = cost["api_invocations"]
+    for function, count in sorted(invocations.items()):
+        billed_ms = math.ceil(durations.get(function, 0.0) * 1000)
+        memory_gb = memory_mb(template, function) / 1024
+        functions[function] = {
+            "invocations_per_job": count,
+            "billed_ms": billed_ms,
+            "memory_mb": memory_mb(template, function),
+            "gb_s_per_job": count * billed_ms / 1000 * memory_gb,
+        }
+    return {
+        "functions": functions,
+        "requests_per_job": sum(f["invocations_per_job"] for f in functions.values()),
+        "gb_s_per_job": sum(f["gb_s_per_job"] for f in functions.values()),
+    }
+
+
+def price(cost: dict[str, Any], lambdas: dict[str, Any]) -> dict[str, Any]:
+    per_1000 = 1000
+    ddb = cost["dynamodb"]
+    breakdown = {
+        "dynamodb_writes_table": ddb["wru"] * per_1000 / 1e6 * PRICES.dynamodb_per_million_wru,
+        "dynamodb_writes_gsi": ddb["gsi_wru"] * per_1000 / 1e6 * PRICES.dynamodb_per_million_wru,
+        "dynamodb_reads": ddb["rru"] * per_1000 / 1e6 * PRICES.dynamodb_per_million_rru,
+        "stepfunctions_transitions": cost["transitions"] * PRICES.sfn_per_1000_transitions,
+        "lambda_requests": lambdas["requests_per_job"]
+        * per_1000
+        / 1e6
+        * PRICES.lambda_per_million_requests,
+        "lambda_duration": lambdas["gb_s_per_job"] * per_1000 * PRICES.lambda_per_gb_second,
+        "s3_requests": cost["s3"]["put"] * PRICES.s3_per_1000_put
+        + cost["s3"]["get"] * PRICES.s3_per_1000_get,
+        "secretsmanager_api": cost["secretsmanager"]["api_calls"]
+        * per_1000
+        / 10_000
+        * PRICES.secrets_per_10000_api_calls,
+    }
+    return {
+        "breakdown": breakdown,
+        "total": sum(breakdown.values()),
+        "secrets_storage_per_month": cost["secretsmanager"]["secrets_created"]
+        * per_1000
+        * PRICES.secrets_per_secret_month,
+    }
+
+
+def scale_ratios(scale: dict[str, Any]) -> dict[str, Any]:
+    sizes = sorted(int(k) for k, v in scale.items() if "per_job" in v)
+    ratios: dict[str, Any] = {}
+    for small, large in itertools.pairwise(sizes):
+        a, b = scale[str(small)], scale[str(large)]
+        entry = {m: b["per_job"][m] / a["per_job"][m] for m in SCALE_METRICS if a["per_job"][m]}
+        entry["per_job_s"] = b["per_job_s"] / a["per_job_s"]
+        entry["cpu_per_job_s"] = b["cpu_per_job_s"] / a["cpu_per_job_s"]
+        ratios[f"{large}/{small}"] = entry
+    return ratios
+
+
+def target(name: str, measured: str, met: bool | None, why: str = "") -> dict[str, Any]:
+    return {"target": name, "measured": measured, "met": met, "why": why}
+
+
+def judge(results: dict[str, Any], figures: dict[str, Any]) -> list[dict[str, Any]]:
+    cost = figures["cost"]
+    kinds = cost["dynamodb"]["item_writes_by_kind"]
+    changes = cost["state_changes"]
+    critical = figures["critical_path"]
+    flat_ok = all(
+        FLAT[0] <= v <= FLAT[1]
+        for ratio in results["scale_ratios"].values()
+        for k, v in ratio.items()
+        if k in SCALE_METRICS
+    )
+    api = figures["batch_api"]
+    measured_ok = (
+        None
+        if "error" in api
+        else max(api["submit_step5_s"], api["resume_batch_s"]) < API_GATEWAY_LIMIT_S
+    )
+    estimated_ok = (
+        None
+        if "error" in api
+        else max(api["submit_step5_estimated_on_aws_s"], api["resume_batch_estimated_on_aws_s"])
+        < API_GATEWAY_LIMIT_S
+    )
+    checkpoint = kinds.get("sub-step checkpoint", 0)
+    extra = {k: v for k, v in kinds.items() if k != "sub-step checkpoint"}
+    return [
+        target(
+            "<= 1 DynamoDB write per sub-step state change",
+            f"{cost['writes_per_sub_step_state_change']:.2f} "
+            f"({cost['dynamodb']['item_writes']:.0f} item writes / "
+            f"{changes['sub_step']:.0f} sub-step changes)",
+            cost["writes_per_sub_step_state_change"] <= 1,
+            f"each sub-step change is exactly one write ({checkpoint:.0f} checkpoints for "
+            f"{changes['sub_step']:.0f} changes); the other writes record other things: "
+            + ", ".join(f"{v:.0f} {k}" for k, v in sorted(extra.items())),
+        ),
+        target(
+            "<= 1 DynamoDB write per state change (sub-step, phase, job)",
+            f"{cost['writes_per_state_change']:.2f} ({cost['dynamodb']['item_writes']:.0f} / "
+            f"{changes['total']:.0f})",
+            cost["writes_per_state_change"] <= 1,
+            "over by the audit trail (one event per run start and end) and the batch counters "
+            "that move with each job status change in the same transaction",
+        ),
+        target(
+            f"<= {TRANSITIONS_TARGET} state transitions per job",
+            f"{cost['transitions']:.0f}",
+            cost["transitions"] <= TRANSITIONS_TARGET,
+        ),
+        target(
+            f"Step 6 <= {CRITICAL_PATH_TARGET} x critical path (5 L)",
+            f"{critical['critical_path_ratio']:.2f} baseline-subtracted; "
+            f"{critical['critical_path_ratio_raw']:.2f} raw",
+            critical["critical_path_ratio"] <= CRITICAL_PATH_TARGET,
+            "cloudwaitressAccount makes two platform calls (find, then create), so the "
+            f"call-level critical path is 6 L: ratio to it "
+            f"{critical['call_level_critical_path_ratio']:.2f}; raw includes moto's in-process "
+            "overhead",
+        ),
+        target(
+            "resume re-executes 0 already-succeeded sub-steps",
+            f"{figures['resume_waste']['resume_reexecuted_max']} (max over failures at each "
+            "sub-step)",
+            figures["resume_waste"]["resume_reexecuted_max"] == 0
+            and figures["resume_waste"]["ledger_repeated_calls_max"] == 0,
+        ),
+        target(
+            "per-job cost flat across batch sizes",
+            ", ".join(
+                f"{k}: {v.get('ddb_requests', float('nan')):.2f}"
+                for k, v in results["scale_ratios"].items()
+            )
+            + " (DynamoDB requests per job)",
+            flat_ok if results["scale_ratios"] else None,
+        ),
+        target(
+            f"batch start / resume API call for {api.get('jobs')} jobs < "
+            f"{API_GATEWAY_LIMIT_S:.0f} s, as measured here",
+            "error: " + api["error"]
+            if "error" in api
+            else f"start {api['submit_step5_s']:.1f} s, resume {api['resume_batch_s']:.1f} s",
+            measured_ok,
+            "everything in one process on this machine: moto answering Secrets Manager and Step "
+            "Functions, DynamoDB Local over loopback, all under one GIL on shared CPUs",
+        ),
+        target(
+            f"the same calls on AWS < {API_GATEWAY_LIMIT_S:.0f} s (estimate)",
+            "error"
+            if "error" in api
+            else f"start {api['submit_step5_estimated_on_aws_s']:.1f} s, resume "
+            f"{api['resume_batch_estimated_on_aws_s']:.1f} s",
+            estimated_ok,
+            "our own time per job (a sequential probe: wall time minus time inside the emulated "
+            "calls) times the jobs, plus the calls counted at assumed AWS latencies, 16 at a "
+            "time; at 512 MB a Lambda has ~0.29 vCPU, which would stretch our own time ~3.5x",
+        ),
+    ]
+
+
+def compose(
+    plan: dict[str, Any], figures: dict[str, Any], machine: dict[str, Any]
+) -> dict[str, Any]:
+    cost, critical, resume = figures["cost"], figures["critical_path"], figures["resume_waste"]
+    lambdas = lambda_usage(cost, critical)
+    priced = price(cost, lambdas)
+    scale = {
+        size: {
+            "jobs": entry.get("jobs", int(size)),
+            "wall_s": entry.get("wall_s"),
+            "peak_rss_mb": entry.get("peak_rss_mb"),
+            "per_job_s": entry.get("per_job_s"),
+        }
+        | entry
+        for size, entry in figures["scale"].items()
+    }
+    api = figures["batch_api"]
+    ddb = cost["dynamodb"]
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "smoke": plan["smoke"],
+        "engine": plan["engine"],
+        # ---- figure 1: cost per job
+        "ddb_writes_per_job": ddb["item_writes"],
+        "ddb_write_requests_per_job": ddb["write_requests"],
+        "ddb_reads_per_job": ddb["read_requests"],
+        "ddb_wru_per_job": ddb["wru"] + ddb["gsi_wru"],
+        "ddb_gsi_wru_per_job": ddb["gsi_wru"],
+        "ddb_rru_per_job": ddb["rru"],
+        "ddb_item_writes_by_kind": ddb["item_writes_by_kind"],
+        "state_changes_per_job": cost["state_changes"],
+        "state_changes_definition": STATE_CHANGES_DEFINITION,
+        "writes_per_state_change": cost["writes_per_state_change"],
+        "writes_per_sub_step_state_change": cost["writes_per_sub_step_state_change"],
+        "state_transitions_per_job": cost["transitions"],
+        "transitions_definition": TRANSITIONS_DEFINITION,
+        "entered_states": cost["entered_states"],
+        "lambda_invocations_per_job": cost["lambda_invocations"],
+        "lambda_gb_s_per_job": lambdas["gb_s_per_job"],
+        "lambda": lambdas,
+        "s3_requests_per_job": cost["s3"],
+        "secretsmanager_per_job": cost["secretsmanager"],
+        "cost_per_1000_jobs_usd": priced["total"],
+        "cost_breakdown_per_1000_jobs_usd": priced["breakdown"],
+        "secrets_storage_per_1000_jobs_usd_month": priced["secrets_storage_per_month"],
+        "prices": PRICES.as_dict(),
+        "price_table_date": PRICES.as_dict()["date"],
+        # ---- figure 2: critical path
+        "critical_path_ratio": critical["critical_path_ratio"],
+        "critical_path_ratio_raw": critical["critical_path_ratio_raw"],
+        "sequential_ratio": critical["sequential_ratio"],
+        "sequential_ratio_raw": critical["sequential_ratio_raw"],
+        "critical_path": critical,
+        # ---- figure 3: resume waste
+        "resume_reexecuted_max": resume["resume_reexecuted_max"],
+        "seed_phase_level_reexecuted_max": resume["seed_phase_level_reexecuted_max"],
+        "restart_reexecuted_max": resume["restart_reexecuted_max"],
+        "resume_waste": resume,
+        # ---- figure 4: scale
+        "scale": scale,
+        "scale_ratios": {},
+        "moto_scale": figures["moto_scale"],
+        "batch_api_500_s": api.get("submit_step5_s"),
+        "batch_resume_api_500_s": api.get("resume_batch_s"),
+        "batch_api_500_estimated_on_aws_s": api.get("submit_step5_estimated_on_aws_s"),
+        "batch_resume_api_500_estimated_on_aws_s": api.get("resume_batch_estimated_on_aws_s"),
+        "batch_api": api,
+        # ---- figure 5: cold start proxy
+        "handler_import_ms": figures["imports"]["handler_import_ms"],
+        "handler_imports": figures["imports"],
+        "package_size": figures["package"],
+        "plan": plan,
+        "machine": machine,
+        "timings_s": figures["timings_s"] | {"total": figures["total_s"]},
+        "cost_detail": cost,
+    }
+    results["scale_ratios"] = scale_ratios(figures["scale"])
+    results["targets"] = judge(results, figures)
+    return results
+
+
+# ---------------------------------------------------------------------- markdown
+
+
+def _n(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_n(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(r: dict[str, Any]) -> str:
+    critical = r["critical_path"]
+    latency = critical["latency_ms"]
+    api_requests = r["lambda"]["requests_per_job"] - r["lambda_invocations_per_job"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"`make bench` ({'smoke run' if r['smoke'] else 'full run'}), {r['generated_at']}, "
+        f"{r['machine']['cpus']} CPUs, Python {r['machine']['python']}, moto "
+        f"{r['machine']['moto']}; table engine: {r['engine']}. Everything runs in one process "
+        "on the local runtime (moto's Step Functions executing the real ASL, the real handlers "
+        "in process): compare ratios within this run, not absolute times. Raw figures: "
+        "[latest.json](latest.json).",
+        "",
+        "## Targets",
+        "",
+        _table(
+            ["target", "measured", "met", "why"],
+            [
+                [t["target"], t["measured"], "n/a" if t["met"] is None else t["met"], t["why"]]
+                for t in r["targets"]
+            ],
+        ),
+        "",
+        "## 1. Cost per job (one full Step 6 run, from the Step 5 submission to the settled job)",
+        "",
+        _table(
+            ["figure", "per job"],
+            [
+                [
+                    "DynamoDB item writes (write requests)",
+                    f"{_n(r['ddb_writes_per_job'], 1)} ({_n(r['ddb_write_requests_per_job'], 1)})",
+                ],
+                ["DynamoDB read requests", r["ddb_reads_per_job"]],
+                [
+                    "DynamoDB write request units (of which GSI)",
+                    f"{_n(r['ddb_wru_per_job'], 1)} ({_n(r['ddb_gsi_wru_per_job'], 1)})",
+                ],
+                ["DynamoDB read request units", r["ddb_rru_per_job"]],
+                [
+                    "state changes (sub-step / phase / job)",
+                    " / ".join(
+                        _n(r["state_changes_per_job"][k], 0) for k in ("sub_step", "phase", "job")
+                    ),
+                ],
+                ["Step Functions state transitions", r["state_transitions_per_job"]],
+                [
+                    "Lambda invocations (+ API, amortised)",
+                    f"{_n(r['lambda_invocations_per_job'], 1)} (+{_n(api_requests, 1)})",
+                ],
+                ["Lambda billed GB-s (estimate)", f"{r['lambda_gb_s_per_job']:.3f}"],
+                [
+                    "S3 PUT / GET",
+                    f"{_n(r['s3_requests_per_job']['put'], 0)} / "
+                    f"{_n(r['s3_requests_per_job']['get'], 0)}",
+                ],
+                ["Secrets Manager API calls", r["secretsmanager_per_job"]["api_calls"]],
+            ],
+        ),
+        "",
+        "DynamoDB item writes by what they record: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(r["ddb_item_writes_by_kind"].items()))
+        + f". State changes are {r['state_changes_definition']}. State transitions: "
+        f"{r['transitions_definition']} ({', '.join(r['entered_states'])}).",
+        "",
+        f"Cost per 1,000 jobs at {r['prices']['region']} on-demand list prices read on "
+        f"{r['price_table_date']} (public prices; they may change; free tiers ignored):",
+        "",
+        _table(
+            ["item", "USD per 1,000 jobs"],
+            [
+                [k.replace("_", " "), f"{v:.4f}"]
+                for k, v in r["cost_breakdown_per_1000_jobs_usd"].items()
+            ]
+            + [["**total**", f"**{r['cost_per_1000_jobs_usd']:.4f}**"]],
+        ),
+        "",
+        f"Not in the total: each job stores its account password as a Secrets Manager secret, "
+        f"${r['secrets_storage_per_1000_jobs_usd_month']:.2f} per 1,000 jobs for every month "
+        "the secrets are kept. Lambda duration is estimated from each function's median "
+        f"in-process duration at L = {latency} ms (moto's overhead included, so an upper bound), "
+        "at the template's memory size.",
+        "",
+        f"## 2. Critical path (simulated platform latency L = {latency} ms per call)",
+        "",
+        _table(
+            ["", "seconds", "/ 5 L (critical path)", "/ 12 L (sequential)"],
+            [
+                [
+                    "Step 6 with latency (raw)",
+                    critical["step6_s_with_latency"],
+                    r["critical_path_ratio_raw"],
+                    r["sequential_ratio_raw"],
+                ],
+                [
+                    "baseline, L = 0 (moto and in-process overhead)",
+                    critical["step6_s_baseline"],
+                    "",
+                    "",
+                ],
+                [
+                    "**added by the latency (baseline-subtracted)**",
+                    critical["step6_s_added_by_latency"],
+                    f"**{r['critical_path_ratio']:.2f}**",
+                    f"**{r['sequential_ratio']:.2f}**",
+                ],
+            ],
+        ),
+        "",
+        f"Medians of {critical['repeats']} jobs each, run one at a time, alternating. Per state, "
+        "the time the latency adds, in L (expected: Phase1 2, Phase2 2, Phase3 1, Phase4 1 — "
+        "cloudwaitressAccount's find-then-create is two calls):",
+        "",
+        _table(
+            ["state", "with latency s", "baseline s", "added, in L"],
+            [
+                [p, v["with_latency_s"], v["baseline_s"], v["added_in_L"]]
+                for p, v in critical["phases"].items()
+            ],
+        ),
+        "",
+        "## 3. Resume waste (already-succeeded sub-steps re-executed by the resume)",
+        "",
+        _table(
+            [
+                "failed sub-step",
+                "blocking",
+                "succeeded before",
+                "ours",
+                "seed phase-level",
+                "seed as written",
+                "restart from phase 1",
+                "after resume",
+            ],
+            [
+                [
+                    x["failed_sub_step"],
+                    x["blocking"],
+                    x["succeeded_before_resume"],
+                    x["ours"],
+                    x["seed_phase_level"],
+                    x["seed_literal"],
+                    x["restart"],
+                    x["status_after_resume"],
+                ]
+                for x in r["resume_waste"]["rows"]
+            ],
+        ),
+        "",
+        f"Maximum: ours {r['resume_reexecuted_max']}, seed phase-level "
+        f"{r['seed_phase_level_reexecuted_max']} (blocking failures only: "
+        f"{r['resume_waste']['seed_phase_level_reexecuted_max_blocking']}), restart "
+        f"{r['restart_reexecuted_max']}. Ours is counted from the executions themselves (every "
+        "sub-step's logic is wrapped), cross-checked with the simulator ledger's mutating calls "
+        f"(repeated: {r['resume_waste']['ledger_repeated_calls_max']}); the seed's plans are "
+        "computed from the same recorded progress (bench/seed_plans.py).",
+        "",
+        "## 4. Scale (one batch per size, each in a fresh process)",
+        "",
+        _table(
+            [
+                "jobs",
+                "wall s",
+                "per job s",
+                "CPU per job s",
+                "peak RSS MB",
+                "DynamoDB req/job",
+                "item writes/job",
+                "Lambda/job",
+                "transitions/job",
+                "statuses",
+            ],
+            [
+                [
+                    v["jobs"],
+                    v.get("wall_s"),
+                    v.get("per_job_s"),
+                    v.get("cpu_per_job_s"),
+                    v.get("peak_rss_mb"),
+                    v.get("per_job", {}).get("ddb_requests"),
+                    v.get("per_job", {}).get("ddb_item_writes"),
+                    v.get("per_job", {}).get("lambda_invocations"),
+                    v.get("per_job", {}).get("state_transitions"),
+                    v.get("statuses", v.get("error")),
+                ]
+                for v in r["scale"].values()
+            ],
+        ),
+        "",
+        "Per-job ratios between sizes (1.00 = flat):",
+        "",
+        _table(
+            ["ratio", *SCALE_METRICS, "per_job_s", "cpu_per_job_s"],
+            [
+                [k, *[v.get(m) for m in (*SCALE_METRICS, "per_job_s", "cpu_per_job_s")]]
+                for k, v in r["scale_ratios"].items()
+            ],
+        ),
+        "",
+    ]
+    if r["moto_scale"]:
+        out += [
+            "The same batches with the table on moto instead (moto 5.2.5 deep-copies the whole "
+            "table on every TransactWriteItems, two per job, so the time per job grows with "
+            "the table):",
+            "",
+            _table(
+                ["jobs", "wall s", "per job s", "CPU per job s", "peak RSS MB"],
+                [
+                    [
+                        v["jobs"],
+                        v.get("wall_s"),
+                        v.get("per_job_s"),
+                        v.get("cpu_per_job_s"),
+                        v.get("peak_rss_mb"),
+                    ]
+                    for v in r["moto_scale"].values()
+                ],
+            ),
+            "",
+        ]
+    api = r["batch_api"]
+    calls = [
+        ["POST /registration-batches (create)", api.get("create_batch_s"), "", "", ""],
+    ]
+    for label, key in (
+        ("POST .../step-5 (starts every run)", "submit_step5"),
+        ("POST .../resume-step-6", "resume_batch"),
+    ):
+        call = api.get(key)
+        if call:
+            calls.append(
+                [
+                    label,
+                    call["wall_s"],
+                    call["on_aws"]["own_s_per_job"] * 1000,
+                    ", ".join(f"{k} {v:g}" for k, v in call["calls_per_job"].items()),
+                    call["on_aws"]["estimated_s"],
+                ]
+            )
+    out += [
+        f"Batch API calls for {api.get('jobs')} jobs (API Gateway's integration timeout: 29 s): "
+        "the real API handler called in process with API Gateway proxy events; the executions "
+        "they start are held at PrepareRun while the call runs (on AWS they would not share its "
+        "CPU). The estimate for AWS adds our own time (measured) to the calls at assumed "
+        "latencies (bench/scale.py), 16 jobs at a time:",
+        "",
+        _table(
+            [
+                "call",
+                "measured here s",
+                "our own ms per job",
+                "AWS calls per job",
+                "estimated on AWS s",
+            ],
+            calls,
+        ),
+        "",
+        "## 5. Cold start proxy",
+        "",
+        _table(
+            ["function", "module import ms (median)", "x bare Powertools"],
+            [
+                [k, v, v / r["handler_import_ms"]["bare_powertools"]]
+                for k, v in r["handler_import_ms"].items()
+            ],
+        ),
+        "",
+    ]
+    package = r["package_size"]
+    if "skipped" in package:
+        out += [f"Package size: skipped ({package['skipped']}).", ""]
+    else:
+        code_kb = max(f["bytes"] for f in package["functions"].values()) / 1e3
+        out += [
+            f"`sam build`: each function's code {code_kb:,.0f} kB; "
+            f"the dependencies layer {package['layer']['bytes'] / 1e6:,.1f} MB unzipped "
+            f"({package['layer']['zipped_bytes'] / 1e6:,.1f} MB zipped); a function with its "
+            f"layer {package['function_plus_layer_mb']:,.1f} MB unzipped (Lambda's limit: "
+            f"250 MB), {package['function_plus_layer_zipped_mb']:,.1f} MB zipped.",
+            "",
+        ]
+    out += [
+        "Timings of this run (s): " + ", ".join(f"{k} {v}" for k, v in r["timings_s"].items()),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m bench.report [latest.json]`: write latest.md again from the JSON beside it."""
+    path = Path(argv[0]) if argv else Path(__file__).parent / "results" / "latest.json"
+    path.with_suffix(".md").write_text(markdown(json.loads(path.read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,65 @@
+"""What the two comparison plans would re-run on resume: pure functions of the recorded progress.
+
+- `seed_phase_level`: the seed's proposal (seed/step6-resume-requirements.md, section 5) as
+  DESIGN section 4 makes it precise: find the first phase that is not `completed`, then run
+  that whole phase and every phase after it (`executePhaseN` runs every sub-step the config
+  enables; it has no sub-step level skip).
+- `seed_literal`: the seed's `detectLastCompletePhase` as written: scan phase4..phase1 for the
+  last phase marked `completed` and resume after it (`default`: all phases when none is, or
+  when phase4 is, since its switch has no `phase4` case).
+- `restart`: the old behaviour: Step 6 starts again from phase 1.
+
+Each returns the sub-steps it would execute; `reexecuted` keeps those that had already
+succeeded.
+"""
+
+from __future__ import annotations
+
+from phases.catalogue import sub_steps_of
+from state.models import (
+    PHASE_NAMES,
+    ExecutionConfig,
+    PhaseName,
+    PhaseStatus,
+    Step6Progress,
+    SubStepStatus,
+)
+
+
+def _run_phases(phases: tuple[PhaseName, ...], config: ExecutionConfig) -> list[str]:
+    return [spec.name for phase in phases for spec in sub_steps_of(phase) if spec.enabled(config)]
+
+
+def seed_phase_level(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
+    for index, phase in enumerate(PHASE_NAMES):
+        if progress.phases[phase].status != PhaseStatus.COMPLETED:
+            return _run_phases(PHASE_NAMES[index:], config)
+    return []
+
+
+def seed_literal(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
+    for phase in reversed(PHASE_NAMES):
+        if progress.phases[phase].status == PhaseStatus.COMPLETED:
+            index = PHASE_NAMES.index(phase)
+            if index == len(PHASE_NAMES) - 1:
+                break  # no `case 'phase4'`: the switch's default runs every phase
+            return _run_phases(PHASE_NAMES[index + 1 :], config)
+    return _run_phases(PHASE_NAMES, config)
+
+
+def restart(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
+    return _run_phases(PHASE_NAMES, config)
+
+
+def completed(progress: Step6Progress) -> set[str]:
+    return {
+        name
+        for phase in progress.phases.values()
+        for name, sub in phase.sub_steps.items()
+        if sub.status == SubStepStatus.COMPLETED
+    }
+
+
+def reexecuted(plan: list[str], progress: Step6Progress) -> list[str]:
+    done = completed(progress)
+    return [name for name in plan if name in done]

@@ -1,0 +1,90 @@
+"""The benchmark's smoke run: tiny sizes, so that `make bench` cannot rot unnoticed.
+
+It asserts that the figures are produced, with every key and sane types, never how fast
+anything is (the machines are shared and noisy: the benchmark reports figures, not verdicts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NUMBERS = (
+    "ddb_writes_per_job",
+    "state_transitions_per_job",
+    "lambda_invocations_per_job",
+    "cost_per_1000_jobs_usd",
+    "critical_path_ratio",
+    "sequential_ratio",
+    "batch_api_500_s",
+)
+COUNTS = ("resume_reexecuted_max", "seed_phase_level_reexecuted_max", "restart_reexecuted_max")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert (out / "latest.md").read_text().startswith("# Benchmark results")
+    loaded: dict[str, Any] = json.loads((out / "latest.json").read_text())
+    return loaded
+
+
+@pytest.mark.timeout(900)
+def test_the_headline_figures_are_numbers(results: dict[str, Any]) -> None:
+    for key in NUMBERS:
+        assert _number(results[key]), key
+    for key in COUNTS:
+        assert isinstance(results[key], int) and results[key] >= 0, key
+    assert results["ddb_writes_per_job"] > 0
+    assert results["state_transitions_per_job"] > 0
+    assert results["cost_per_1000_jobs_usd"] > 0
+
+
+@pytest.mark.timeout(900)
+def test_scale_has_each_batch_size(results: dict[str, Any]) -> None:
+    assert results["scale"]
+    for entry in results["scale"].values():
+        for key in ("jobs", "wall_s", "peak_rss_mb", "per_job_s"):
+            assert _number(entry[key]), key
+    assert results["scale_ratios"]
+
+
+@pytest.mark.timeout(900)
+def test_import_times_cover_every_handler_and_the_bare_baseline(results: dict[str, Any]) -> None:
+    imports = results["handler_import_ms"]
+    assert "bare_powertools" in imports
+    assert {"PrepareRunFunction", "Phase1Function", "ApiFunction"} <= set(imports)
+    assert all(_number(v) and v > 0 for v in imports.values())
+
+
+@pytest.mark.timeout(900)
+def test_prices_and_targets_are_reported(results: dict[str, Any]) -> None:
+    assert results["prices"]["date"] == results["price_table_date"]
+    assert set(results["cost_breakdown_per_1000_jobs_usd"]) >= {
+        "dynamodb_writes_table",
+        "stepfunctions_transitions",
+        "lambda_requests",
+        "s3_requests",
+    }
+    assert all(isinstance(t["target"], str) and "met" in t for t in results["targets"])
