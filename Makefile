@@ -60,8 +60,8 @@ bench: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
 	$(PY) -m bench.run
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests tools
-	$(VENV)/bin/ruff format --check src tests tools
+	$(VENV)/bin/ruff check src tests tools bench
+	$(VENV)/bin/ruff format --check src tests tools bench
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
