@@ -66,8 +66,8 @@ def progress_table(job: Job) -> str:
 
 
 def main() -> int:
-    # The tables tell the story; set DEMO_LOG_LEVEL=INFO to see the structured logs too.
-    logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "WARNING"))
+    # The tables tell the story; DEMO_LOG_LEVEL=INFO (or WARNING) shows the structured logs too.
+    logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
     simulator = shared_simulator()
     simulator.reset()
     with LocalRuntime() as runtime:
