@@ -8,9 +8,12 @@ three bytes plus one per element plus the elements (a map's keys count too).
 Units (on-demand request units, which follow the same rules as capacity units):
 - write: 1 WRU per started 1 KB of the item (the larger of before and after for an update),
   x2 inside a transaction; a global secondary index the item is projected into costs its own
-  write (projection ALL here: the index entry is about the item's size);
+  write (projection ALL here: the index entry is about the item's size), x2 in a transaction;
 - read: 1 RRU per started 4 KB, strongly consistent; half that eventually consistent; a
   Query sums the items it returns before rounding up.
+
+Checked against DynamoDB Local's ReturnConsumedCapacity=INDEXES (a put, an update and a
+transactional update of a 3.9 KB indexed item, a consistent get, a GSI query): the same units.
 """
 
 from __future__ import annotations

@@ -203,8 +203,9 @@ class ApiRecorder:
         usage.wru += write_units(max(old_size, new_size), transactional=tx)
         usage.written_bytes += new_size
         if old_indexed or new_indexed:
-            # Put into, update in or delete from the index: the entry's size (projection ALL).
-            usage.gsi_wru += write_units(new_size if new_indexed else old_size)
+            # Put into, update in or delete from the index: the entry's size (projection ALL),
+            # doubled in a transaction too (as DynamoDB Local reports it).
+            usage.gsi_wru += write_units(new_size if new_indexed else old_size, transactional=tx)
         with self._lock:
             if new is None:
                 self._sizes.pop(key, None)
