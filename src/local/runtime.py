@@ -263,11 +263,6 @@ class LocalRuntime:
         }
         self._finish(arn, described)
 
-    def watch(self, execution_arn: str) -> None:
-        with self._changed:
-            self._watched[execution_arn] = "RUNNING"
-            self._schedule(execution_arn, 0)
-
     def _invoke(self, params: dict[str, Any], **kwargs: Any) -> Any:
         """Run the Lambda in process; then look at its execution soon: it may have ended."""
         response = self.lambdas.before_invoke(params, **kwargs)

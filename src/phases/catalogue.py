@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from state.models import PHASE_NAMES, ExecutionConfig, PhaseName
+from state.models import ExecutionConfig, PhaseName
 
 
 def _always(_: ExecutionConfig) -> bool:
@@ -95,10 +95,6 @@ def sub_steps_of(phase: PhaseName) -> tuple[SubStepSpec, ...]:
 
 def phase_of(sub_step: str) -> PhaseName:
     return SUB_STEPS[sub_step].phase
-
-
-def phase_number(phase: PhaseName) -> int:
-    return PHASE_NAMES.index(phase) + 1
 
 
 def dependents_of(sub_step: str) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from clients.platform import TransientPlatformError
 from phases.observability import logger, metrics
 from phases.planner import PhasePlan
+from state.item_size import value_size
 from state.models import (
     MAX_OUTPUT_BYTES,
     SkipReason,
@@ -23,6 +23,7 @@ from state.models import (
     truncate_error,
     utc_now,
 )
+from state.repository import to_attr
 
 Checkpoint = Callable[[str, SubStepProgress], None]
 # Runs one sub-step, given the results of this run so far (its in-phase inputs).
@@ -46,7 +47,11 @@ class OutputTooLargeError(ValueError):
 
 
 def check_output_size(name: str, output: dict[str, Any]) -> None:
-    size = len(json.dumps(output, default=str).encode())
+    """Fail the sub-step (not its checkpoint) on an output the repository would refuse.
+
+    Measured as DynamoDB counts it, by the same rule the repository's guard applies.
+    """
+    size = value_size(to_attr(output))
     if size > MAX_OUTPUT_BYTES:
         raise OutputTooLargeError(
             f"{name} output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} "
