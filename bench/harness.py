@@ -79,7 +79,7 @@ class Bench:
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> Bench:
-        from phases.observability import logger
+        from domain.observability import logger
 
         logger.setLevel(logging.ERROR)
         self.simulator.reset()
@@ -145,8 +145,8 @@ class Bench:
     def create_batch(self, names: list[str]) -> tuple[str, list[dict[str, Any]]]:
         """A batch of `names` through the API; past its per-request limit, through the domain."""
         if len(names) > max_jobs_per_request():
+            from domain.onboarding import NewBatch, create_batch
             from handlers.wiring import api_deps
-            from phases.onboarding import NewBatch, create_batch
 
             request = NewBatch.model_validate(
                 {"name": "Benchmark", "restaurants": [restaurant_data(n) for n in names]}
@@ -244,7 +244,7 @@ class Bench:
 
 def max_jobs_per_request() -> int:
     """The API's limit of jobs per batch request."""
-    from phases import batches
+    from domain import batches
 
     return int(getattr(batches, "MAX_JOBS_PER_REQUEST", 500))
 

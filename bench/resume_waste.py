@@ -22,13 +22,13 @@ from typing import Any
 from bench import seed_plans
 from bench.harness import Bench
 from clients.simulator import FaultSpec
-from phases.catalogue import SUB_STEP_NAMES, SUB_STEPS
+from domain.catalogue import SUB_STEP_NAMES, SUB_STEPS
 
 
 @contextmanager
 def counting_executions() -> Iterator[Counter[tuple[str, str]]]:
     """Count each sub-step logic execution by (job id, sub-step)."""
-    from phases.substeps import SUB_STEP_LOGIC
+    from domain.substeps import SUB_STEP_LOGIC
 
     counts: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()

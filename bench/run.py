@@ -117,7 +117,7 @@ def worker(
 
 def measure(plan: Plan) -> dict[str, Any]:
     from bench import coldstart, cost, critical_path, resume_waste
-    from phases.catalogue import SUB_STEP_NAMES
+    from domain.catalogue import SUB_STEP_NAMES
 
     timings: dict[str, float] = {}
     figures: dict[str, Any] = {}

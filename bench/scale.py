@@ -126,7 +126,7 @@ def _call(bench: Bench, jobs: int, fn: Any) -> dict[str, Any]:
 @contextmanager
 def one_job_at_a_time() -> Iterator[None]:
     """The batch use cases run their jobs sequentially (a probe: see `estimate_on_aws`)."""
-    from phases import batches
+    from domain import batches
 
     each = batches._each
     batches._each = lambda items, fn: [fn(item) for item in items]
@@ -143,7 +143,7 @@ def estimate_on_aws(
     code plus the emulated calls, one after another) plus the calls it makes at assumed AWS
     latencies, MAX_WORKERS of them at a time (the use case's concurrency). Our own time does
     not overlap across workers (one process, one GIL), so it is added whole."""
-    from phases import batches
+    from domain import batches
 
     own_per_job = max(0.0, probe["wall_s"] - probe["in_aws_calls_s"]) / probe_jobs
     workers = min(int(getattr(batches, "MAX_WORKERS", 1)), jobs)

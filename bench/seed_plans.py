@@ -15,7 +15,7 @@ succeeded.
 
 from __future__ import annotations
 
-from phases.catalogue import sub_steps_of
+from domain.catalogue import sub_steps_of
 from state.models import (
     PHASE_NAMES,
     ExecutionConfig,

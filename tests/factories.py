@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.catalogue import CATALOGUE, SUB_STEPS
+from domain.onboarding import new_job
 from local.samples import restaurant_data
-from phases.catalogue import CATALOGUE, SUB_STEPS
-from phases.onboarding import new_job
 from state.models import (
     AccountConfig,
     ExecutionConfig,

@@ -6,11 +6,11 @@ from typing import Any
 
 from clients.platform import CallMeta
 from clients.simulator import PlatformSimulator
+from domain.catalogue import CATALOGUE
+from domain.context import reconstruct_context
+from domain.planner import disabled_ancestor
+from domain.substeps import SUB_STEP_LOGIC, SubStepInput
 from local.samples import config_data
-from phases.catalogue import CATALOGUE
-from phases.context import reconstruct_context
-from phases.planner import disabled_ancestor
-from phases.substeps import SUB_STEP_LOGIC, SubStepInput
 from state.models import (
     PHASE_NAMES,
     Job,

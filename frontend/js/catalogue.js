@@ -1,5 +1,5 @@
 // The six onboarding steps and the Step 6 sub-step catalogue, mirrored from
-// src/state/models.py (STEP_NAMES) and src/phases/catalogue.py. The page prefers what the API
+// src/state/models.py (STEP_NAMES) and src/domain/catalogue.py. The page prefers what the API
 // returns and uses these only for names, order and the Step 5 switches.
 
 export const STEP_NAMES = {

@@ -1,7 +1,7 @@
 """The registration batches HTTP API (API Gateway REST, Powertools resolver; DESIGN section 6).
 
 Thin: each route parses its input (pydantic, via `enable_validation`), calls one use case of
-`phases`, and returns a response model. Domain errors become HTTP answers in one place, the
+`domain`, and returns a response model. Domain errors become HTTP answers in one place, the
 exception handlers below:
 
 ====================================  ======  =========================================
@@ -38,6 +38,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError
+from domain import batches
+from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
+from domain.observability import logger, tracer
+from domain.onboarding import create_batch
+from domain.outcome import batch_status
 from handlers import wiring
 from handlers.api_models import (
     BatchList,
@@ -54,11 +59,6 @@ from handlers.api_models import (
     StartedJob,
     Step5Request,
 )
-from phases import batches
-from phases.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
-from phases.observability import logger, tracer
-from phases.onboarding import create_batch
-from phases.outcome import batch_status
 from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from phases.batches import MAX_JOBS_PER_REQUEST, BatchDetails, JobDetails, JobRejection, Settled
-from phases.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
-from phases.step6 import StartedRun
+from domain.batches import MAX_JOBS_PER_REQUEST, BatchDetails, JobDetails, JobRejection, Settled
+from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
+from domain.step6 import StartedRun
 from state.models import (
     AuditEvent,
     Batch,

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from domain.observability import logger, metrics, tracer
+from domain.step6 import complete_run
 from handlers.events import CompleteRunEvent
 from handlers.wiring import step6_deps
-from phases.observability import logger, metrics, tracer
-from phases.step6 import complete_run
 
 
 @logger.inject_lambda_context(clear_state=True)

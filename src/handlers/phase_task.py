@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from domain.observability import logger, metrics, tracer
+from domain.step6 import run_phase
 from handlers.events import PhaseEvent
 from handlers.wiring import step6_deps
-from phases.observability import logger, metrics, tracer
-from phases.step6 import run_phase
 from state.models import PhaseName
 
 

@@ -8,11 +8,11 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from domain.observability import logger, metrics, tracer
+from domain.outcome import ExecutionStatus
+from domain.step6 import settle_execution
 from handlers.events import ExecutionStatusDetail
 from handlers.wiring import step6_deps
-from phases.observability import logger, metrics, tracer
-from phases.outcome import ExecutionStatus
-from phases.step6 import settle_execution
 
 
 class ExecutionStatusChange(EventBridgeModel):

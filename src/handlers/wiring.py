@@ -10,9 +10,9 @@ from clients.executions import StepFunctionsRunner
 from clients.platform import PumpdPlatform
 from clients.secrets import SecretsManagerStore
 from clients.storage import S3ObjectStore
+from domain.deps import ApiDeps, Step6Deps
+from domain.runner import RetryPolicy
 from handlers.settings import get_settings
-from phases.deps import ApiDeps, Step6Deps
-from phases.runner import RetryPolicy
 from state.repository import JobRepository
 
 

@@ -11,14 +11,14 @@ import sys
 from collections.abc import Iterable
 
 from clients.simulator import FaultSpec, shared_simulator
+from domain.observability import logger
+from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
+from domain.outcome import batch_status, is_resumable
+from domain.resume import resume_point
+from domain.step6 import resume_job
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
-from phases.observability import logger
-from phases.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
-from phases.outcome import batch_status, is_resumable
-from phases.resume import resume_point
-from phases.step6 import resume_job
 from state.models import PHASE_NAMES, Job, JobStatus
 
 ORG = "org-demo"

@@ -297,7 +297,7 @@ class Batch(_Model):
     org_id: str
     name: str
     # Maintained in the same transaction as every job status change; the batch status is
-    # derived from these counts (phases.batch_status), never stored.
+    # derived from these counts (domain.outcome.batch_status), never stored.
     job_counts: dict[JobStatus, int] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

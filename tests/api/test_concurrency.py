@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from domain import batches
+from domain.step6 import StartedRun
 from handlers.wiring import api_deps
-from phases import batches
-from phases.step6 import StartedRun
 from state.errors import ConflictError
 from state.repository import JobRepository
 from tests.api.conftest import ORG, Api, Reply

@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
+from domain import batches
 from local.samples import config_data, restaurant_data
-from phases import batches
 from tests.api.conftest import ORG, OTHER_ORG, Api
 
 pytestmark = pytest.mark.integration

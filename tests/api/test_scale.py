@@ -27,13 +27,13 @@ import boto3
 import pytest
 
 from clients.executions import ExecutionRunner
+from domain import batches
+from domain.deps import ApiDeps
+from domain.onboarding import new_job
+from domain.step6 import with_step
 from handlers import wiring
 from local.samples import config_data, restaurant_data
 from local.serial_dynamodb import serialise_dynamodb_requests
-from phases import batches
-from phases.deps import ApiDeps
-from phases.onboarding import new_job
-from phases.step6 import with_step
 from state.errors import NotFoundError
 from state.models import (
     AccountConfig,

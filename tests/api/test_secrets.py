@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from domain.observability import logger
 from local.runtime import TABLE_ID
 from local.samples import config_data
 from local.server import LocalServer
-from phases.observability import logger
 from tests.api.conftest import HttpClient, Reply
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from tools.cfn_template import REPO_ROOT, functions
 
 from tests.contract.conftest import SAM, require_tool, run
 
-DEPLOYED_PACKAGES = ("handlers", "phases", "state", "clients")
+DEPLOYED_PACKAGES = ("handlers", "domain", "state", "clients")
 LAYER_REQUIREMENTS = REPO_ROOT / "sam-build" / "requirements.txt"
 # Provided by the Lambda runtime; a copy in the layer would shadow it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil")

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
+from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
+from domain.step6 import resume_job
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
-from phases.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
-from phases.step6 import resume_job
 from state.models import Job
 
 ORG = "org-a"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from phases.observability import logger
+from domain.observability import logger
 from tests.integration.conftest import Harness
 
 pytestmark = pytest.mark.integration

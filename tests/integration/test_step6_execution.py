@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from phases.catalogue import CATALOGUE, SUB_STEPS, dependents_of, phase_of
-from phases.outcome import is_resumable
-from phases.resume import resume_point
+from domain.catalogue import CATALOGUE, SUB_STEPS, dependents_of, phase_of
+from domain.outcome import is_resumable
+from domain.resume import resume_point
 from state.models import (
     PHASE_NAMES,
     Job,

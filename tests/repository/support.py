@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from phases.outcome import ExecutionStatus
-from phases.step6 import claim_new_run, execution_name, settle_execution, with_step
+from domain.outcome import ExecutionStatus
+from domain.step6 import claim_new_run, execution_name, settle_execution, with_step
 from state.item_size import item_size
 from state.models import Batch, Job, JobStatus, StepStatus
 from state.repository import JobRepository, job_item

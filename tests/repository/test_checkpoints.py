@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from phases.catalogue import sub_steps_of
+from domain.catalogue import sub_steps_of
 from state.errors import SupersededExecutionError
 from state.models import (
     PhaseStatus,

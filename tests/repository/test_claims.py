@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from phases.outcome import ExecutionStatus
-from phases.step6 import claim_for_execution, claim_new_run, settle_execution
+from domain.outcome import ExecutionStatus
+from domain.step6 import claim_for_execution, claim_new_run, settle_execution
 from state.errors import ConflictError, SupersededExecutionError
 from state.models import Job, JobStatus, StepStatus
 from state.repository import JobRepository

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
-from phases.outcome import ExecutionStatus
-from phases.step6 import claim_for_execution, settle_execution
+from domain.outcome import ExecutionStatus
+from domain.step6 import claim_for_execution, settle_execution
 from state.errors import ConflictError
 from state.models import JobStatus, StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from phases.catalogue import CATALOGUE
-from phases.outcome import ExecutionStatus
-from phases.step6 import EVENTS_KEPT, claim_new_run, settle_execution
+from domain.catalogue import CATALOGUE
+from domain.outcome import ExecutionStatus
+from domain.step6 import EVENTS_KEPT, claim_new_run, settle_execution
 from state.errors import ItemTooLargeError, NotFoundError
 from state.item_size import item_size, value_size
 from state.models import (

@@ -15,10 +15,10 @@ from boto3.dynamodb.conditions import Key
 
 from clients.platform import CallMeta
 from clients.simulator import PlatformSimulator
+from domain.onboarding import NewBatch, create_batch
 from local.runtime import RECONCILER_ID, LocalRuntime
 from local.samples import restaurant_data
 from local.template import function_arn
-from phases.onboarding import NewBatch, create_batch
 from state.models import (
     AuditEvent,
     Job,

@@ -15,10 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
-from phases.catalogue import CATALOGUE, phase_of
-from phases.outcome import ExecutionStatus, is_resumable
-from phases.resume import resume_point
-from phases.step6 import settle_execution
+from domain.catalogue import CATALOGUE, phase_of
+from domain.outcome import ExecutionStatus, is_resumable
+from domain.resume import resume_point
+from domain.step6 import settle_execution
 from state.models import Job, JobStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.integration.conftest import ORG, Harness

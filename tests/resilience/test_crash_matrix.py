@@ -30,7 +30,7 @@ Faults (`times` counts affected calls):
 
 Ways back, and how they map when a way does not apply:
 
-- `resume`: `phases.step6.resume_job` (the API's use case): a new execution from the resume
+- `resume`: `domain.step6.resume_job` (the API's use case): a new execution from the resume
   point.
 - `redrive`: `LocalRuntime.redrive` (RedriveExecution emulation): the same execution, from the
   failed state. Redrive only applies to a FAILED execution. A non-blocking `fail` or
@@ -57,12 +57,12 @@ import boto3
 import pytest
 
 from clients.simulator import LedgerEntry, shared_simulator
+from domain.catalogue import CATALOGUE, SUB_STEPS, phase_of
+from domain.outcome import is_resumable
+from domain.step6 import resume_job
 from handlers.settings import get_settings
 from handlers.wiring import api_deps, step6_deps
 from local.runtime import LocalRuntime
-from phases.catalogue import CATALOGUE, SUB_STEPS, phase_of
-from phases.outcome import is_resumable
-from phases.step6 import resume_job
 from state.models import (
     PHASE_NAMES,
     AuditEvent,

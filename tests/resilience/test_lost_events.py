@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
+from domain import batches
+from domain.batches import read_batch, read_job
+from domain.catalogue import CATALOGUE
+from domain.step6 import resume_job
 from handlers.wiring import api_deps
-from phases import batches
-from phases.batches import read_batch, read_job
-from phases.catalogue import CATALOGUE
-from phases.step6 import resume_job
 from state.models import JobStatus, StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (

@@ -2,7 +2,7 @@
 
 - A sub-step that fails on every resume keeps a bounded history: its attempt count and last
   error in the progress, and the newest `EVENTS_KEPT` events of each repeating kind in the
-  audit trail (phases.step6.record_event).
+  audit trail (domain.step6.record_event).
 - The job item does not grow with failed resumes (measured as stored, 50 resumes).
 - Outputs over MAX_OUTPUT_BYTES fail their sub-step with a clear error; errors longer than
   MAX_ERROR_CHARS are stored cut, and marked (state.models).
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from clients.platform import PermanentPlatformError
+from domain.catalogue import CATALOGUE
+from domain.step6 import BOUNDED_EVENTS, EVENTS_KEPT, resume_job
+from domain.substeps import SUB_STEP_LOGIC, SubStepInput
 from handlers.wiring import api_deps
-from phases.catalogue import CATALOGUE
-from phases.step6 import BOUNDED_EVENTS, EVENTS_KEPT, resume_job
-from phases.substeps import SUB_STEP_LOGIC, SubStepInput
 from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,

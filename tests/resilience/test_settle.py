@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from domain import step6
+from domain.batches import read_job
+from domain.outcome import ExecutionStatus
+from domain.step6 import SETTLE_ATTEMPTS, settle_execution
 from handlers.wiring import api_deps
-from phases import step6
-from phases.batches import read_job
-from phases.outcome import ExecutionStatus
-from phases.step6 import SETTLE_ATTEMPTS, settle_execution
 from state.errors import ConflictError
 from state.models import JobStatus
 from state.repository import JobRepository

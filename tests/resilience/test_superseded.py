@@ -12,9 +12,9 @@ from collections.abc import Callable
 import boto3
 import pytest
 
+from domain.catalogue import CATALOGUE
+from domain.step6 import resume_job
 from handlers.wiring import api_deps
-from phases.catalogue import CATALOGUE
-from phases.step6 import resume_job
 from state.models import JobStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import pytest
 
+from domain.catalogue import CATALOGUE
+from domain.outcome import is_resumable
+from domain.resume import resume_point
 from local.lambdas import TIMED_OUT
-from phases.catalogue import CATALOGUE
-from phases.outcome import is_resumable
-from phases.resume import resume_point
 from state.models import MAX_ERROR_CHARS, JobStatus, StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from phases.step6 import NOT_ACTIVE
+from domain.step6 import NOT_ACTIVE
 from state.errors import ConflictError, NotFoundError, SupersededExecutionError
 from state.models import (
     AuditEvent,

@@ -6,8 +6,8 @@ import threading
 from typing import Any
 
 from clients.platform import CallMeta, PumpdPlatform
-from phases.context import RunContext
-from phases.substeps.base import SubStepInput
+from domain.context import RunContext
+from domain.substeps.base import SubStepInput
 from state.models import ExecutionConfig, Restaurant
 
 

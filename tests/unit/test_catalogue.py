@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phases.catalogue import CATALOGUE, dependents_of
+from domain.catalogue import CATALOGUE, dependents_of
 from tests.factories import make_config
 
 DESIGN_TABLE = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from phases.codegen import (
+from domain.codegen import (
     CODE_FILES,
     DARK_TEXT,
     LIGHT_TEXT,

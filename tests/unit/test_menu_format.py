@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from phases.menu_format import (
+from domain.menu_format import (
     MENU_IMPORT_FORMAT,
     derive_item_tags,
     derive_option_sets,

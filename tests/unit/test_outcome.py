@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from phases.catalogue import CATALOGUE, sub_steps_of
-from phases.outcome import ExecutionStatus, batch_status, is_resumable, settle
+from domain.catalogue import CATALOGUE, sub_steps_of
+from domain.outcome import ExecutionStatus, batch_status, is_resumable, settle
 from state.models import (
     BatchStatus,
     Job,

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clients.platform import PermanentPlatformError
-from phases.catalogue import CATALOGUE, SUB_STEPS, sub_steps_of
-from phases.context import CONTEXT_NEEDS, reconstruct_context
-from phases.outcome import recompute_phases
-from phases.planner import disabled_ancestor, phase_status, plan_phase
-from phases.resume import resume_point
-from phases.runner import PhaseRunner, RetryPolicy
+from domain.catalogue import CATALOGUE, SUB_STEPS, sub_steps_of
+from domain.context import CONTEXT_NEEDS, reconstruct_context
+from domain.outcome import recompute_phases
+from domain.planner import disabled_ancestor, phase_status, plan_phase
+from domain.resume import resume_point
+from domain.runner import PhaseRunner, RetryPolicy
 from state.models import PHASE_NAMES, PhaseStatus, SkipReason, SubStepProgress, SubStepStatus
 from tests.factories import make_config, make_progress
 

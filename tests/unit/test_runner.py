@@ -10,8 +10,8 @@ import pytest
 
 from clients.platform import PermanentPlatformError, TransientPlatformError
 from clients.simulator import SimulatedCrash
-from phases.planner import plan_phase
-from phases.runner import PhaseRunner, RetryPolicy
+from domain.planner import plan_phase
+from domain.runner import PhaseRunner, RetryPolicy
 from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,

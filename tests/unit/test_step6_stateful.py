@@ -1,7 +1,7 @@
 """Random histories of one job through the Step 6 core: faults, lost events, resumes, redrives.
 
-A hypothesis state machine drives the real use cases (phases.step6: prepare_run, run_phase,
-complete_run, settle_execution, reconcile_stale, resume_job; phases.onboarding.submit_step5)
+A hypothesis state machine drives the real use cases (domain.step6: prepare_run, run_phase,
+complete_run, settle_execution, reconcile_stale, resume_job; domain.onboarding.submit_step5)
 over an in-memory repository (tests.unit.fake_repository), the platform simulator and an
 execution runner that plays the state machine's part in process: PrepareRun, the route to the
 resume point, the phase tasks in order (a phase that raises ends the execution FAILED, with no
@@ -30,17 +30,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
-from local.samples import RESTAURANT_NAMES, config_data
-from phases.catalogue import CATALOGUE
-from phases.context import CONTEXT_NEEDS, reconstruct_context
-from phases.deps import Step6Deps
-from phases.errors import NotResumableError
-from phases.onboarding import ExecutionConfigInput, submit_step5
-from phases.outcome import ExecutionStatus
-from phases.planner import disabled_ancestor, plan_phase
-from phases.resume import resume_point
-from phases.runner import RetryPolicy
-from phases.step6 import (
+from domain.catalogue import CATALOGUE
+from domain.context import CONTEXT_NEEDS, reconstruct_context
+from domain.deps import Step6Deps
+from domain.errors import NotResumableError
+from domain.onboarding import ExecutionConfigInput, submit_step5
+from domain.outcome import ExecutionStatus
+from domain.planner import disabled_ancestor, plan_phase
+from domain.resume import resume_point
+from domain.runner import RetryPolicy
+from domain.step6 import (
     complete_run,
     prepare_run,
     reconcile_stale,
@@ -48,6 +47,7 @@ from phases.step6 import (
     run_phase,
     settle_execution,
 )
+from local.samples import RESTAURANT_NAMES, config_data
 from state.errors import ConflictError
 from state.models import PHASE_NAMES, Job, JobStatus, SubStepStatus
 from tests.factories import make_job

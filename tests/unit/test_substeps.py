@@ -11,11 +11,11 @@ import pytest
 
 from clients.platform import PermanentPlatformError, TransientPlatformError
 from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
-from phases.catalogue import CATALOGUE, SUB_STEP_NAMES
-from phases.codegen import generate_code
-from phases.context import RunContext, reconstruct_context
-from phases.menu_format import to_menu_import
-from phases.substeps import SUB_STEP_LOGIC, InvalidInputError, MissingContextError
+from domain.catalogue import CATALOGUE, SUB_STEP_NAMES
+from domain.codegen import generate_code
+from domain.context import RunContext, reconstruct_context
+from domain.menu_format import to_menu_import
+from domain.substeps import SUB_STEP_LOGIC, InvalidInputError, MissingContextError
 from state.models import (
     ExecutionConfig,
     PhaseProgress,

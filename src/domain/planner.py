@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from phases.catalogue import SUB_STEPS, SubStepSpec, sub_steps_of
+from domain.catalogue import SUB_STEPS, SubStepSpec, sub_steps_of
 from state.models import (
     ExecutionConfig,
     PhaseName,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from phases.substeps.base import SubStepInput, require
+from domain.substeps.base import SubStepInput, require
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from clients.platform import CallMeta, PermanentPlatformError, PumpdPlatform
 from clients.secrets import SecretStore
 from clients.storage import ObjectStore
-from phases.context import RunContext
+from domain.context import RunContext
 from state.models import ExecutionConfig, Restaurant
 
 

@@ -12,17 +12,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from clients.executions import ExecutionRunner, ExecutionStatusUnavailableError
 from clients.platform import CallMeta
-from phases.catalogue import SUB_STEPS, sub_steps_of
-from phases.context import reconstruct_context
-from phases.deps import Step6Deps
-from phases.errors import BlockingSubStepFailedError, InvalidResumePointError, NotResumableError
-from phases.observability import logger, metrics
-from phases.outcome import ExecutionStatus, is_resumable, settle
-from phases.planner import phase_status, plan_phase
-from phases.resume import last_completed_phase, resume_point
-from phases.runner import PhaseRunner
-from phases.substeps import SUB_STEP_LOGIC
-from phases.substeps.base import SubStepInput
+from domain.catalogue import SUB_STEPS, sub_steps_of
+from domain.context import reconstruct_context
+from domain.deps import Step6Deps
+from domain.errors import BlockingSubStepFailedError, InvalidResumePointError, NotResumableError
+from domain.observability import logger, metrics
+from domain.outcome import ExecutionStatus, is_resumable, settle
+from domain.planner import phase_status, plan_phase
+from domain.resume import last_completed_phase, resume_point
+from domain.runner import PhaseRunner
+from domain.substeps import SUB_STEP_LOGIC
+from domain.substeps.base import SubStepInput
 from state.errors import ConflictError, SupersededExecutionError
 from state.models import (
     PHASE_NAMES,

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_va
 
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
-from phases.catalogue import SUB_STEP_NAMES
-from phases.errors import InvalidRequestError, StepAlreadyCompletedError
-from phases.step6 import StartedRun, initial_progress_phases, start_run, with_step
+from domain.catalogue import SUB_STEP_NAMES
+from domain.errors import InvalidRequestError, StepAlreadyCompletedError
+from domain.step6 import StartedRun, initial_progress_phases, start_run, with_step
 from state.errors import ConflictError, NotFoundError
 from state.models import (
     STEP_NAMES,

@@ -12,8 +12,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from clients.platform import TransientPlatformError
-from phases.observability import logger, metrics
-from phases.planner import PhasePlan
+from domain.observability import logger, metrics
+from domain.planner import PhasePlan
 from state.item_size import value_size
 from state.models import (
     MAX_OUTPUT_BYTES,

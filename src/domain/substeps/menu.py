@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from phases.menu_format import (
+from domain.menu_format import (
     derive_item_tags,
     derive_option_sets,
     image_urls,
     to_menu_import,
 )
-from phases.substeps.base import InvalidInputError, SubStepInput, require
-from phases.substeps.website import generated_prefix
+from domain.substeps.base import InvalidInputError, SubStepInput, require
+from domain.substeps.website import generated_prefix
 
 # Outputs stay small; a bigger image map lives only in the object store.
 MAX_INLINE_IMAGE_IDS_BYTES = 1_500

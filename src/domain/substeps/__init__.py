@@ -1,28 +1,28 @@
 """Each Step 6 sub-step's own logic, by catalogue name.
 
 Every function takes a `SubStepInput` and returns its small output (persisted with the
-completion; `phases.context` rebuilds the run context from it). Each makes exactly one
+completion; `domain.context` rebuilds the run context from it). Each makes exactly one
 mutating platform call, carrying `inp.meta` and so the idempotency key
 `<job_id>:<sub_step>` (cloudwaitressAccount looks the account up first and may make none).
 """
 
 from __future__ import annotations
 
-from phases.substeps.account import (
+from domain.substeps.account import (
     cloudwaitress_account,
     create_onboarding_user,
     sync_onboarding_user,
 )
-from phases.substeps.base import (
+from domain.substeps.base import (
     InvalidInputError,
     MissingContextError,
     SubStepInput,
     SubStepLogic,
     require,
 )
-from phases.substeps.menu import item_tags, menu_import, option_sets, upload_images
-from phases.substeps.restaurant import payment_config, restaurant_registration, services_config
-from phases.substeps.website import code_generation, website_config
+from domain.substeps.menu import item_tags, menu_import, option_sets, upload_images
+from domain.substeps.restaurant import payment_config, restaurant_registration, services_config
+from domain.substeps.website import code_generation, website_config
 
 SUB_STEP_LOGIC: dict[str, SubStepLogic] = {
     "cloudwaitressAccount": cloudwaitress_account,

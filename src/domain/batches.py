@@ -24,12 +24,12 @@ from typing import TypeVar
 
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
-from phases.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
-from phases.observability import logger
-from phases.onboarding import ExecutionConfigInput, submit_step5
-from phases.outcome import batch_status, is_resumable
-from phases.resume import resume_point
-from phases.step6 import StartedRun, reconcile_stale, resume_job
+from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
+from domain.observability import logger
+from domain.onboarding import ExecutionConfigInput, submit_step5
+from domain.outcome import batch_status, is_resumable
+from domain.resume import resume_point
+from domain.step6 import StartedRun, reconcile_stale, resume_job
 from state.errors import ConflictError
 from state.models import AuditEvent, Batch, BatchStatus, Job, PhaseName, StepStatus, utc_now
 from state.repository import JobRepository

@@ -8,7 +8,7 @@ from clients.executions import ExecutionRunner
 from clients.platform import PumpdPlatform
 from clients.secrets import SecretStore
 from clients.storage import ObjectStore
-from phases.runner import RetryPolicy
+from domain.runner import RetryPolicy
 from state.repository import JobRepository
 
 

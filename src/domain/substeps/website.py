@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from phases.codegen import CODE_FILES, generate_code
-from phases.substeps.base import InvalidInputError, SubStepInput, require
+from domain.codegen import CODE_FILES, generate_code
+from domain.substeps.base import InvalidInputError, SubStepInput, require
 
 
 def generated_prefix(job_id: str) -> str:

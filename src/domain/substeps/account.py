@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clients.platform import PermanentPlatformError
-from phases.substeps.base import SubStepInput, require
+from domain.substeps.base import SubStepInput, require
 
 
 def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:

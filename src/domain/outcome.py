@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from phases.catalogue import SUB_STEPS
-from phases.planner import phase_status
-from phases.resume import last_completed_phase, resume_point
+from domain.catalogue import SUB_STEPS
+from domain.planner import phase_status
+from domain.resume import last_completed_phase, resume_point
 from state.models import (
     PHASE_NAMES,
     BatchStatus,
