@@ -244,9 +244,9 @@ class Bench:
 
 def max_jobs_per_request() -> int:
     """The API's limit of jobs per batch request."""
-    from domain import batches
+    from domain import batch_actions
 
-    return int(getattr(batches, "MAX_JOBS_PER_REQUEST", 500))
+    return batch_actions.MAX_JOBS_PER_REQUEST
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:

@@ -28,7 +28,7 @@ from domain.catalogue import SUB_STEP_NAMES, SUB_STEPS
 @contextmanager
 def counting_executions() -> Iterator[Counter[tuple[str, str]]]:
     """Count each sub-step logic execution by (job id, sub-step)."""
-    from domain.substeps import SUB_STEP_LOGIC
+    from domain.catalogue import SUB_STEP_LOGIC
 
     counts: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()

@@ -126,14 +126,14 @@ def _call(bench: Bench, jobs: int, fn: Any) -> dict[str, Any]:
 @contextmanager
 def one_job_at_a_time() -> Iterator[None]:
     """The batch use cases run their jobs sequentially (a probe: see `estimate_on_aws`)."""
-    from domain import batches
+    from domain import concurrency
 
-    each = batches._each
-    batches._each = lambda items, fn: [fn(item) for item in items]
+    workers = concurrency.MAX_WORKERS
+    concurrency.MAX_WORKERS = 1
     try:
         yield
     finally:
-        batches._each = each
+        concurrency.MAX_WORKERS = workers
 
 
 def estimate_on_aws(
@@ -143,10 +143,10 @@ def estimate_on_aws(
     code plus the emulated calls, one after another) plus the calls it makes at assumed AWS
     latencies, MAX_WORKERS of them at a time (the use case's concurrency). Our own time does
     not overlap across workers (one process, one GIL), so it is added whole."""
-    from domain import batches
+    from domain import concurrency
 
     own_per_job = max(0.0, probe["wall_s"] - probe["in_aws_calls_s"]) / probe_jobs
-    workers = min(int(getattr(batches, "MAX_WORKERS", 1)), jobs)
+    workers = min(concurrency.MAX_WORKERS, jobs)
     aws_s = sum(n * AWS_CALL_LATENCY_S.get(k, DEFAULT_LATENCY_S) for k, n in call["calls"].items())
     return {
         "own_s_per_job": own_per_job,

@@ -14,7 +14,6 @@ from state.models import (
     MenuConfig,
     OnboardingConfig,
     PhaseProgress,
-    PhaseStatus,
     Restaurant,
     SkipReason,
     Step6Progress,
@@ -48,7 +47,6 @@ def make_config(
 def make_progress(
     statuses: dict[str, SubStepStatus] | None = None,
     *,
-    phase_statuses: dict[str, PhaseStatus] | None = None,
     skip_reasons: dict[str, SkipReason] | None = None,
 ) -> Step6Progress:
     """Progress with the given sub-step statuses (others pending) and outputs for completed."""
@@ -64,8 +62,6 @@ def make_progress(
             error="boom" if status == SubStepStatus.FAILED else None,
         )
         phases.setdefault(spec.phase, PhaseProgress()).sub_steps[spec.name] = sub
-    for phase, status in (phase_statuses or {}).items():
-        phases[phase].status = status
     return Step6Progress(phases=phases)  # type: ignore[arg-type]
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from clients.platform import CallMeta
 from clients.simulator import PlatformSimulator
-from domain.catalogue import CATALOGUE
+from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC
 from domain.context import reconstruct_context
 from domain.planner import disabled_ancestor
-from domain.substeps import SUB_STEP_LOGIC, SubStepInput
+from domain.substeps.base import SubStepInput
 from local.samples import config_data
 from state.models import (
     PHASE_NAMES,

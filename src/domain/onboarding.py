@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
-from domain.catalogue import SUB_STEP_NAMES
-from domain.errors import InvalidRequestError, StepAlreadyCompletedError
-from domain.step6 import StartedRun, initial_progress_phases, start_run, with_step
-from state.errors import ConflictError, NotFoundError
+from domain.catalogue import SUB_STEP_NAMES, sub_steps_of
+from domain.claims import with_step
+from domain.errors import StepAlreadyCompletedError
+from domain.runs import StartedRun, start_run
+from state.errors import ConflictError
 from state.models import (
+    PHASE_NAMES,
     STEP_NAMES,
     AccountConfig,
     Batch,
     ExecutionConfig,
     Job,
-    JobStatus,
     MenuConfig,
     OnboardingConfig,
     PhaseProgress,
@@ -29,6 +37,7 @@ from state.models import (
     StepSource,
     StepState,
     StepStatus,
+    SubStepProgress,
     utc_now,
 )
 from state.repository import JobRepository
@@ -85,8 +94,18 @@ class ExecutionConfigInput(BaseModel):
             raise ValueError(f"unknown sub-steps {unknown}; known: {list(SUB_STEP_NAMES)}")
         return value
 
-    def needs_password(self) -> bool:
-        return self.account.registerNewUser and self.steps_enabled.get("cloudwaitressAccount", True)
+    @model_validator(mode="after")
+    def _password_when_needed(self) -> ExecutionConfigInput:
+        # The one place of this rule: a new account needs a password.
+        needs = self.account.registerNewUser and self.steps_enabled.get(
+            "cloudwaitressAccount", True
+        )
+        if needs and self.account.password is None:
+            raise ValueError(
+                "account.password is required when registerNewUser is true "
+                "(and cloudwaitressAccount is not switched off)"
+            )
+        return self
 
 
 def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
@@ -106,8 +125,8 @@ def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
     ]
     progress = Step6Progress(
         phases={
-            phase: PhaseProgress(sub_steps=subs)
-            for phase, subs in initial_progress_phases().items()
+            phase: PhaseProgress(sub_steps={s.name: SubStepProgress() for s in sub_steps_of(phase)})
+            for phase in PHASE_NAMES
         }
     )
     return Job(
@@ -115,7 +134,7 @@ def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
         batch_id=batch_id,
         org_id=org_id,
         restaurant=restaurant,
-        status=JobStatus.ACTION_REQUIRED,
+        status=StepStatus.ACTION_REQUIRED,
         current_step=5,
         steps=steps,
         step6_progress=progress,
@@ -132,12 +151,6 @@ def create_batch(jobs: JobRepository, org_id: str, request: NewBatch) -> tuple[B
     return jobs.get_batch(org_id, batch.batch_id), new_jobs
 
 
-@dataclass(frozen=True)
-class Rejection:
-    job_id: str
-    reason: str
-
-
 def submit_step5(
     jobs: JobRepository,
     secrets: SecretStore,
@@ -152,10 +165,6 @@ def submit_step5(
         )
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
-    if config.needs_password() and config.account.password is None:
-        raise InvalidRequestError(
-            "account.password is required when registerNewUser is true", field="account.password"
-        )
     ref = (
         secrets.put_password(job.job_id, config.account.password.get_secret_value())
         if config.account.password is not None
@@ -171,26 +180,13 @@ def submit_step5(
         onboarding=config.onboarding,
         steps_enabled=config.steps_enabled,
     )
-    steps = with_step(job.steps, 5, StepStatus.COMPLETED)
     steps = [
         s.model_copy(update={"source": StepSource.USER, "completed_at": utc_now()})
         if s.step == 5
         else s
-        for s in steps
+        for s in with_step(job.steps, 5, StepStatus.COMPLETED)
     ]
     # Step 5 completes in the same conditional write that claims the job for its first run.
-    locked = job.model_copy(update={"steps": steps})
     return start_run(
-        jobs,
-        executions,
-        locked,
-        reason="step5_submitted",
-        extra={"execution_config": stored, "steps": with_step(steps, 6, StepStatus.IN_PROGRESS)},
+        jobs, executions, job, reason="step5_submitted", steps=steps, execution_config=stored
     )
-
-
-def job_in_batch(jobs: JobRepository, org_id: str, batch_id: str, job_id: str) -> Job:
-    job = jobs.get_job_for_org(org_id, job_id)
-    if job.batch_id != batch_id:
-        raise NotFoundError(f"job {job_id} is not in batch {batch_id}")
-    return job

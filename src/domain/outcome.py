@@ -8,22 +8,19 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.catalogue import SUB_STEPS
-from domain.planner import phase_status
-from domain.resume import last_completed_phase, resume_point
+from domain.resume import current_phase, resume_point
 from state.models import (
     PHASE_NAMES,
     BatchStatus,
-    ExecutionConfig,
     Job,
-    JobStatus,
     LastFailure,
     PhaseProgress,
-    PhaseStatus,
     Step6Progress,
     StepState,
     StepStatus,
     SubStepProgress,
     SubStepStatus,
+    utc_now,
 )
 
 
@@ -38,11 +35,25 @@ class ExecutionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Settlement:
-    status: JobStatus
+    status: StepStatus
     current_step: int
     steps: list[StepState]
     progress: Step6Progress
     last_failure: LastFailure | None
+
+    def applied_to(self, job: Job) -> Job:
+        """`job` as this settlement leaves it (what was written, without reading it back)."""
+        return job.model_copy(
+            update={
+                "status": self.status,
+                "active_execution": None,
+                "current_step": self.current_step,
+                "steps": self.steps,
+                "step6_progress": self.progress,
+                "last_failure": self.last_failure,
+                "updated_at": utc_now(),
+            }
+        )
 
 
 def interrupt_stale(progress: Step6Progress, reason: str, at: datetime) -> Step6Progress:
@@ -61,18 +72,6 @@ def interrupt_stale(progress: Step6Progress, reason: str, at: datetime) -> Step6
         }
         phases[name] = phase.model_copy(update={"sub_steps": sub_steps})
     return progress.model_copy(update={"phases": phases})
-
-
-def recompute_phases(config: ExecutionConfig, progress: Step6Progress) -> Step6Progress:
-    phases = {
-        name: phase.model_copy(update={"status": phase_status(name, config, progress)})
-        if phase.status != PhaseStatus.PENDING
-        or any(s.status != SubStepStatus.PENDING for s in phase.sub_steps.values())
-        else phase
-        for name, phase in progress.phases.items()
-    }
-    updated = progress.model_copy(update={"phases": phases})
-    return updated.model_copy(update={"last_completed_phase": last_completed_phase(updated)})
 
 
 def first_failure(progress: Step6Progress) -> tuple[str, str, SubStepProgress] | None:
@@ -99,7 +98,6 @@ def settle(
             f"interrupted: execution {execution.value.lower()}" + (f" ({cause})" if cause else ""),
             at,
         )
-    progress = recompute_phases(job.execution_config, progress)
     failure = first_failure(progress)
     last_failure: LastFailure | None = None
     if failure is not None:
@@ -113,13 +111,13 @@ def settle(
         )
     if execution == ExecutionStatus.SUCCEEDED:
         step6 = StepStatus.COMPLETED
-        status = JobStatus.COMPLETED
+        status = StepStatus.COMPLETED
     else:
         step6 = StepStatus.FAILED
-        status = JobStatus.ACTION_REQUIRED
+        status = StepStatus.ACTION_REQUIRED
         if last_failure is None:
             last_failure = LastFailure(
-                phase=progress.current_phase,
+                phase=current_phase(progress),
                 sub_step=None,
                 error=f"execution {execution.value.lower()}" + (f": {cause}" if cause else ""),
                 at=at,
@@ -144,24 +142,24 @@ def is_resumable(job: Job) -> bool:
         and job.active_execution is None
         and job.step(6).status
         in (StepStatus.FAILED, StepStatus.COMPLETED, StepStatus.ACTION_REQUIRED)
-        and resume_point(job.step6_progress) is not None
+        and resume_point(job.execution_config, job.step6_progress) is not None
     )
 
 
-def batch_status(counts: Mapping[JobStatus, int]) -> BatchStatus:
+def batch_status(counts: Mapping[StepStatus, int]) -> BatchStatus:
     total = sum(counts.values())
     if total == 0:
         return BatchStatus.PENDING
-    if counts.get(JobStatus.IN_PROGRESS, 0):
+    if counts.get(StepStatus.IN_PROGRESS, 0):
         return BatchStatus.IN_PROGRESS
-    if counts.get(JobStatus.ACTION_REQUIRED, 0):
+    if counts.get(StepStatus.ACTION_REQUIRED, 0):
         return BatchStatus.ACTION_REQUIRED
-    if counts.get(JobStatus.FAILED, 0):
+    if counts.get(StepStatus.FAILED, 0):
         return (
             BatchStatus.FAILED
-            if counts.get(JobStatus.FAILED) == total
+            if counts.get(StepStatus.FAILED) == total
             else BatchStatus.COMPLETED_WITH_ERRORS
         )
-    if counts.get(JobStatus.COMPLETED, 0) == total:
+    if counts.get(StepStatus.COMPLETED, 0) == total:
         return BatchStatus.COMPLETED
     return BatchStatus.PENDING

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.catalogue import SUB_STEPS, SubStepSpec, sub_steps_of
+from domain.catalogue import SUB_STEPS, sub_steps_of
+from domain.substeps.base import SubStep
 from state.models import (
     ExecutionConfig,
     PhaseName,
@@ -27,7 +28,7 @@ class PhasePlan:
     waits_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def disabled_ancestor(spec: SubStepSpec, config: ExecutionConfig) -> str | None:
+def disabled_ancestor(spec: SubStep, config: ExecutionConfig) -> str | None:
     """The first dependency (direct or transitive) that config disables, if any.
 
     A sub-step blocked by a disabled dependency can never run: its skip is final, whereas a
@@ -43,14 +44,14 @@ def disabled_ancestor(spec: SubStepSpec, config: ExecutionConfig) -> str | None:
     return None
 
 
-def _status(progress: Step6Progress, spec: SubStepSpec) -> SubStepProgress:
+def _status(progress: Step6Progress, spec: SubStep) -> SubStepProgress:
     phase = progress.phases.get(spec.phase)
     if phase is None or spec.name not in phase.sub_steps:
         return SubStepProgress()
     return phase.sub_steps[spec.name]
 
 
-def is_settled(spec: SubStepSpec, config: ExecutionConfig, progress: Step6Progress) -> bool:
+def is_settled(spec: SubStep, config: ExecutionConfig, progress: Step6Progress) -> bool:
     """True when re-running the sub-step can change nothing."""
     current = _status(progress, spec)
     if current.status == SubStepStatus.COMPLETED:
@@ -87,7 +88,7 @@ def plan_phase(phase: PhaseName, config: ExecutionConfig, progress: Step6Progres
     return PhasePlan(phase, tuple(run), skip, tuple(done), waits_for)
 
 
-def _earlier_dependency_unmet(spec: SubStepSpec, progress: Step6Progress) -> bool:
+def _earlier_dependency_unmet(spec: SubStep, progress: Step6Progress) -> bool:
     return any(
         SUB_STEPS[dep].phase != spec.phase
         and _status(progress, SUB_STEPS[dep]).status != SubStepStatus.COMPLETED

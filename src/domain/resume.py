@@ -1,25 +1,56 @@
-"""Where a resume starts: the seed's detectLastCompletePhase, made precise."""
+"""Where a job stands in Step 6, derived from its sub-steps' progress: pure functions.
+
+Phase status, the resume point, the current and the last completed phase are never stored:
+they follow from the persisted sub-step progress and the execution config, so they cannot
+disagree with it. (`resume_point` is the seed's detectLastCompletePhase, made precise.)
+"""
 
 from __future__ import annotations
 
-from state.models import PHASE_NAMES, PhaseName, PhaseStatus, Step6Progress
+from domain.planner import phase_status
+from state.models import (
+    PHASE_NAMES,
+    ExecutionConfig,
+    PhaseName,
+    PhaseStatus,
+    Step6Progress,
+    SubStepStatus,
+)
 
 
-def resume_point(progress: Step6Progress) -> PhaseName | None:
+def phase_statuses(
+    config: ExecutionConfig | None, progress: Step6Progress
+) -> dict[PhaseName, PhaseStatus]:
+    """Each phase's status; before Step 5 (no config) every phase is pending."""
+    if config is None:
+        return dict.fromkeys(PHASE_NAMES, PhaseStatus.PENDING)
+    return {phase: phase_status(phase, config, progress) for phase in PHASE_NAMES}
+
+
+def resume_point(config: ExecutionConfig | None, progress: Step6Progress) -> PhaseName | None:
     """The first phase whose status is not `completed`; None when every phase is."""
-    for phase in PHASE_NAMES:
-        current = progress.phases.get(phase)
-        if current is None or current.status != PhaseStatus.COMPLETED:
-            return phase
-    return None
+    statuses = phase_statuses(config, progress)
+    return next((p for p in PHASE_NAMES if statuses[p] != PhaseStatus.COMPLETED), None)
 
 
-def last_completed_phase(progress: Step6Progress) -> PhaseName | None:
+def last_completed_phase(
+    config: ExecutionConfig | None, progress: Step6Progress
+) -> PhaseName | None:
     """The last phase of the unbroken run of completed phases from phase 1."""
+    statuses = phase_statuses(config, progress)
     last: PhaseName | None = None
     for phase in PHASE_NAMES:
-        current = progress.phases.get(phase)
-        if current is None or current.status != PhaseStatus.COMPLETED:
+        if statuses[phase] != PhaseStatus.COMPLETED:
             break
         last = phase
     return last
+
+
+def current_phase(progress: Step6Progress) -> PhaseName | None:
+    """The furthest phase with any sub-step activity (running, finished or skipped)."""
+    current: PhaseName | None = None
+    for phase in PHASE_NAMES:
+        subs = progress.phases.get(phase)
+        if subs and any(s.status != SubStepStatus.PENDING for s in subs.sub_steps.values()):
+            current = phase
+    return current

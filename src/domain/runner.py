@@ -14,16 +14,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from clients.platform import TransientPlatformError
 from domain.observability import logger, metrics
 from domain.planner import PhasePlan
-from state.item_size import value_size
+from state.item_size import check_output
 from state.models import (
-    MAX_OUTPUT_BYTES,
     SkipReason,
     SubStepProgress,
     SubStepStatus,
     truncate_error,
     utc_now,
 )
-from state.repository import to_attr
 
 Checkpoint = Callable[[str, SubStepProgress], None]
 # Runs one sub-step, given the results of this run so far (its in-phase inputs).
@@ -40,23 +38,6 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
-
-
-class OutputTooLargeError(ValueError):
-    pass
-
-
-def check_output_size(name: str, output: dict[str, Any]) -> None:
-    """Fail the sub-step (not its checkpoint) on an output the repository would refuse.
-
-    Measured as DynamoDB counts it, by the same rule the repository's guard applies.
-    """
-    size = value_size(to_attr(output))
-    if size > MAX_OUTPUT_BYTES:
-        raise OutputTooLargeError(
-            f"{name} output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} "
-            "(large results belong in the object store)"
-        )
 
 
 class PhaseRunner:
@@ -152,7 +133,7 @@ class PhaseRunner:
             logger.info("sub-step started", attempt=attempts)
             try:
                 output = self._execute(name, so_far)
-                check_output_size(name, output)
+                check_output(name, output)
             except TransientPlatformError as error:
                 if tries < self._retry.max_attempts:
                     delay = self._retry.delay(tries)

@@ -38,7 +38,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError
-from domain import batches
+from domain import batch_actions, reads, runs
 from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
 from domain.observability import logger, tracer
 from domain.onboarding import create_batch
@@ -129,7 +129,7 @@ def post_batch(request: CreateBatchRequest) -> CreatedBatch:
     responses={200: _ok(BatchList, "The org's batches"), **UNAUTHORIZED},
 )
 def get_batches() -> BatchList:
-    found = batches.list_batches(wiring.api_deps().jobs, caller_org())
+    found = reads.list_batches(wiring.api_deps().jobs, caller_org())
     return BatchList(batches=[BatchSummary.of(batch, status) for batch, status in found])
 
 
@@ -145,9 +145,7 @@ def get_batches() -> BatchList:
 )
 def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter's name
     deps = wiring.api_deps()
-    return BatchView.of_details(
-        batches.read_batch(deps.jobs, deps.executions, caller_org(), batchId)
-    )
+    return BatchView.of_details(reads.read_batch(deps.jobs, deps.executions, caller_org(), batchId))
 
 
 @app.get(
@@ -162,7 +160,7 @@ def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter
 )
 def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
     deps = wiring.api_deps()
-    return JobView.of(batches.read_job(deps.jobs, deps.executions, caller_org(), jobId))
+    return JobView.of(reads.read_job(deps.jobs, deps.executions, caller_org(), jobId))
 
 
 @app.get(
@@ -176,7 +174,7 @@ def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
     },
 )
 def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
-    return EventList.of(batches.read_events(wiring.api_deps().jobs, caller_org(), jobId))
+    return EventList.of(reads.read_events(wiring.api_deps().jobs, caller_org(), jobId))
 
 
 @app.post(
@@ -197,7 +195,7 @@ def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
 )
 def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa: N803
     deps = wiring.api_deps()
-    settled = batches.submit_step5_selected(
+    settled = batch_actions.submit_step5_selected(
         deps.jobs,
         deps.secrets,
         deps.executions,
@@ -226,7 +224,7 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
 )
 def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
     deps = wiring.api_deps()
-    return StartedJob.of(batches.resume_one(deps.jobs, deps.executions, caller_org(), jobId))
+    return StartedJob.of(runs.resume_one(deps.jobs, deps.executions, caller_org(), jobId))
 
 
 @app.post(
@@ -244,7 +242,9 @@ def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
 def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJobs:  # noqa: N803
     deps = wiring.api_deps()
     return SettledJobs.of(
-        batches.resume_selected(deps.jobs, deps.executions, caller_org(), batchId, request.job_ids)
+        batch_actions.resume_selected(
+            deps.jobs, deps.executions, caller_org(), batchId, request.job_ids
+        )
     )
 
 

@@ -14,16 +14,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.batches import MAX_JOBS_PER_REQUEST, BatchDetails, JobDetails, JobRejection, Settled
+from domain.batch_actions import MAX_JOBS_PER_REQUEST, JobRejection, Settled
 from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
-from domain.step6 import StartedRun
+from domain.reads import BatchDetails, JobDetails
+from domain.runs import StartedRun
 from state.models import (
     AuditEvent,
     Batch,
     BatchStatus,
     ExecutionConfig,
     Job,
-    JobStatus,
     LastFailure,
     MenuConfig,
     OnboardingConfig,
@@ -121,10 +121,6 @@ class Step5Job(_Body):
     @model_validator(mode="after")
     def _complete(self) -> Step5Job:
         config = self.execution_config
-        if config.needs_password() and config.account.password is None:
-            raise ValueError(
-                "execution_config.account.password is required when registerNewUser is true"
-            )
         if len(config.model_dump_json()) > MAX_CONFIG_BYTES:
             raise ValueError(f"execution_config is larger than {MAX_CONFIG_BYTES} bytes")
         return self
@@ -302,7 +298,7 @@ class JobSummary(_Body):
     job_id: str
     batch_id: str
     restaurant_name: str
-    status: JobStatus
+    status: StepStatus
     current_step: int
     steps: list[StepView]
     step6: Step6Summary
@@ -315,7 +311,6 @@ class JobSummary(_Body):
     @classmethod
     def of(cls, details: JobDetails) -> JobSummary:
         job = details.job
-        progress = job.step6_progress
         return cls(
             job_id=job.job_id,
             batch_id=job.batch_id,
@@ -325,9 +320,9 @@ class JobSummary(_Body):
             steps=_steps(job),
             step6=Step6Summary(
                 status=job.step(6).status,
-                current_phase=progress.current_phase,
-                last_completed_phase=progress.last_completed_phase,
-                phases={name: phase.status for name, phase in progress.phases.items()},
+                current_phase=details.current_phase,
+                last_completed_phase=details.last_completed_phase,
+                phases=details.phase_statuses,
             ),
             last_failure=LastFailureView.of(job.last_failure),
             resumable=details.resumable,
@@ -343,7 +338,7 @@ class JobView(_Body):
     job_id: str
     batch_id: str
     restaurant: Restaurant
-    status: JobStatus
+    status: StepStatus
     current_step: int
     steps: list[StepView]
     execution_config: ExecutionConfigView | None
@@ -372,11 +367,11 @@ class JobView(_Body):
             step6=Step6View(
                 status=job.step(6).status,
                 sub_step_progress=SubStepProgressView(
-                    current_phase=progress.current_phase,
-                    last_completed_phase=progress.last_completed_phase,
+                    current_phase=details.current_phase,
+                    last_completed_phase=details.last_completed_phase,
                     phases={
                         name: PhaseView(
-                            status=phase.status,
+                            status=details.phase_statuses[name],
                             sub_steps={
                                 sub_name: SubStepView(
                                     status=sub.status,
@@ -409,7 +404,7 @@ class BatchSummary(_Body):
     batch_id: str
     name: str
     status: BatchStatus
-    job_counts: dict[JobStatus, int]
+    job_counts: dict[StepStatus, int]
     job_total: int
     created_at: datetime
     updated_at: datetime
@@ -420,7 +415,7 @@ class BatchSummary(_Body):
             "batch_id": batch.batch_id,
             "name": batch.name,
             "status": status,
-            "job_counts": {s: batch.job_counts.get(s, 0) for s in JobStatus},
+            "job_counts": {s: batch.job_counts.get(s, 0) for s in StepStatus},
             "job_total": sum(batch.job_counts.values()),
             "created_at": batch.created_at,
             "updated_at": batch.updated_at,
@@ -449,7 +444,7 @@ class BatchView(BatchSummary):
 class CreatedJob(_Body):
     job_id: str
     restaurant_name: str
-    status: JobStatus
+    status: StepStatus
     current_step: int
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.observability import logger, metrics, tracer
-from domain.step6 import run_phase
+from domain.phase_tasks import run_phase
 from handlers.events import PhaseEvent
 from handlers.wiring import step6_deps
 from state.models import PhaseName

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.observability import logger, metrics, tracer
-from domain.step6 import prepare_run
+from domain.phase_tasks import prepare_run
 from handlers.events import PrepareRunEvent
 from handlers.wiring import step6_deps
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.observability import logger, metrics, tracer
 from domain.outcome import ExecutionStatus
-from domain.step6 import settle_execution
+from domain.settlement import settle_execution
 from handlers.events import ExecutionStatusDetail
 from handlers.wiring import step6_deps
 

@@ -14,12 +14,12 @@ from clients.simulator import FaultSpec, shared_simulator
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from domain.outcome import batch_status, is_resumable
-from domain.resume import resume_point
-from domain.step6 import resume_job
+from domain.resume import phase_statuses, resume_point
+from domain.runs import resume_job
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
-from state.models import PHASE_NAMES, Job, JobStatus
+from state.models import PHASE_NAMES, Job, StepStatus
 
 ORG = "org-demo"
 FAILING = "Harbour Dumplings"
@@ -37,7 +37,7 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> str:
 def jobs_table(jobs: list[Job]) -> str:
     rows = []
     for job in jobs:
-        phases = [job.step6_progress.phases[p].status.value for p in PHASE_NAMES]
+        phases = list(phase_statuses(job.execution_config, job.step6_progress).values())
         failure = job.last_failure
         rows.append(
             [
@@ -48,7 +48,9 @@ def jobs_table(jobs: list[Job]) -> str:
                 job.step(6).status.value,
                 *phases,
                 f"{failure.phase}/{failure.sub_step}" if failure else "-",
-                resume_point(job.step6_progress) or "-" if is_resumable(job) else "-",
+                resume_point(job.execution_config, job.step6_progress) or "-"
+                if is_resumable(job)
+                else "-",
             ]
         )
     headers = ["restaurant", "job", "step", "step 5", "step 6"]
@@ -148,7 +150,7 @@ def main() -> int:
             f"{len(duplicates) + len(repeated)} happened twice."
         )
         ok = (
-            all(j.status == JobStatus.COMPLETED for j in jobs)
+            all(j.status == StepStatus.COMPLETED for j in jobs)
             and not duplicates
             and not repeated
             and entered[0] == "Phase2"

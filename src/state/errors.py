@@ -25,3 +25,7 @@ class SupersededExecutionError(ConflictError):
 
 class ItemTooLargeError(StateError):
     """A value exceeds its documented size limit."""
+
+
+class OutputTooLargeError(ItemTooLargeError):
+    """A sub-step's output is over MAX_OUTPUT_BYTES: large results belong in the object store."""

@@ -11,7 +11,7 @@ attributes of the UTF-8 bytes of the name plus the size of the value, where
   plus 1 byte per element.
 
 DynamoDB Local agrees with this to the byte, including where the numbers' digit pairs are
-aligned (tests/repository/test_item_size.py probes its 409,600-byte limit with our own items).
+aligned (tests/repository/test_sizes.py probes its 409,600-byte limit with our own items).
 moto 5.2.5 does not: it counts no list or map overhead, counts a number as its decimal string
 and stops at 405,000 bytes (docs/dynamodb-local.md).
 
@@ -24,6 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Context, Decimal
 from typing import Any
+
+from state.attrs import to_attr
+from state.errors import OutputTooLargeError
+from state.models import MAX_OUTPUT_BYTES
 
 _CONTAINER_OVERHEAD = 3
 _ELEMENT_OVERHEAD = 1
@@ -67,3 +71,19 @@ def value_size(value: Any) -> int:
 def item_size(item: Mapping[str, Any]) -> int:
     """The size of a whole item: each attribute's name and value, no map overhead at the top."""
     return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+
+
+def check_output(sub_step: str, output: Mapping[str, Any] | None) -> None:
+    """Refuse a sub-step output over MAX_OUTPUT_BYTES, measured as DynamoDB counts it.
+
+    The one rule for outputs: the runner applies it before checkpointing (the sub-step fails
+    cleanly) and the repository before writing (nothing is written).
+    """
+    if output is None:
+        return
+    size = value_size(to_attr(output))
+    if size > MAX_OUTPUT_BYTES:
+        raise OutputTooLargeError(
+            f"{sub_step} output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} "
+            "(large results belong in the object store, with their keys in the output)"
+        )

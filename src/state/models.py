@@ -27,8 +27,8 @@ DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024
 # stores an error, including a settlement with a long Step Functions cause, honours it).
 MAX_ERROR_CHARS = 1_000
 TRUNCATION_MARK = "… [truncated]"
-# One sub-step output: larger results belong in the object store. The runner rejects a larger
-# output (JSON-encoded); the repository rejects one before writing it (ItemTooLargeError).
+# One sub-step output, measured as DynamoDB counts it: larger results belong in the object store
+# (state.item_size.check_output, applied by the runner and by the repository).
 MAX_OUTPUT_BYTES = 8_000
 # The most Step 6 can add to a job item: 12 sub-steps, each at most its output, an error of
 # MAX_ERROR_CHARS four-byte characters and ~400 bytes of names and fields (12 x 12,400), plus
@@ -51,14 +51,8 @@ def utc_now() -> datetime:
 
 
 class StepStatus(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    ACTION_REQUIRED = "action_required"
-    COMPLETED = "completed"
-    FAILED = "failed"
+    """A step's status, and a job's: a job is in the state of its current step (the seed's)."""
 
-
-class JobStatus(StrEnum):
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
     ACTION_REQUIRED = "action_required"
@@ -221,13 +215,11 @@ class SubStepProgress(_Model):
 
 
 class PhaseProgress(_Model):
-    status: PhaseStatus = PhaseStatus.PENDING
+    # A phase's status is derived from its sub-steps and the config (domain.progress).
     sub_steps: dict[str, SubStepProgress] = Field(default_factory=dict)
 
 
 class Step6Progress(_Model):
-    current_phase: PhaseName | None = None
-    last_completed_phase: PhaseName | None = None
     phases: dict[PhaseName, PhaseProgress] = Field(default_factory=dict)
 
     def sub_step(self, phase: PhaseName, name: str) -> SubStepProgress:
@@ -274,7 +266,7 @@ class Job(_Model):
     batch_id: str
     org_id: str
     restaurant: Restaurant
-    status: JobStatus = JobStatus.PENDING
+    status: StepStatus = StepStatus.PENDING
     current_step: int = Field(default=1, ge=1, le=6)
     steps: list[StepState]
     execution_config: ExecutionConfig | None = None
@@ -286,7 +278,6 @@ class Job(_Model):
     run_number: int = 0
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
-    version: int = 0
 
     def step(self, number: int) -> StepState:
         return self.steps[number - 1]
@@ -298,7 +289,7 @@ class Batch(_Model):
     name: str
     # Maintained in the same transaction as every job status change; the batch status is
     # derived from these counts (domain.outcome.batch_status), never stored.
-    job_counts: dict[JobStatus, int] = Field(default_factory=dict)
+    job_counts: dict[StepStatus, int] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 

@@ -22,34 +22,33 @@ engines differ, docs/dynamodb-local.md says how, and the code below notes it whe
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
+from state.attrs import from_item, to_attr, to_item
 from state.errors import (
     ConflictError,
     ItemTooLargeError,
     NotFoundError,
     SupersededExecutionError,
 )
-from state.item_size import item_size, value_size
+from state.item_size import check_output, item_size
 from state.models import (
     JOB_ITEM_LIMIT_BYTES,
-    MAX_OUTPUT_BYTES,
     AuditEvent,
     Batch,
+    ExecutionConfig,
     Job,
-    JobStatus,
+    LastFailure,
     PhaseName,
-    PhaseStatus,
+    Step6Progress,
+    StepState,
+    StepStatus,
     SubStepProgress,
     utc_now,
 )
@@ -71,28 +70,6 @@ def _batch_pk(batch_id: str) -> str:
     return f"BATCH#{batch_id}"
 
 
-def to_item(model: BaseModel) -> dict[str, Any]:
-    """A model as a DynamoDB item: numbers as Decimal, no floats."""
-    loaded: dict[str, Any] = json.loads(model.model_dump_json(), parse_float=Decimal)
-    return loaded
-
-
-def to_attr(value: Any) -> Any:
-    """Any value (models, lists of models, datetimes) as a DynamoDB attribute value."""
-    return json.loads(json.dumps(to_jsonable_python(value)), parse_float=Decimal)
-
-
-def from_item(value: Any) -> Any:
-    """DynamoDB's Decimals back to int/float, recursively."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: from_item(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [from_item(v) for v in value]
-    return value
-
-
 def job_item(job: Job) -> dict[str, Any]:
     """A job as the item stored for it, keys included."""
     return to_item(job) | {
@@ -101,6 +78,30 @@ def job_item(job: Job) -> dict[str, Any]:
         "gsi1pk": _batch_pk(job.batch_id),
         "gsi1sk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
     }
+
+
+# A job is free when no execution holds it; None is stored as a NULL attribute.
+_NOT_ACTIVE = "(attribute_not_exists(active_execution) OR attribute_type(active_execution, :null))"
+_NULL = {":null": "NULL"}
+
+
+def _progress_as_read(job: Job) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A condition that holds while every sub-step's status and attempts are as in `job`.
+
+    Each checkpoint moves a status or an attempt count, so comparing both catches every one.
+    """
+    clauses: list[str] = []
+    names: dict[str, str] = {"#sst": "status"}
+    values: dict[str, Any] = {}
+    i = 0
+    for phase, progress in job.step6_progress.phases.items():
+        for name, sub in progress.sub_steps.items():
+            path = f"step6_progress.phases.#ph{i}.sub_steps.#ss{i}"
+            names |= {f"#ph{i}": phase, f"#ss{i}": name}
+            values |= {f":st{i}": sub.status.value, f":at{i}": sub.attempts}
+            clauses.append(f"{path}.#sst = :st{i} AND {path}.attempts = :at{i}")
+            i += 1
+    return " AND ".join(clauses) or "attribute_exists(step6_progress)", names, values
 
 
 # Why a transaction was cancelled that means "the item is not in the state you expected".
@@ -136,26 +137,13 @@ def _is_item_too_large(error: ClientError) -> bool:
     return any("Item size" in message for message in messages)
 
 
-def _check_output(job_id: str, sub_step: str, item: Mapping[str, Any]) -> None:
-    output = item.get("output")
-    if output is None:
-        return
-    size = value_size(output)
-    if size > MAX_OUTPUT_BYTES:
-        raise ItemTooLargeError(
-            f"job {job_id}: the output of sub-step {sub_step} is {size} bytes; the limit is "
-            f"{MAX_OUTPUT_BYTES} (state.models.MAX_OUTPUT_BYTES): large results belong in the "
-            "object store, with their keys in the output"
-        )
-
-
 @dataclass(frozen=True)
 class StatusChange:
     """A job status transition, applied to the batch counters in the same transaction."""
 
     batch_id: str
-    old: JobStatus
-    new: JobStatus
+    old: StepStatus
+    new: StepStatus
 
 
 class JobRepository:
@@ -166,11 +154,11 @@ class JobRepository:
     # ------------------------------------------------------------------ batches
 
     def create_batch(self, batch: Batch, jobs: list[Job]) -> None:
-        counts: dict[str, int] = {status.value: 0 for status in JobStatus}
+        counts: dict[str, int] = {status.value: 0 for status in StepStatus}
         for job in jobs:
             counts[job.status.value] += 1
         batch = batch.model_copy(
-            update={"job_counts": {JobStatus(k): v for k, v in counts.items()}}
+            update={"job_counts": {StepStatus(k): v for k, v in counts.items()}}
         )
         item = to_item(batch) | {
             "pk": _batch_pk(batch.batch_id),
@@ -247,28 +235,118 @@ class JobRepository:
             raise NotFoundError(f"job {job_id} not found")
         return job
 
-    def update_job(
+    # ------------------------------------------------------------------ claims and outcomes
+
+    def claim_new_run(
         self,
         job: Job,
+        execution_arn: str,
         *,
+        steps: list[StepState],
+        execution_config: ExecutionConfig | None = None,
+    ) -> None:
+        """Claim a free job for its next run (ConflictError if a run holds it or it moved on).
+
+        With `execution_config` (Step 5's submission) the config is stored in the same write,
+        so Step 5 completes exactly when the job's first run is claimed.
+        """
+        fields: dict[str, Any] = {
+            "active_execution": execution_arn,
+            "latest_execution": execution_arn,
+            "run_number": job.run_number + 1,
+            "current_step": 6,
+            "steps": steps,
+        }
+        if execution_config is not None:
+            fields["execution_config"] = execution_config
+        self._update_job(
+            job,
+            fields,
+            condition=f"{_NOT_ACTIVE} AND run_number = :previous_run",
+            values=_NULL | {":previous_run": job.run_number},
+            status=StepStatus.IN_PROGRESS,
+            conflict_message="a Step 6 run is already active for this job",
+        )
+
+    def reclaim_for_redrive(self, job: Job, execution_arn: str, *, steps: list[StepState]) -> None:
+        """Hand a free job back to its latest execution, being redriven.
+
+        SupersededExecutionError when a newer run has claimed the job since.
+        """
+        self._update_job(
+            job,
+            {"active_execution": execution_arn, "steps": steps, "current_step": 6},
+            condition=f"{_NOT_ACTIVE} AND latest_execution = :arn",
+            values=_NULL | {":arn": execution_arn},
+            status=StepStatus.IN_PROGRESS,
+            conflict=SupersededExecutionError,
+            conflict_message=f"execution {execution_arn} was superseded",
+        )
+
+    def release_claim(
+        self, job: Job, execution_arn: str, *, steps: list[StepState], status: StepStatus
+    ) -> None:
+        """Give back a claim whose execution never started (`job` as read after the claim)."""
+        self._update_job(
+            job,
+            {"active_execution": None, "steps": steps},
+            condition="active_execution = :arn",
+            values={":arn": execution_arn},
+            status=status,
+        )
+
+    def settle_run(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        status: StepStatus,
+        current_step: int,
+        steps: list[StepState],
+        progress: Step6Progress,
+        last_failure: LastFailure | None,
+    ) -> None:
+        """Record a finished run's outcome and free the job, if nothing moved since `job`.
+
+        Conditional on the execution still owning the job and on every sub-step's status and
+        attempts being as read: a Lambda still running for the execution (StopExecution does
+        not stop it) may checkpoint between the read and this write, and the outcome must not
+        put back what that checkpoint recorded. ConflictError when either moved.
+        """
+        unchanged, names, values = _progress_as_read(job)
+        self._update_job(
+            job,
+            {
+                "active_execution": None,
+                "current_step": current_step,
+                "steps": steps,
+                "step6_progress": progress,
+                "last_failure": last_failure,
+            },
+            condition=f"active_execution = :arn AND {unchanged}",
+            values={":arn": execution_arn} | values,
+            names=names,
+            status=status,
+        )
+
+    def _update_job(
+        self,
+        job: Job,
         set_fields: Mapping[str, Any],
+        *,
         condition: str,
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
-        status_change: JobStatus | None = None,
+        status: StepStatus | None = None,
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
     ) -> None:
         """Set top-level fields of `job` under `condition`, moving batch counters with it.
 
-        `set_fields` maps attribute names to new values (models are serialised). When
-        `status_change` is given, the job's status moves from `job.status` to it and the
-        batch's counters move in the same transaction.
+        `set_fields` maps attribute names to new values (models are serialised). When `status`
+        is given, the job's status moves from `job.status` to it (conditional on `job.status`)
+        and, when it changes, the batch's counters move in the same transaction.
         """
-        # DynamoDB rejects an update expression whose paths overlap (moto 5.2.5 too).
-        overlapping = {"updated_at", "status"} & set(set_fields)
-        if overlapping:
-            raise ValueError(f"update_job sets {sorted(overlapping)} itself")
         expr_names = {f"#f{i}": name for i, name in enumerate(set_fields)} | dict(names or {})
         expr_values = {f":f{i}": to_attr(value) for i, value in enumerate(set_fields.values())} | {
             k: to_attr(v) for k, v in (values or {}).items()
@@ -277,9 +355,9 @@ class JobRepository:
         expr_names["#updated_at"] = "updated_at"
         expr_values[":updated_at"] = utc_now().isoformat()
         assignments.append("#updated_at = :updated_at")
-        if status_change is not None:
+        if status is not None:
             expr_names["#status"] = "status"
-            expr_values[":new_status"] = status_change.value
+            expr_values[":new_status"] = status.value
             expr_values[":old_status"] = job.status.value
             assignments.append("#status = :new_status")
             condition = f"({condition}) AND #status = :old_status"
@@ -293,12 +371,10 @@ class JobRepository:
         # DynamoDB makes each conditional write atomic, so one claim wins a race; moto 5.2.5 does
         # not (check, then write, no lock): races are tested on DynamoDB Local only.
         try:
-            if status_change is None or status_change == job.status:
+            if status is None or status == job.status:
                 self._table.update_item(**update)
                 return
-            self._transact_with_counts(
-                update, StatusChange(job.batch_id, job.status, status_change)
-            )
+            self._transact_with_counts(update, StatusChange(job.batch_id, job.status, status))
         except ClientError as error:
             if _is_item_too_large(error):
                 raise ItemTooLargeError(
@@ -347,7 +423,7 @@ class JobRepository:
     ) -> None:
         """Persist one sub-step's state; only the execution that owns the job may write."""
         item = to_item(progress)
-        _check_output(job_id, sub_step, item)
+        check_output(sub_step, item.get("output"))
         self._owned_update(
             job_id,
             execution_arn,
@@ -356,33 +432,23 @@ class JobRepository:
             values={":progress": item},
         )
 
-    def set_phase_status(
+    def record_skips(
         self,
         job_id: str,
         execution_arn: str,
         phase: PhaseName,
-        status: PhaseStatus,
-        *,
-        last_completed_phase: PhaseName | None,
-        skips: Mapping[str, SubStepProgress] | None = None,
+        skips: Mapping[str, SubStepProgress],
     ) -> None:
-        """Record a phase's status (and, in the same write, sub-steps it skipped)."""
-        names: dict[str, str] = {"#phase": phase, "#status": "status"}
-        values: dict[str, Any] = {
-            ":status": status.value,
-            ":current": phase,
-            ":last": last_completed_phase,
-        }
-        assignments = [
-            "step6_progress.phases.#phase.#status = :status",
-            "step6_progress.current_phase = :current",
-            "step6_progress.last_completed_phase = :last",
-            "updated_at = :now",
-        ]
-        for i, (name, progress) in enumerate((skips or {}).items()):
+        """Record the sub-steps a phase skips, in one write (only the owning execution may)."""
+        if not skips:
+            return
+        names: dict[str, str] = {"#phase": phase}
+        values: dict[str, Any] = {}
+        assignments = ["updated_at = :now"]
+        for i, (name, progress) in enumerate(skips.items()):
             names[f"#s{i}"] = name
             values[f":s{i}"] = to_item(progress)
-            _check_output(job_id, name, values[f":s{i}"])
+            check_output(name, progress.output)
             assignments.append(f"step6_progress.phases.#phase.sub_steps.#s{i} = :s{i}")
         self._owned_update(
             job_id, execution_arn, "SET " + ", ".join(assignments), names=names, values=values

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain import batches
-from domain.step6 import StartedRun
+from domain import runs
+from domain.runs import StartedRun
 from handlers.wiring import api_deps
 from state.errors import ConflictError
 from state.repository import JobRepository
@@ -84,9 +84,7 @@ def test_the_conditional_claim_lets_one_of_twenty_racing_resumes_win(
     # when they race to claim it: no lock in the application, only the conditional write
     # decides (each DynamoDB request is atomic, as on AWS: local.serial_dynamodb)
     deps = api_deps()
-    outcomes = _all_at_once(
-        lambda: batches.resume_one(deps.jobs, deps.executions, ORG, job["job_id"])
-    )
+    outcomes = _all_at_once(lambda: runs.resume_one(deps.jobs, deps.executions, ORG, job["job_id"]))
     # then one run started, and every other lost the conditional write with a conflict
     started = [o for o in outcomes if isinstance(o, StartedRun)]
     conflicts = [o for o in outcomes if isinstance(o, ConflictError)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from domain import batches
+from domain import batch_actions, reads
 from local.samples import config_data, restaurant_data
 from tests.api.conftest import ORG, OTHER_ORG, Api
 
@@ -375,7 +376,7 @@ def test_resume_batch_is_all_settled_and_collapses_duplicates(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "job_ids", [[], [f"job-{i}" for i in range(batches.MAX_JOBS_PER_REQUEST + 1)]]
+    "job_ids", [[], [f"job-{i}" for i in range(batch_actions.MAX_JOBS_PER_REQUEST + 1)]]
 )
 def test_resume_batch_answers_422_for_no_ids_or_too_many(api: Api, job_ids: list[str]) -> None:
     created = api.client.create_batch(["Cafe Aroha"])
@@ -431,7 +432,7 @@ def test_reading_a_job_settles_a_run_whose_event_was_lost(api: Api) -> None:
 
 @pytest.mark.parametrize("api", [{"deliver_events": False}], indirect=True)
 def test_reading_a_batch_settles_its_stale_runs(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batches, "RECONCILE_STALE_AFTER", batches.timedelta(0))
+    monkeypatch.setattr(reads, "RECONCILE_STALE_AFTER", timedelta(0))
     created = api.client.create_batch(["Cafe Aroha", "Kai Kitchen"])
     reply = api.client.submit(created["batch_id"], created["jobs"])
     for accepted in reply.body["accepted"]:

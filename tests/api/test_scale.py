@@ -27,10 +27,10 @@ import boto3
 import pytest
 
 from clients.executions import ExecutionRunner
-from domain import batches
+from domain import concurrency
+from domain.claims import with_step
 from domain.deps import ApiDeps
 from domain.onboarding import new_job
-from domain.step6 import with_step
 from handlers import wiring
 from local.samples import config_data, restaurant_data
 from local.serial_dynamodb import serialise_dynamodb_requests
@@ -41,7 +41,6 @@ from state.models import (
     Batch,
     ExecutionConfig,
     Job,
-    JobStatus,
     PhaseStatus,
     Restaurant,
     StepStatus,
@@ -240,7 +239,7 @@ def _failed_job(batch_id: str, restaurant: Restaurant) -> Job:
     steps = with_step(with_step(job.steps, 5, StepStatus.COMPLETED), 6, StepStatus.FAILED)
     return job.model_copy(
         update={
-            "status": JobStatus.ACTION_REQUIRED,
+            "status": StepStatus.ACTION_REQUIRED,
             "current_step": 6,
             "steps": steps,
             "execution_config": ExecutionConfig(
@@ -257,7 +256,7 @@ def _modeled_aws_s(
     per_job: Counter[str],
     jobs: int,
     pages: int,
-    workers: int = batches.MAX_WORKERS,
+    workers: int = concurrency.MAX_WORKERS,
 ) -> float:
     """Reads, then the jobs' calls `workers` at a time (the batch actions' concurrency)."""
     reads = sum(LATENCY_S[op] * n for op, n in per_request.items())

@@ -10,7 +10,7 @@ import pytest
 
 from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
-from domain.step6 import resume_job
+from domain.runs import resume_job
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data

@@ -10,7 +10,6 @@ from domain.resume import resume_point
 from state.models import (
     PHASE_NAMES,
     Job,
-    JobStatus,
     PhaseStatus,
     SkipReason,
     StepStatus,
@@ -44,7 +43,7 @@ def test_happy_path_completes_all_twelve_sub_steps(harness: Harness) -> None:
     job, arn = harness.run_job()
     # then every sub-step completed once, the job and Step 6 are completed
     assert set(sub_step_statuses(job).values()) == {SubStepStatus.COMPLETED}
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert job.step(6).status == StepStatus.COMPLETED
     assert job.active_execution is None and job.last_failure is None
     assert all(p.status == PhaseStatus.COMPLETED for p in job.step6_progress.phases.values())
@@ -53,8 +52,8 @@ def test_happy_path_completes_all_twelve_sub_steps(harness: Harness) -> None:
     assert not is_resumable(job)
     # and the batch counters moved with the job
     batch = harness.jobs.get_batch("org-a", job.batch_id)
-    assert batch.job_counts[JobStatus.COMPLETED] == 1
-    assert batch.job_counts[JobStatus.IN_PROGRESS] == 0
+    assert batch.job_counts[StepStatus.COMPLETED] == 1
+    assert batch.job_counts[StepStatus.IN_PROGRESS] == 0
     assert harness.runtime.entered_states(arn)[:3] == ["PrepareRun", "RouteByResumePoint", "Phase1"]
 
 
@@ -75,7 +74,7 @@ def test_a_disabled_sub_step_is_skipped_and_never_calls_the_platform(
         assert subs[name].status == SubStepStatus.COMPLETED, name
     assert disabled not in harness.effect_counts(job.job_id)
     # a skip forced by config is final: the job is completed and has nothing to resume
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert resume_point(job.step6_progress) is None
 
 
@@ -132,7 +131,7 @@ def test_config_conditions_disable_their_sub_steps(
     sub = job.step6_progress.sub_step(phase_of(disabled), disabled)
     assert (sub.status, sub.skip_reason) == (SubStepStatus.SKIPPED, SkipReason.DISABLED)
     assert disabled not in harness.effect_counts(job.job_id)
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
 
 
 def test_no_selected_menu_disables_every_menu_sub_step(harness: Harness) -> None:
@@ -151,7 +150,7 @@ def test_no_selected_menu_disables_every_menu_sub_step(harness: Harness) -> None
     assert skip_reason("uploadImages") == skip_reason("menuImport") == SkipReason.DISABLED
     # optionSets and itemTags are switched on, but what they need was not imported
     assert skip_reason("optionSets") == skip_reason("itemTags") == SkipReason.DEPENDENCY_NOT_MET
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert resume_point(job.step6_progress) is None
 
 
@@ -166,7 +165,7 @@ def test_non_blocking_failure_finishes_with_errors_and_resume_heals_it(harness: 
     assert job.step6_progress.sub_step("phase2", "websiteConfig").skip_reason == (
         SkipReason.DEPENDENCY_NOT_MET
     )
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert job.step6_progress.phases["phase1"].status == PhaseStatus.COMPLETED_WITH_ERRORS
     assert job.last_failure is not None and job.last_failure.sub_step == "codeGeneration"
     assert is_resumable(job) and resume_point(job.step6_progress) == "phase1"
@@ -178,7 +177,7 @@ def test_non_blocking_failure_finishes_with_errors_and_resume_heals_it(harness: 
     rerun = {n for n in calls_after if calls_after[n] != calls_before.get(n, 0)}
     assert rerun == {"codeGeneration", "websiteConfig"}
     assert set(sub_step_statuses(job).values()) == {SubStepStatus.COMPLETED}
-    assert job.status == JobStatus.COMPLETED and not is_resumable(job)
+    assert job.status == StepStatus.COMPLETED and not is_resumable(job)
     assert set(harness.effect_counts(job.job_id).values()) == {1}
 
 
@@ -192,7 +191,7 @@ def test_blocking_failure_waits_at_step6_and_resumes_from_its_phase(
     job, first_arn = harness.run_job()
     # then Step 5 stays completed and the job waits at Step 6 with its failure named
     assert job.step(5).status == StepStatus.COMPLETED
-    assert job.status == JobStatus.ACTION_REQUIRED
+    assert job.status == StepStatus.ACTION_REQUIRED
     assert job.current_step == 6
     assert job.step(6).status == StepStatus.FAILED
     assert job.last_failure is not None
@@ -211,7 +210,7 @@ def test_blocking_failure_waits_at_step6_and_resumes_from_its_phase(
     earlier = [f"Phase{p[-1]}" for p in PHASE_NAMES[: PHASE_NAMES.index(phase)]]
     assert not set(earlier) & set(entered)
     # and nothing that had completed ran again; the job completed
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert set(sub_step_statuses(job).values()) == {SubStepStatus.COMPLETED}
     calls = {e.sub_step: e.calls for e in harness.simulator.ledger()}
     for name in completed_before:
@@ -224,12 +223,12 @@ def test_crash_after_the_platform_call_is_not_repeated_on_resume(harness: Harnes
     harness.fault("restaurantRegistration", "crash_after")
     job, _ = harness.run_job()
     sub = job.step6_progress.sub_step("phase2", "restaurantRegistration")
-    assert job.status == JobStatus.ACTION_REQUIRED
+    assert job.status == StepStatus.ACTION_REQUIRED
     assert sub.status == SubStepStatus.FAILED and "interrupted" in (sub.error or "")
     assert harness.effect_counts(job.job_id)["restaurantRegistration"] == 1
     # when resumed, the sub-step runs again under the same idempotency key
     job, _ = harness.resume(job.job_id)
-    assert job.status == JobStatus.COMPLETED
+    assert job.status == StepStatus.COMPLETED
     assert harness.effect_counts(job.job_id)["restaurantRegistration"] == 1
     assert set(harness.effect_counts(job.job_id).values()) == {1}
 
@@ -246,7 +245,7 @@ def test_redrive_converges_with_api_resume(harness: Harness, sub_step: str) -> N
     redriven = harness.jobs.get_job(redriven.job_id)
     # then both end in the same state
     assert status == "SUCCEEDED"
-    assert redriven.status == resumed.status == JobStatus.COMPLETED
+    assert redriven.status == resumed.status == StepStatus.COMPLETED
     assert sub_step_statuses(redriven) == sub_step_statuses(resumed)
     assert {n: o is not None for n, o in outputs(redriven).items()} == {
         n: o is not None for n, o in outputs(resumed).items()

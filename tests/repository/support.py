@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from domain.claims import claim_new_run, execution_name, with_step
 from domain.outcome import ExecutionStatus
-from domain.step6 import claim_new_run, execution_name, settle_execution, with_step
+from domain.settlement import settle_execution
 from state.item_size import item_size
-from state.models import Batch, Job, JobStatus, StepStatus
+from state.models import Batch, Job, StepStatus
 from state.repository import JobRepository, job_item
 from tests.factories import make_config, make_job, make_restaurant
 from tests.repository.dynamodb_local import CREDENTIALS, REGION
@@ -115,10 +116,10 @@ def write_units(table: Table, item: dict[str, Any]) -> Decimal:
     return units
 
 
-def status_tally(repo: JobRepository, jobs: list[Job]) -> dict[JobStatus, int]:
+def status_tally(repo: JobRepository, jobs: list[Job]) -> dict[StepStatus, int]:
     """What the batch counters should say: every status, counted from the jobs themselves."""
     counts = Counter(repo.get_job(job.job_id).status for job in jobs)
-    return {status: counts.get(status, 0) for status in JobStatus}
+    return {status: counts.get(status, 0) for status in StepStatus}
 
 
 def job_of_size(size: int, batch_id: str) -> Job:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from state.errors import ConflictError, NotFoundError
-from state.models import Batch, JobStatus
+from state.models import Batch, StepStatus
 from state.repository import JobRepository
 from tests.factories import make_job
 from tests.repository.support import ORG, OTHER_ORG, given_batch
@@ -24,7 +24,9 @@ def test_create_batch_stores_the_batch_its_jobs_and_their_counts(repo: JobReposi
     # Then the batch counts its jobs by status, and every job reads back as it was written
     stored = repo.get_batch(ORG, "b-create")
     assert stored.name == "Wellington November"
-    assert stored.job_counts == {s: (3 if s == JobStatus.ACTION_REQUIRED else 0) for s in JobStatus}
+    assert stored.job_counts == {
+        s: (3 if s == StepStatus.ACTION_REQUIRED else 0) for s in StepStatus
+    }
     assert {job.job_id: job for job in repo.list_jobs("b-create")} == {
         job.job_id: job for job in jobs
     }

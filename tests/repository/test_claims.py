@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from domain.claims import claim_for_execution, claim_new_run
 from domain.outcome import ExecutionStatus
-from domain.step6 import claim_for_execution, claim_new_run, settle_execution
+from domain.settlement import settle_execution
 from state.errors import ConflictError, SupersededExecutionError
-from state.models import Job, JobStatus, StepStatus
+from state.models import Job, StepStatus
 from state.repository import JobRepository
 from tests.repository.support import (
     Engine,
@@ -42,7 +43,7 @@ def test_a_free_job_is_claimed_for_the_expected_run(repo: JobRepository) -> None
     assert claimed.active_execution == arn
     assert claimed.latest_execution == arn
     assert claimed.run_number == 1
-    assert claimed.status == JobStatus.IN_PROGRESS
+    assert claimed.status == StepStatus.IN_PROGRESS
     assert claimed.current_step == 6
     assert claimed.step(6).status == StepStatus.IN_PROGRESS
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
@@ -179,14 +180,14 @@ def test_a_redrive_reclaims_the_job_for_the_latest_execution(repo: JobRepository
     # Given run 1 failed and was settled: the job is free, run 1 is the latest execution
     batch, (job,) = given_batch(repo)
     settled, arn = given_settled(repo, job)
-    assert settled.status == JobStatus.ACTION_REQUIRED and settled.latest_execution == arn
+    assert settled.status == StepStatus.ACTION_REQUIRED and settled.latest_execution == arn
 
     # When run 1 is redriven (its failed state runs again with the same execution ARN)
     reclaimed = claim_for_execution(repo, job.job_id, arn)
 
     # Then it holds the job again, in progress, and the batch moved with it
     assert reclaimed.active_execution == arn
-    assert reclaimed.status == JobStatus.IN_PROGRESS
+    assert reclaimed.status == StepStatus.IN_PROGRESS
     assert reclaimed.step(6).status == StepStatus.IN_PROGRESS
     assert reclaimed.run_number == 1
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from state.errors import ItemTooLargeError
-from state.models import JobStatus
+from state.models import StepStatus
 from state.repository import JobRepository
 from tests.repository.support import (
     Engine,
@@ -50,7 +50,7 @@ def test_both_engines_refuse_overlapping_update_paths(repo: JobRepository, table
             job,
             set_fields={"status": "completed"},
             condition="attribute_exists(pk)",
-            status_change=JobStatus.COMPLETED,
+            status_change=StepStatus.COMPLETED,
         )
 
 
@@ -72,11 +72,11 @@ def test_the_repository_own_update_paths_never_overlap(repo: JobRepository) -> N
         },
         condition="active_execution = :arn",
         values={":arn": arn},
-        status_change=JobStatus.ACTION_REQUIRED,
+        status_change=StepStatus.ACTION_REQUIRED,
     )
 
     # Then both engines accept them (DynamoDB Local rejects overlapping paths like AWS)
-    assert repo.get_job(job.job_id).status == JobStatus.ACTION_REQUIRED
+    assert repo.get_job(job.job_id).status == StepStatus.ACTION_REQUIRED
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
 
 
@@ -99,7 +99,7 @@ def test_an_update_over_the_item_limit_is_reported_as_too_large(
             set_fields={"restaurant": huge},
             condition="active_execution = :arn",
             values={":arn": arn},
-            status_change=JobStatus.ACTION_REQUIRED if with_status_change else None,
+            status_change=StepStatus.ACTION_REQUIRED if with_status_change else None,
         )
 
     # Then it is reported as too large (not as a conflict) and nothing changed

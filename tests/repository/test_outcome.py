@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
+from domain.claims import claim_for_execution
 from domain.outcome import ExecutionStatus
-from domain.step6 import claim_for_execution, settle_execution
+from domain.settlement import settle_execution
 from state.errors import ConflictError
-from state.models import JobStatus, StepStatus, SubStepProgress, SubStepStatus, utc_now
+from state.models import StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.repository.support import (
     given_batch,
@@ -37,13 +38,13 @@ def test_a_failed_execution_settles_the_job_and_the_batch_together(repo: JobRepo
         SubStepProgress(status=SubStepStatus.IN_PROGRESS, attempts=1, started_at=utc_now()),
     )
     counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
-    assert counts[JobStatus.IN_PROGRESS] == 1 and counts[JobStatus.ACTION_REQUIRED] == 1
+    assert counts[StepStatus.IN_PROGRESS] == 1 and counts[StepStatus.ACTION_REQUIRED] == 1
 
     # When the execution's FAILED status-change event is settled
     settled = settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "Lambda timed out")
 
     # Then the job waits at Step 6 for a resume, its stale sub-step failed, and the batch moved
-    assert settled.status == JobStatus.ACTION_REQUIRED
+    assert settled.status == StepStatus.ACTION_REQUIRED
     assert settled.active_execution is None
     assert settled.current_step == 6
     assert settled.step(5).status == StepStatus.COMPLETED
@@ -86,11 +87,11 @@ def test_a_succeeded_execution_completes_the_job(repo: JobRepository) -> None:
     settled = settle_execution(repo, job.job_id, arn, ExecutionStatus.SUCCEEDED, None)
 
     # Then the job is completed, Step 6 too, and the batch counts it as completed
-    assert settled.status == JobStatus.COMPLETED
+    assert settled.status == StepStatus.COMPLETED
     assert settled.step(6).status == StepStatus.COMPLETED
     assert settled.active_execution is None
     counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
-    assert counts[JobStatus.COMPLETED] == 1 and counts[JobStatus.IN_PROGRESS] == 0
+    assert counts[StepStatus.COMPLETED] == 1 and counts[StepStatus.IN_PROGRESS] == 0
 
 
 def test_the_job_does_not_settle_if_its_batch_counters_cannot_move(
@@ -182,4 +183,4 @@ def test_job_counts_never_drift_across_transitions(repo: JobRepository) -> None:
 
     # Then the counters matched the jobs after every move, and end as two completed, one waiting
     final = repo.get_batch(batch.org_id, batch.batch_id).job_counts
-    assert final[JobStatus.COMPLETED] == 2 and final[JobStatus.ACTION_REQUIRED] == 1
+    assert final[StepStatus.COMPLETED] == 2 and final[StepStatus.ACTION_REQUIRED] == 1

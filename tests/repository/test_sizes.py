@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from domain.audit import EVENTS_KEPT
 from domain.catalogue import CATALOGUE
+from domain.claims import claim_new_run
 from domain.outcome import ExecutionStatus
-from domain.step6 import EVENTS_KEPT, claim_new_run, settle_execution
+from domain.settlement import settle_execution
 from state.errors import ItemTooLargeError, NotFoundError
 from state.item_size import item_size, value_size
 from state.models import (

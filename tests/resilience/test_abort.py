@@ -18,8 +18,8 @@ import pytest
 from domain.catalogue import CATALOGUE, phase_of
 from domain.outcome import ExecutionStatus, is_resumable
 from domain.resume import resume_point
-from domain.step6 import settle_execution
-from state.models import Job, JobStatus, SubStepProgress, SubStepStatus, utc_now
+from domain.settlement import settle_execution
+from state.models import Job, StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
@@ -86,7 +86,7 @@ def test_a_stop_mid_run_leaves_the_job_resumable_with_its_progress_intact(
 
     # then the stop settled the job: resumable from phase 3, the stale sub-step interrupted
     options = sub_steps(settled)["optionSets"]
-    assert settled.status == JobStatus.ACTION_REQUIRED and settled.active_execution is None
+    assert settled.status == StepStatus.ACTION_REQUIRED and settled.active_execution is None
     assert options.status == SubStepStatus.FAILED
     assert "interrupted: execution aborted" in (options.error or "")
     assert settled.last_failure is not None and settled.last_failure.sub_step == "optionSets"
@@ -110,7 +110,7 @@ def test_a_stop_mid_run_leaves_the_job_resumable_with_its_progress_intact(
     final, _ = harness.resume(settled.job_id)
 
     # then it completes, nothing happened twice, and the outputs are an uninterrupted run's
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert set(statuses(final).values()) == {SubStepStatus.COMPLETED}
     assert outputs(final) == reference_outputs(final)
     report = ledger_report(harness.simulator, final.job_id)
@@ -128,7 +128,7 @@ def test_a_stop_while_a_phase_runs_sub_steps_concurrently(
     _, in_flight, settled = _stop_while_running(
         harness, gate, "Abort Twice Cafe", "restaurantRegistration"
     )
-    assert settled.status == JobStatus.ACTION_REQUIRED and is_resumable(settled)
+    assert settled.status == StepStatus.ACTION_REQUIRED and is_resumable(settled)
     assert resume_point(settled.step6_progress) == "phase2"
 
     # when the Lambda that was running gets its answer and finishes
@@ -142,7 +142,7 @@ def test_a_stop_while_a_phase_runs_sub_steps_concurrently(
 
     # and the resume completes without a duplicate
     final, _ = harness.resume(settled.job_id)
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert outputs(final) == reference_outputs(final)
     report = ledger_report(harness.simulator, final.job_id)
     assert report.counts == {s.name: 1 for s in CATALOGUE} and report.duplicates == 0
@@ -204,7 +204,7 @@ def test_settling_does_not_overwrite_a_checkpoint_written_after_its_read(
     stored = harness.jobs.get_job(job.job_id)
     assert sub_steps(stored)["optionSets"].status == SubStepStatus.COMPLETED
     assert sub_steps(stored)["optionSets"].output == output
-    assert stored.active_execution is None and stored.status == JobStatus.ACTION_REQUIRED
+    assert stored.active_execution is None and stored.status == StepStatus.ACTION_REQUIRED
     assert resume_point(stored.step6_progress) == "phase4"
     assert settled.step6_progress == stored.step6_progress
     assert [e.type for e in harness.jobs.list_events(job.job_id)].count("run_failed") == 1
@@ -212,6 +212,6 @@ def test_settling_does_not_overwrite_a_checkpoint_written_after_its_read(
     # and the resume goes on from phase 4 without asking the platform for optionSets again
     harness.runtime.deliver_events = True
     final, _ = harness.resume(job.job_id)
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     report = ledger_report(harness.simulator, job.job_id)
     assert report.calls["optionSets"] == 1 and report.duplicates == 0

@@ -59,7 +59,7 @@ import pytest
 from clients.simulator import LedgerEntry, shared_simulator
 from domain.catalogue import CATALOGUE, SUB_STEPS, phase_of
 from domain.outcome import is_resumable
-from domain.step6 import resume_job
+from domain.runs import resume_job
 from handlers.settings import get_settings
 from handlers.wiring import api_deps, step6_deps
 from local.runtime import LocalRuntime
@@ -67,7 +67,6 @@ from state.models import (
     PHASE_NAMES,
     AuditEvent,
     Job,
-    JobStatus,
     PhaseStatus,
     StepStatus,
     SubStepStatus,
@@ -339,10 +338,10 @@ def test_cell(matrix: Matrix, cell: Cell) -> None:
     assert first.active_execution is None and is_resumable(first)
     assert first.step(5).status == StepStatus.COMPLETED
     if cell.execution_fails:
-        assert first.status == JobStatus.ACTION_REQUIRED
+        assert first.status == StepStatus.ACTION_REQUIRED
         assert first.step(6).status == StepStatus.FAILED
     else:
-        assert first.status == JobStatus.COMPLETED  # completed with errors
+        assert first.status == StepStatus.COMPLETED  # completed with errors
         assert first.step6_progress.phases[phase_of(name)].status == (
             PhaseStatus.COMPLETED_WITH_ERRORS
         )
@@ -369,7 +368,7 @@ def test_cell(matrix: Matrix, cell: Cell) -> None:
         assert not earlier & set(run.recovery_states)
 
     # -- the job completes
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert final.step(6).status == StepStatus.COMPLETED
     assert final.active_execution is None and final.last_failure is None
     assert all(p.status == PhaseStatus.COMPLETED for p in final.step6_progress.phases.values())
@@ -412,7 +411,7 @@ def test_the_reference_is_what_an_uninterrupted_run_produces(matrix: Matrix) -> 
         raise run.error
     assert run.final is not None and run.ledger is not None
     assert run.first_status == "SUCCEEDED"
-    assert run.final.status == JobStatus.COMPLETED
+    assert run.final.status == StepStatus.COMPLETED
     assert outputs(run.final) == run.reference
     assert run.ledger.counts == run.ledger.calls == {s.name: 1 for s in CATALOGUE}
 
@@ -425,7 +424,7 @@ def test_transient_errors_within_the_retries_need_no_recovery(matrix: Matrix) ->
     assert run.final is not None and run.ledger is not None
     # then the run simply succeeds, each attempt counted, each effect once
     assert run.first_status == "SUCCEEDED"
-    assert run.final.status == JobStatus.COMPLETED and run.final.run_number == 1
+    assert run.final.status == StepStatus.COMPLETED and run.final.run_number == 1
     assert {n: s.attempts for n, s in sub_steps(run.final).items()} == {
         s.name: matrix.max_attempts for s in CATALOGUE
     }

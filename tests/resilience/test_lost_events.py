@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain import batches
-from domain.batches import read_batch, read_job
+from domain import reads
 from domain.catalogue import CATALOGUE
-from domain.step6 import resume_job
+from domain.reads import read_batch, read_job
+from domain.runs import resume_job
 from handlers.wiring import api_deps
-from state.models import JobStatus, StepStatus, SubStepStatus
+from state.models import StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
     SMALL_MENU_CONFIG,
@@ -38,7 +38,7 @@ def _failed_without_event(harness: Harness, name: str, sub_step: str, mode: str)
     assert harness.runtime.wait_for(arn) == "FAILED"
     stuck = harness.jobs.get_job(job.job_id)
     # the job still names the failed execution: nothing settled it
-    assert stuck.status == JobStatus.IN_PROGRESS and stuck.active_execution == arn
+    assert stuck.status == StepStatus.IN_PROGRESS and stuck.active_execution == arn
     assert stuck.step(6).status == StepStatus.IN_PROGRESS
     return job.job_id, arn
 
@@ -54,20 +54,20 @@ def test_reading_the_job_settles_it_and_a_resume_completes_it(harness: Harness) 
     details = read_job(deps.jobs, deps.executions, ORG, job_id)
 
     # then the read settled it: the job waits at Step 6, resumable from the failed phase
-    assert details.job.status == JobStatus.ACTION_REQUIRED and details.job.active_execution is None
+    assert details.job.status == StepStatus.ACTION_REQUIRED and details.job.active_execution is None
     assert details.resumable and details.resume_from == "phase2"
     assert details.job.last_failure is not None
     assert details.job.last_failure.sub_step == "restaurantRegistration"
     assert details.job.last_failure.execution == arn
     stored = harness.jobs.get_job(job_id)
-    assert stored.status == JobStatus.ACTION_REQUIRED and stored.active_execution is None
+    assert stored.status == StepStatus.ACTION_REQUIRED and stored.active_execution is None
     assert [e.type for e in harness.jobs.list_events(job_id)].count("run_failed") == 1
 
     # when it is resumed, events still lost (a success is settled by CompleteRun itself)
     final, _ = harness.resume(job_id)
 
     # then the job completes, each effect once
-    assert final.status == JobStatus.COMPLETED and final.active_execution is None
+    assert final.status == StepStatus.COMPLETED and final.active_execution is None
     assert outputs(final) == reference_outputs(final)
     report = ledger_report(harness.simulator, job_id)
     assert report.counts == {s.name: 1 for s in CATALOGUE} and report.duplicates == 0
@@ -93,7 +93,7 @@ def test_a_crash_whose_event_is_lost_is_settled_by_the_resume_itself(harness: Ha
     assert (
         types.index("run_failed") < types.index("resume_requested") < types.index("run_succeeded")
     )
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert set(statuses(final).values()) == {SubStepStatus.COMPLETED}
     assert outputs(final) == reference_outputs(final)
     report = ledger_report(harness.simulator, job_id)
@@ -106,7 +106,7 @@ def test_reading_the_batch_settles_its_stale_jobs(
 ) -> None:
     # given a job whose event was lost, and a batch read that treats any run as stale
     job_id, _ = _failed_without_event(harness, "Lost Batch Cafe", "cloudwaitressAccount", "fail")
-    monkeypatch.setattr(batches, "RECONCILE_STALE_AFTER", timedelta(0))
+    monkeypatch.setattr(reads, "RECONCILE_STALE_AFTER", timedelta(0))
     batch_id = harness.jobs.get_job(job_id).batch_id
     deps = api_deps()
 
@@ -115,6 +115,6 @@ def test_reading_the_batch_settles_its_stale_jobs(
 
     # then the job was settled, and the batch's counters moved with it
     (details,) = read.jobs
-    assert details.job.status == JobStatus.ACTION_REQUIRED and details.resumable
-    assert read.batch.job_counts[JobStatus.ACTION_REQUIRED] == 1
-    assert read.batch.job_counts[JobStatus.IN_PROGRESS] == 0
+    assert details.job.status == StepStatus.ACTION_REQUIRED and details.resumable
+    assert read.batch.job_counts[StepStatus.ACTION_REQUIRED] == 1
+    assert read.batch.job_counts[StepStatus.IN_PROGRESS] == 0

@@ -17,15 +17,16 @@ from typing import Any
 import pytest
 
 from clients.platform import PermanentPlatformError
-from domain.catalogue import CATALOGUE
-from domain.step6 import BOUNDED_EVENTS, EVENTS_KEPT, resume_job
-from domain.substeps import SUB_STEP_LOGIC, SubStepInput
+from domain.audit import BOUNDED_EVENTS, EVENTS_KEPT
+from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC
+from domain.runs import resume_job
+from domain.substeps.base import SubStepInput
 from handlers.wiring import api_deps
 from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,
     TRUNCATION_MARK,
-    JobStatus,
+    StepStatus,
     SubStepStatus,
 )
 from tests.integration.conftest import Harness
@@ -92,7 +93,7 @@ def test_a_sub_step_failing_on_every_resume_keeps_a_bounded_history(harness: Har
     # when the platform recovers, one more resume completes the job
     harness.simulator.clear_faults()
     final, _ = harness.resume(job.job_id)
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert sub_steps(final)["itemTags"].attempts == 2 + RESUMES
     report = ledger_report(harness.simulator, job.job_id)
     assert report.counts == {s.name: 1 for s in CATALOGUE} and report.duplicates == 0
@@ -114,7 +115,7 @@ def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
 
     # then the sub-step failed with an error that names the limit; the job completed with errors
     services = sub_steps(job)["servicesConfig"]
-    assert job.status == JobStatus.COMPLETED and services.status == SubStepStatus.FAILED
+    assert job.status == StepStatus.COMPLETED and services.status == SubStepStatus.FAILED
     assert services.output is None
     assert (services.error or "").startswith("OutputTooLargeError: servicesConfig output is")
     assert f"the limit is {MAX_OUTPUT_BYTES}" in (services.error or "")
@@ -123,7 +124,7 @@ def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
     # when the sub-step is fixed and the job resumed, it heals under the same key
     monkeypatch.setitem(SUB_STEP_LOGIC, "servicesConfig", original)
     final, _ = harness.resume(job.job_id)
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert set(s.status for s in sub_steps(final).values()) == {SubStepStatus.COMPLETED}
     report = ledger_report(harness.simulator, job.job_id)
     # the oversized run had taken the effect: the resume replayed it, it did not repeat it

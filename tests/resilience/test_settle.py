@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from domain import step6
-from domain.batches import read_job
+from domain import settlement
 from domain.outcome import ExecutionStatus
-from domain.step6 import SETTLE_ATTEMPTS, settle_execution
+from domain.reads import read_job
+from domain.settlement import SETTLE_ATTEMPTS, settle_execution
 from handlers.wiring import api_deps
 from state.errors import ConflictError
-from state.models import JobStatus
+from state.models import StepStatus
 from state.repository import JobRepository
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import SMALL_MENU_CONFIG, create_small_job
@@ -45,7 +45,7 @@ class _LosesWrites:
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(step6, "SETTLE_RETRY_BASE_S", 0.0)
+    monkeypatch.setattr(settlement, "SETTLE_RETRY_BASE_S", 0.0)
 
 
 def _failed_unsettled(harness: Harness, name: str) -> tuple[str, str]:
@@ -69,7 +69,7 @@ def test_a_settle_that_loses_its_write_while_still_owner_tries_again(harness: Ha
     # then it settled on the third try, once
     assert contended.losses == 0
     stored = harness.jobs.get_job(job_id)
-    assert settled.status == stored.status == JobStatus.ACTION_REQUIRED
+    assert settled.status == stored.status == StepStatus.ACTION_REQUIRED
     assert stored.active_execution is None
     assert settled.step6_progress == stored.step6_progress
     assert [e.type for e in harness.jobs.list_events(job_id)].count("run_failed") == 1
@@ -89,7 +89,7 @@ def test_a_settle_that_keeps_losing_raises_and_a_later_read_settles(harness: Har
     assert harness.jobs.get_job(job_id).active_execution == arn
     deps = api_deps()
     details = read_job(deps.jobs, deps.executions, ORG, job_id)
-    assert details.job.status == JobStatus.ACTION_REQUIRED and details.resumable
+    assert details.job.status == StepStatus.ACTION_REQUIRED and details.resumable
 
 
 def test_a_settle_of_an_execution_settled_elsewhere_changes_nothing(harness: Harness) -> None:

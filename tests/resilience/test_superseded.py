@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from domain.catalogue import CATALOGUE
-from domain.step6 import resume_job
+from domain.runs import resume_job
 from handlers.wiring import api_deps
-from state.models import JobStatus, SubStepStatus
+from state.models import StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
     SMALL_MENU_CONFIG,
@@ -54,7 +54,7 @@ def test_a_redrive_after_a_newer_run_completed_fails_and_changes_nothing(
     # given run 1 failed and an API resume completed the job in run 2
     job_id, first = _failed_then_resumed(harness, "Superseded Cafe")
     done, second = harness.resume(job_id)
-    assert done.status == JobStatus.COMPLETED and done.latest_execution == second
+    assert done.status == StepStatus.COMPLETED and done.latest_execution == second
     item = stored_job_item(TABLE, job_id)
     events = harness.jobs.list_events(job_id)
     effects = ledger_report(harness.simulator, job_id)
@@ -100,7 +100,7 @@ def test_a_redrive_while_a_newer_run_is_running_does_not_touch_its_progress(
     in_flight.release()
     assert harness.runtime.wait_for(second) == "SUCCEEDED"
     final = harness.jobs.get_job(job_id)
-    assert final.status == JobStatus.COMPLETED and final.run_number == 2
+    assert final.status == StepStatus.COMPLETED and final.run_number == 2
     events = harness.jobs.list_events(job_id)
     assert not [e for e in events if e.type == "run_redriven"]
     assert [e.detail["execution"] for e in events if e.type == "run_failed"] == [first]

@@ -18,7 +18,7 @@ from domain.catalogue import CATALOGUE
 from domain.outcome import is_resumable
 from domain.resume import resume_point
 from local.lambdas import TIMED_OUT
-from state.models import MAX_ERROR_CHARS, JobStatus, StepStatus, SubStepStatus
+from state.models import MAX_ERROR_CHARS, StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
     SMALL_MENU_CONFIG,
@@ -60,7 +60,7 @@ def test_a_phase_lambda_timing_out_mid_sub_step_is_settled_and_resumed_without_d
     # then, before the reconciler ran, the job still names the dead execution, the sub-step
     # is stale in_progress
     stale = harness.jobs.get_job(job.job_id)
-    assert stale.active_execution == arn and stale.status == JobStatus.IN_PROGRESS
+    assert stale.active_execution == arn and stale.status == StepStatus.IN_PROGRESS
     assert sub_steps(stale)["restaurantRegistration"].status == SubStepStatus.IN_PROGRESS
 
     # when the status-change event reaches the reconciler
@@ -69,7 +69,7 @@ def test_a_phase_lambda_timing_out_mid_sub_step_is_settled_and_resumed_without_d
     # then the job waits at Step 6, the stale sub-step failed as interrupted by the timeout
     settled = harness.jobs.get_job(job.job_id)
     registration = sub_steps(settled)["restaurantRegistration"]
-    assert settled.status == JobStatus.ACTION_REQUIRED and settled.active_execution is None
+    assert settled.status == StepStatus.ACTION_REQUIRED and settled.active_execution is None
     assert settled.step(6).status == StepStatus.FAILED
     assert registration.status == SubStepStatus.FAILED
     assert "interrupted" in (registration.error or "") and TIMED_OUT in (registration.error or "")
@@ -99,7 +99,7 @@ def test_a_phase_lambda_timing_out_mid_sub_step_is_settled_and_resumed_without_d
 
     # then the stale sub-step ran again under its idempotency key: the platform answered with
     # the effect the late call made, and nothing happened twice
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     assert set(statuses(final).values()) == {SubStepStatus.COMPLETED}
     assert outputs(final) == reference_outputs(final)
     report = ledger_report(harness.simulator, job.job_id)
@@ -119,12 +119,12 @@ def test_a_late_call_landing_after_the_resume_changes_nothing(
     in_flight = gate("register_restaurant", job.job_id)
     arn = harness.submit(job, menu=SMALL_MENU_CONFIG)
     assert runtime.wait_for(arn) == "FAILED"
-    assert harness.jobs.get_job(job.job_id).status == JobStatus.ACTION_REQUIRED
+    assert harness.jobs.get_job(job.job_id).status == StepStatus.ACTION_REQUIRED
 
     # when the job is resumed and completes while the late call is still held
     runtime.lambdas.timeouts.clear()
     final, second = harness.resume(job.job_id)
-    assert final.status == JobStatus.COMPLETED
+    assert final.status == StepStatus.COMPLETED
     completed = stored_job_item(TABLE, job.job_id)
     # and only then the late call reaches the platform and its handler goes on
     in_flight.release()

@@ -1,64 +1,34 @@
 """An in-memory stand-in for `state.repository.JobRepository`, for the Step 6 core's use cases.
 
-It keeps jobs as their JSON (as the table would) and evaluates the few condition expressions
-the use cases write (ownership, "no run active", run number, latest execution, a sub-step's
-status and attempts), so that claims, checkpoints and settles win and lose as they do against
-DynamoDB. A condition it does not know raises `NotImplementedError`: it never guesses.
-Single-threaded callers only (the phase runner's threads write under one lock).
+It implements the repository's intent methods (claim a new run, reclaim for a redrive, release,
+checkpoint, record skips, settle if unchanged) with the same preconditions, checked on the
+stored job, so that claims, checkpoints and settles win and lose as they do against DynamoDB.
+It parses no expression. Single-threaded callers only (the phase runner's threads write under
+one lock).
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from domain.step6 import NOT_ACTIVE
 from state.errors import ConflictError, NotFoundError, SupersededExecutionError
+from state.item_size import check_output
 from state.models import (
     AuditEvent,
+    ExecutionConfig,
     Job,
-    JobStatus,
+    LastFailure,
     PhaseName,
-    PhaseStatus,
+    Step6Progress,
+    StepState,
+    StepStatus,
     SubStepProgress,
     utc_now,
 )
-
-_EQUALS = re.compile(r"^(?P<path>[#\w.]+) = (?P<value>:\w+)$")
-
-
-def _split_and(condition: str) -> list[str]:
-    """Top-level AND clauses (parenthesised groups stay whole)."""
-    clauses, depth, current = [], 0, ""
-    tokens = re.split(r"(\(|\)| AND )", condition)
-    for token in tokens:
-        if token == "(":
-            depth += 1
-        elif token == ")":
-            depth -= 1
-        if token == " AND " and depth == 0:
-            clauses.append(current.strip())
-            current = ""
-        else:
-            current += token
-    clauses.append(current.strip())
-    return [c for c in clauses if c]
-
-
-_MISSING = object()
-
-
-def _resolve(item: Any, path: str, names: Mapping[str, str]) -> Any:
-    for part in path.split("."):
-        key = names.get(part, part)
-        if not isinstance(item, dict) or key not in item:
-            return _MISSING
-        item = item[key]
-    return item
 
 
 class FakeJobRepository:
@@ -74,28 +44,6 @@ class FakeJobRepository:
         with self._lock:
             self._jobs[job.job_id] = job.model_dump(mode="json")
 
-    def _holds(
-        self,
-        item: dict[str, Any],
-        condition: str,
-        values: Mapping[str, Any],
-        names: Mapping[str, str],
-    ) -> bool:
-        for clause in _split_and(condition):
-            if clause == NOT_ACTIVE:
-                if item.get("active_execution") is not None:
-                    return False
-                continue
-            if clause == "attribute_exists(step6_progress)":
-                continue
-            match = _EQUALS.match(clause.strip("()"))
-            if match is None:
-                raise NotImplementedError(f"condition clause {clause!r}")
-            found = _resolve(item, match["path"], names)
-            if found is _MISSING or found != to_jsonable_python(values[match["value"]]):
-                return False
-        return True
-
     # ------------------------------------------------------------------ the repository's API
 
     def get_job(self, job_id: str) -> Job:
@@ -104,30 +52,102 @@ class FakeJobRepository:
                 raise NotFoundError(f"job {job_id} not found")
             return Job.model_validate(self._jobs[job_id])
 
-    def update_job(
+    def claim_new_run(
         self,
         job: Job,
+        execution_arn: str,
         *,
-        set_fields: Mapping[str, Any],
-        condition: str,
-        values: Mapping[str, Any] | None = None,
-        names: Mapping[str, str] | None = None,
-        status_change: JobStatus | None = None,
+        steps: list[StepState],
+        execution_config: ExecutionConfig | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "active_execution": execution_arn,
+            "latest_execution": execution_arn,
+            "run_number": job.run_number + 1,
+            "current_step": 6,
+            "steps": steps,
+        }
+        if execution_config is not None:
+            fields["execution_config"] = execution_config
+        self._update(
+            job,
+            fields,
+            lambda item: (
+                item.get("active_execution") is None and item["run_number"] == job.run_number
+            ),
+            status=StepStatus.IN_PROGRESS,
+            conflict_message="a Step 6 run is already active for this job",
+        )
+
+    def reclaim_for_redrive(self, job: Job, execution_arn: str, *, steps: list[StepState]) -> None:
+        self._update(
+            job,
+            {"active_execution": execution_arn, "steps": steps, "current_step": 6},
+            lambda item: (
+                item.get("active_execution") is None
+                and item.get("latest_execution") == execution_arn
+            ),
+            status=StepStatus.IN_PROGRESS,
+            conflict=SupersededExecutionError,
+            conflict_message=f"execution {execution_arn} was superseded",
+        )
+
+    def release_claim(
+        self, job: Job, execution_arn: str, *, steps: list[StepState], status: StepStatus
+    ) -> None:
+        self._update(
+            job,
+            {"active_execution": None, "steps": steps},
+            lambda item: item.get("active_execution") == execution_arn,
+            status=status,
+        )
+
+    def settle_run(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        status: StepStatus,
+        current_step: int,
+        steps: list[StepState],
+        progress: Step6Progress,
+        last_failure: LastFailure | None,
+    ) -> None:
+        as_read = _statuses_and_attempts(job.step6_progress.model_dump(mode="json"))
+        self._update(
+            job,
+            {
+                "active_execution": None,
+                "current_step": current_step,
+                "steps": steps,
+                "step6_progress": progress,
+                "last_failure": last_failure,
+            },
+            lambda item: (
+                item.get("active_execution") == execution_arn
+                and _statuses_and_attempts(item["step6_progress"]) == as_read
+            ),
+            status=status,
+        )
+
+    def _update(
+        self,
+        job: Job,
+        fields: Mapping[str, Any],
+        holds: Callable[[dict[str, Any]], bool],
+        *,
+        status: StepStatus,
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
     ) -> None:
         with self._lock:
             item = self._jobs[job.job_id]
-            holds = self._holds(item, condition, values or {}, names or {})
-            if status_change is not None and item["status"] != job.status.value:
-                holds = False
-            if not holds:
+            if not holds(item) or item["status"] != job.status.value:
                 raise conflict(conflict_message, active_execution=item.get("active_execution"))
             updated = dict(item)
-            for name, value in set_fields.items():
+            for name, value in fields.items():
                 updated[name] = to_jsonable_python(value)
-            if status_change is not None:
-                updated["status"] = status_change.value
+            updated["status"] = status.value
             updated["updated_at"] = utc_now().isoformat()
             self._jobs[job.job_id] = Job.model_validate(updated).model_dump(mode="json")
             self.writes += 1
@@ -151,29 +171,28 @@ class FakeJobRepository:
     ) -> None:
         with self._lock:
             item = self._owned(job_id, execution_arn)
+            check_output(sub_step, progress.output)
             item["step6_progress"]["phases"][phase]["sub_steps"][sub_step] = progress.model_dump(
                 mode="json"
             )
             self.writes += 1
 
-    def set_phase_status(
+    def record_skips(
         self,
         job_id: str,
         execution_arn: str,
         phase: PhaseName,
-        status: PhaseStatus,
-        *,
-        last_completed_phase: PhaseName | None,
-        skips: Mapping[str, SubStepProgress] | None = None,
+        skips: Mapping[str, SubStepProgress],
     ) -> None:
+        if not skips:
+            return
         with self._lock:
             item = self._owned(job_id, execution_arn)
-            progress = item["step6_progress"]
-            progress["phases"][phase]["status"] = status.value
-            progress["current_phase"] = phase
-            progress["last_completed_phase"] = last_completed_phase
-            for name, sub in (skips or {}).items():
-                progress["phases"][phase]["sub_steps"][name] = sub.model_dump(mode="json")
+            for name, sub in skips.items():
+                check_output(name, sub.output)
+                item["step6_progress"]["phases"][phase]["sub_steps"][name] = sub.model_dump(
+                    mode="json"
+                )
             self.writes += 1
 
     def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:
@@ -193,3 +212,11 @@ class FakeJobRepository:
     def list_events(self, job_id: str) -> list[AuditEvent]:
         with self._lock:
             return list(self._events.get(job_id, []))
+
+
+def _statuses_and_attempts(progress: Mapping[str, Any]) -> dict[tuple[str, str], tuple[Any, Any]]:
+    return {
+        (phase, name): (sub["status"], sub["attempts"])
+        for phase, subs in progress["phases"].items()
+        for name, sub in subs["sub_steps"].items()
+    }

@@ -8,10 +8,10 @@ import pytest
 
 from domain.catalogue import CATALOGUE, sub_steps_of
 from domain.outcome import ExecutionStatus, batch_status, is_resumable, settle
+from domain.resume import last_completed_phase, phase_statuses
 from state.models import (
     BatchStatus,
     Job,
-    JobStatus,
     PhaseStatus,
     StepStatus,
     SubStepStatus,
@@ -22,7 +22,7 @@ AT = datetime(2026, 11, 28, tzinfo=UTC)
 ARN = "arn:aws:states:us-east-1:123456789012:execution:Step6StateMachine:j-run-1"
 
 
-def job_with(progress_statuses: dict[str, SubStepStatus], **phase_statuses: PhaseStatus) -> Job:
+def job_with(progress_statuses: dict[str, SubStepStatus]) -> Job:
     job = make_job()
     steps = [
         s.model_copy(update={"status": StepStatus.COMPLETED}) if s.step == 5 else s
@@ -32,9 +32,9 @@ def job_with(progress_statuses: dict[str, SubStepStatus], **phase_statuses: Phas
         update={
             "execution_config": make_config(),
             "steps": steps,
-            "status": JobStatus.IN_PROGRESS,
+            "status": StepStatus.IN_PROGRESS,
             "active_execution": ARN,
-            "step6_progress": make_progress(progress_statuses, phase_statuses=phase_statuses),
+            "step6_progress": make_progress(progress_statuses),
         }
     )
 
@@ -46,10 +46,10 @@ def test_success_completes_job_and_step6() -> None:
     outcome = settle(
         job_with(ALL_DONE), ExecutionStatus.SUCCEEDED, execution_arn=ARN, cause=None, at=AT
     )
-    assert outcome.status == JobStatus.COMPLETED
+    assert outcome.status == StepStatus.COMPLETED
     assert outcome.steps[5].status == StepStatus.COMPLETED
     assert outcome.last_failure is None
-    assert outcome.progress.last_completed_phase == "phase4"
+    assert last_completed_phase(make_config(), outcome.progress) == "phase4"
 
 
 def test_blocking_failure_keeps_step5_and_names_phase_and_sub_step() -> None:
@@ -62,7 +62,7 @@ def test_blocking_failure_keeps_step5_and_names_phase_and_sub_step() -> None:
         cause="BlockingSubStepFailedError",
         at=AT,
     )
-    assert outcome.status == JobStatus.ACTION_REQUIRED
+    assert outcome.status == StepStatus.ACTION_REQUIRED
     assert outcome.current_step == 6
     assert outcome.steps[4].status == StepStatus.COMPLETED
     assert outcome.steps[5].status == StepStatus.FAILED
@@ -72,7 +72,7 @@ def test_blocking_failure_keeps_step5_and_names_phase_and_sub_step() -> None:
         "restaurantRegistration",
     )
     assert outcome.last_failure.execution == ARN
-    assert outcome.progress.phases["phase2"].status == PhaseStatus.FAILED
+    assert phase_statuses(make_config(), outcome.progress)["phase2"] == PhaseStatus.FAILED
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_failure_before_any_sub_step_still_records_a_last_failure() -> None:
     outcome = settle(
         job_with({}), ExecutionStatus.FAILED, execution_arn=ARN, cause="States.Runtime", at=AT
     )
-    assert outcome.status == JobStatus.ACTION_REQUIRED
+    assert outcome.status == StepStatus.ACTION_REQUIRED
     assert outcome.last_failure is not None
     assert outcome.last_failure.sub_step is None
     assert "States.Runtime" in outcome.last_failure.error
@@ -103,8 +103,11 @@ def test_non_blocking_failure_completes_the_job_but_stays_resumable() -> None:
     outcome = settle(
         job_with(statuses), ExecutionStatus.SUCCEEDED, execution_arn=ARN, cause=None, at=AT
     )
-    assert outcome.status == JobStatus.COMPLETED
-    assert outcome.progress.phases["phase2"].status == PhaseStatus.COMPLETED_WITH_ERRORS
+    assert outcome.status == StepStatus.COMPLETED
+    assert (
+        phase_statuses(make_config(), outcome.progress)["phase2"]
+        == PhaseStatus.COMPLETED_WITH_ERRORS
+    )
     assert outcome.last_failure is not None and outcome.last_failure.sub_step == "paymentConfig"
     settled = job_with(statuses).model_copy(
         update={
@@ -133,13 +136,13 @@ def test_nothing_to_resume_when_running_or_all_completed() -> None:
     ("counts", "expected"),
     [
         ({}, BatchStatus.PENDING),
-        ({JobStatus.COMPLETED: 3}, BatchStatus.COMPLETED),
-        ({JobStatus.COMPLETED: 2, JobStatus.IN_PROGRESS: 1}, BatchStatus.IN_PROGRESS),
-        ({JobStatus.COMPLETED: 2, JobStatus.ACTION_REQUIRED: 1}, BatchStatus.ACTION_REQUIRED),
-        ({JobStatus.COMPLETED: 2, JobStatus.FAILED: 1}, BatchStatus.COMPLETED_WITH_ERRORS),
-        ({JobStatus.FAILED: 2}, BatchStatus.FAILED),
-        ({JobStatus.PENDING: 2, JobStatus.COMPLETED: 0}, BatchStatus.PENDING),
+        ({StepStatus.COMPLETED: 3}, BatchStatus.COMPLETED),
+        ({StepStatus.COMPLETED: 2, StepStatus.IN_PROGRESS: 1}, BatchStatus.IN_PROGRESS),
+        ({StepStatus.COMPLETED: 2, StepStatus.ACTION_REQUIRED: 1}, BatchStatus.ACTION_REQUIRED),
+        ({StepStatus.COMPLETED: 2, StepStatus.FAILED: 1}, BatchStatus.COMPLETED_WITH_ERRORS),
+        ({StepStatus.FAILED: 2}, BatchStatus.FAILED),
+        ({StepStatus.PENDING: 2, StepStatus.COMPLETED: 0}, BatchStatus.PENDING),
     ],
 )
-def test_batch_status_from_job_counts(counts: dict[JobStatus, int], expected: BatchStatus) -> None:
+def test_batch_status_from_job_counts(counts: dict[StepStatus, int], expected: BatchStatus) -> None:
     assert batch_status(counts) == expected

@@ -30,26 +30,21 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
-from domain.catalogue import CATALOGUE
-from domain.context import CONTEXT_NEEDS, reconstruct_context
+from domain.catalogue import CATALOGUE, CONTEXT_NEEDS
+from domain.context import reconstruct_context
 from domain.deps import Step6Deps
 from domain.errors import NotResumableError
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.outcome import ExecutionStatus
+from domain.phase_tasks import complete_run, prepare_run, run_phase
 from domain.planner import disabled_ancestor, plan_phase
 from domain.resume import resume_point
 from domain.runner import RetryPolicy
-from domain.step6 import (
-    complete_run,
-    prepare_run,
-    reconcile_stale,
-    resume_job,
-    run_phase,
-    settle_execution,
-)
+from domain.runs import resume_job
+from domain.settlement import reconcile_stale, settle_execution
 from local.samples import RESTAURANT_NAMES, config_data
 from state.errors import ConflictError
-from state.models import PHASE_NAMES, Job, JobStatus, SubStepStatus
+from state.models import PHASE_NAMES, Job, StepStatus, SubStepStatus
 from tests.factories import make_job
 from tests.reference import reference_outputs
 from tests.unit.fake_repository import FakeJobRepository
@@ -244,7 +239,7 @@ class Step6Histories(RuleBasedStateMachine):
             for phase in progress.phases.values()
             for sub in phase.sub_steps.values()
         )
-        point = resume_point(progress)
+        point = resume_point(config, progress)
         before = PHASE_NAMES if point is None else PHASE_NAMES[: PHASE_NAMES.index(point)]
         for phase in before:
             assert plan_phase(phase, config, progress).run == (), phase
@@ -256,7 +251,7 @@ class Step6Histories(RuleBasedStateMachine):
                 assert sub.status != SubStepStatus.COMPLETED
                 if not plan.waits_for.get(name):
                     for needed in CONTEXT_NEEDS.get(name, ()):
-                        assert getattr(context, needed) is not None, (name, needed)
+                        assert context.get(needed) is not None, (name, needed)
 
     def teardown(self) -> None:
         if not self.job_id:
@@ -266,15 +261,15 @@ class Step6Histories(RuleBasedStateMachine):
         for _ in range(4):
             self.read()
             if (
-                self.job().status == JobStatus.COMPLETED
-                and resume_point(self.job().step6_progress) is None
+                self.job().status == StepStatus.COMPLETED
+                and resume_point(self.job().execution_config, self.job().step6_progress) is None
             ):
                 break
             self.resume(deliver=True)
         job = self.job()
         event(f"converged after {len(self.executions.started)} runs")
-        assert job.status == JobStatus.COMPLETED and job.active_execution is None
-        assert resume_point(job.step6_progress) is None
+        assert job.status == StepStatus.COMPLETED and job.active_execution is None
+        assert resume_point(job.execution_config, job.step6_progress) is None
         config = job.execution_config
         assert config is not None
         expected = reference_outputs(job)

@@ -11,11 +11,11 @@ import pytest
 
 from clients.platform import PermanentPlatformError, TransientPlatformError
 from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
-from domain.catalogue import CATALOGUE, SUB_STEP_NAMES
+from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC, SUB_STEP_NAMES, SUB_STEPS
 from domain.codegen import generate_code
 from domain.context import RunContext, reconstruct_context
 from domain.menu_format import to_menu_import
-from domain.substeps import SUB_STEP_LOGIC, InvalidInputError, MissingContextError
+from domain.substeps.base import InvalidInputError, MissingContextError
 from state.models import (
     ExecutionConfig,
     PhaseProgress,
@@ -75,7 +75,10 @@ class World:
             secrets=self.secrets,
             restaurant=self.restaurant,
             config=self.config,
-            context=context or self.context(),
+            # as the phase runner does: only what the sub-step declares it reads
+            context=(context or self.context()).only(
+                SUB_STEPS[name].reads_context + SUB_STEPS[name].may_read_context
+            ),
             job_id=self.job_id,
         )
         output = SUB_STEP_LOGIC[name](inp)
@@ -152,11 +155,19 @@ def test_running_every_sub_step_again_repeats_no_effect(world: World) -> None:
 def test_the_context_needs_of_each_sub_step_are_met_by_earlier_outputs(world: World) -> None:
     outputs = world.run_until("itemTags")
     context = world.context()
-    assert context.account_id == outputs["cloudwaitressAccount"]["account_id"]
-    assert context.restaurant_id == outputs["restaurantRegistration"]["restaurant_id"]
-    assert context.menu_import_id == outputs["menuImport"]["menu_import_id"]
-    assert context.onboarding_user_id == outputs["createOnboardingUser"]["onboarding_user_id"]
-    assert context.image_ids == outputs["uploadImages"]["image_ids"]
+    assert context.get("account_id") == outputs["cloudwaitressAccount"]["account_id"]
+    assert context.get("restaurant_id") == outputs["restaurantRegistration"]["restaurant_id"]
+    assert context.get("menu_import_id") == outputs["menuImport"]["menu_import_id"]
+    assert (
+        context.get("onboarding_user_id") == outputs["createOnboardingUser"]["onboarding_user_id"]
+    )
+
+
+def test_each_sub_step_returns_exactly_the_outputs_it_declares(world: World) -> None:
+    # when all twelve run, each output has the keys its declaration names, no more, no fewer
+    outputs = world.run_until("itemTags")
+    for name, output in outputs.items():
+        assert tuple(output) == SUB_STEPS[name].outputs, name
 
 
 @pytest.mark.parametrize(
@@ -289,7 +300,7 @@ def test_code_generation_stores_three_files_and_publishes_them(world: World) -> 
 def test_website_config_sends_the_stored_files(world: World) -> None:
     world.run_until("restaurantRegistration")
     # Given files changed in the store after generation (the store is what counts)
-    key = world.context().code_generation_file_paths["css"]  # type: ignore[index]
+    key = world.context().get("code_generation_file_paths")["css"]  # type: ignore[index]
     world.store.put_text(key, "body{}", "text/css")
 
     output = world.run("websiteConfig")
@@ -298,7 +309,7 @@ def test_website_config_sends_the_stored_files(world: World) -> None:
     assert website is not None
     code = generate_code(world.restaurant.branding, world.restaurant.name)
     assert website.attributes["bytes"] == len(code.head_html) + len(code.body_html) + len("body{}")
-    assert website.attributes["code_bundle_id"] == world.context().code_bundle_id
+    assert website.attributes["code_bundle_id"] == world.context().get("code_bundle_id")
 
 
 # ------------------------------------------------------------------ menu
@@ -378,7 +389,7 @@ def test_option_sets_and_tags_are_added_to_the_imported_menu(world: World) -> No
     assert tags["tag_count"] == 2
     result = world.sim.get_object(tags["result_id"])
     assert result is not None
-    assert result.attributes["menu_import_id"] == world.context().menu_import_id
+    assert result.attributes["menu_import_id"] == world.context().get("menu_import_id")
 
 
 # ------------------------------------------------------------------ restaurant and onboarding

@@ -1,15 +1,9 @@
-"""Use cases behind the HTTP API: reading jobs and batches, and batch-wide Step 5 and resume.
+"""Batch-wide actions: Step 5 and resume for selected jobs of a batch, all-settled.
 
-Everything here is scoped to the caller's org: another org's batch or job raises
+Each job is accepted or rejected on its own, with its own code and reason, and one job's
+rejection never stops the others. The batch's jobs are read with one query (never one read per
+job) and worked on concurrently. Scoped to the caller's org: another org's batch raises
 `NotFoundError`, exactly as a missing one does.
-
-Batch-wide actions are **all-settled**: each job is accepted or rejected on its own, with its
-own reason, and one job's rejection never stops the others. They read the batch's jobs with
-one query (never one read per job) and work on the jobs concurrently, so 500 jobs stay well
-within API Gateway's 29 s.
-
-Reads reconcile: a job whose `active_execution` is no longer RUNNING is settled on read
-(`step6.reconcile_stale`), so a lost status-change event never leaves a job stuck.
 """
 
 from __future__ import annotations
@@ -17,31 +11,21 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TypeVar
 
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
+from domain.concurrency import each
 from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, submit_step5
-from domain.outcome import batch_status, is_resumable
-from domain.resume import resume_point
-from domain.step6 import StartedRun, reconcile_stale, resume_job
+from domain.runs import StartedRun, resume_job
 from state.errors import ConflictError
-from state.models import AuditEvent, Batch, BatchStatus, Job, PhaseName, StepStatus, utc_now
+from state.models import Job, StepStatus
 from state.repository import JobRepository
 
 # Most ids one batch-wide request may name (the API answers 422 beyond it).
 MAX_JOBS_PER_REQUEST = 500
-# Concurrency of batch-wide work: DynamoDB and Step Functions calls are I/O bound.
-MAX_WORKERS = 16
-# A batch read reconciles only jobs whose run has not written anything for this long (a live
-# run checkpoints every sub-step), and at most this many per read: bounded cost per request.
-RECONCILE_STALE_AFTER = timedelta(seconds=30)
-MAX_RECONCILE_PER_READ = 50
 # A lost conditional write with no run holding the job is retried this often.
 CONFLICT_ATTEMPTS = 4
 CONFLICT_PAUSE_S = 0.05
@@ -75,82 +59,6 @@ class Settled:
     rejected: list[JobRejection]
 
 
-@dataclass(frozen=True)
-class JobDetails:
-    """A job with what a reader needs to know about resuming it."""
-
-    job: Job
-    resumable: bool
-    resume_from: PhaseName | None
-
-
-@dataclass(frozen=True)
-class BatchDetails:
-    batch: Batch
-    status: BatchStatus
-    jobs: list[JobDetails]
-
-
-def details(job: Job) -> JobDetails:
-    """`resume_from` is where a resume would start: set only when a resume is possible."""
-    resumable = is_resumable(job)
-    return JobDetails(job, resumable, resume_point(job.step6_progress) if resumable else None)
-
-
-# ---------------------------------------------------------------------- reads
-
-
-def read_job(
-    jobs: JobRepository, executions: ExecutionRunner, org_id: str, job_id: str
-) -> JobDetails:
-    job = jobs.get_job_for_org(org_id, job_id)
-    return details(reconcile_stale(jobs, executions, job))
-
-
-def read_events(jobs: JobRepository, org_id: str, job_id: str) -> list[AuditEvent]:
-    jobs.get_job_for_org(org_id, job_id)
-    return jobs.list_events(job_id)
-
-
-def list_batches(jobs: JobRepository, org_id: str) -> list[tuple[Batch, BatchStatus]]:
-    return [(b, batch_status(b.job_counts)) for b in jobs.list_batches(org_id)]
-
-
-def read_batch(
-    jobs: JobRepository, executions: ExecutionRunner, org_id: str, batch_id: str
-) -> BatchDetails:
-    """The batch and all its jobs: two reads, plus a bounded reconciliation of stale runs."""
-    batch = jobs.get_batch(org_id, batch_id)
-    members = jobs.list_jobs(batch_id)
-    cutoff = utc_now() - RECONCILE_STALE_AFTER
-    stale = sorted(
-        (j for j in members if j.active_execution is not None and j.updated_at <= cutoff),
-        key=lambda j: j.updated_at,
-    )[:MAX_RECONCILE_PER_READ]
-    if stale:
-        settled = {
-            job.job_id: job
-            for job in _each(stale, lambda job: reconcile_stale(jobs, executions, job))
-        }
-        members = [settled.get(j.job_id, j) for j in members]
-        if any(settled[j.job_id].active_execution is None for j in stale):
-            batch = jobs.get_batch(org_id, batch_id)  # the counters moved with the jobs
-    return BatchDetails(batch, batch_status(batch.job_counts), [details(j) for j in members])
-
-
-# ---------------------------------------------------------------------- single-job actions
-
-
-def resume_one(
-    jobs: JobRepository, executions: ExecutionRunner, org_id: str, job_id: str
-) -> StartedRun:
-    """Resume one job in the background; ConflictError if running, NotResumableError if done."""
-    return resume_job(jobs, executions, jobs.get_job_for_org(org_id, job_id))
-
-
-# ---------------------------------------------------------------------- batch-wide actions
-
-
 def resume_selected(
     jobs: JobRepository,
     executions: ExecutionRunner,
@@ -169,7 +77,7 @@ def resume_selected(
             return JobRejection(job_id, RejectionCode.NOT_FOUND, f"job {job_id} is not in batch")
         return _attempt(jobs, job, lambda current: resume_job(jobs, executions, current))
 
-    return _split(_each(wanted, one))
+    return _split(each(wanted, one))
 
 
 def submit_step5_selected(
@@ -196,7 +104,7 @@ def submit_step5_selected(
             jobs, job, lambda current: submit_step5(jobs, secrets, executions, current, config)
         )
 
-    return _split(_each(list(configs), one))
+    return _split(each(list(configs), one))
 
 
 def _attempt(
@@ -238,25 +146,6 @@ def _attempt(
                 job.job_id, RejectionCode.START_FAILED, f"could not start: {type(error).__name__}"
             )
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _each(items: Sequence[T], fn: Callable[[T], R]) -> list[R]:
-    """`fn` over `items` concurrently (bounded), results in input order."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    keys = logger.thread_safe_get_current_keys()
-
-    def run(item: T) -> R:
-        logger.thread_safe_clear_keys()
-        logger.thread_safe_append_keys(**keys)
-        return fn(item)
-
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items))) as pool:
-        return list(pool.map(run, items))
 
 
 def _split(outcomes: list[StartedRun | JobRejection]) -> Settled:

@@ -1,11 +1,11 @@
-"""Phase 1-2 sub-steps about people: the platform account and the onboarding user."""
+"""Phase 1: the restaurant owner's platform account (found by email, or created)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from clients.platform import PermanentPlatformError
-from domain.substeps.base import SubStepInput, require
+from domain.substeps.base import SubStep, SubStepInput
 
 
 def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
@@ -38,19 +38,16 @@ def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
     return {"account_id": created.id, "email": account.email, "reused": False}
 
 
-def create_onboarding_user(inp: SubStepInput) -> dict[str, Any]:
-    created = inp.platform.create_onboarding_user(
-        inp.meta, email=inp.config.account.email, name=inp.restaurant.name
-    )
-    return {"onboarding_user_id": created.id}
-
-
-def sync_onboarding_user(inp: SubStepInput) -> dict[str, Any]:
-    onboarding_user_id = require(inp.context.onboarding_user_id, "onboarding_user_id")
-    synced = inp.platform.sync_onboarding_record(
-        inp.meta,
-        onboarding_user_id=onboarding_user_id,
-        # In phase 2 it may run beside restaurantRegistration: the restaurant is optional.
-        restaurant_id=inp.context.restaurant_id,
-    )
-    return {"sync_id": synced.id}
+SUB_STEP = SubStep(
+    name="cloudwaitressAccount",
+    position=1,
+    label="Platform account",
+    phase="phase1",
+    blocking=True,
+    logic=cloudwaitress_account,
+    reads_config=("account.registerNewUser", "account.email", "account.password"),
+    outputs=("account_id", "email", "reused"),
+    provides={"account_id": "account_id"},
+    # The account is a unique object: it is found again by email, never made twice.
+    rerunnable=False,
+)

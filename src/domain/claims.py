@@ -1,0 +1,60 @@
+"""One run at a time per job: claiming a job for an execution, and the steps it moves."""
+
+from __future__ import annotations
+
+from domain.audit import record_event
+from domain.observability import logger
+from state.errors import SupersededExecutionError
+from state.models import ExecutionConfig, Job, StepState, StepStatus
+from state.repository import JobRepository
+
+
+def with_step(steps: list[StepState], number: int, status: StepStatus) -> list[StepState]:
+    return [s.model_copy(update={"status": status}) if s.step == number else s for s in steps]
+
+
+def execution_name(job_id: str, run_number: int) -> str:
+    """Deterministic per job and run: a repeated StartExecution cannot start a twin."""
+    return f"{job_id}-run-{run_number}"
+
+
+def claim_new_run(
+    jobs: JobRepository,
+    job: Job,
+    execution_arn: str,
+    *,
+    steps: list[StepState] | None = None,
+    execution_config: ExecutionConfig | None = None,
+) -> None:
+    """Claim `job` (as read) for its next run; ConflictError when a run holds it."""
+    jobs.claim_new_run(
+        job,
+        execution_arn,
+        steps=with_step(steps if steps is not None else job.steps, 6, StepStatus.IN_PROGRESS),
+        execution_config=execution_config,
+    )
+
+
+def claim_for_execution(
+    jobs: JobRepository, job_id: str, execution_arn: str, *, job: Job | None = None
+) -> Job:
+    """Make sure `execution_arn` owns the job: it already does, or it is being redriven.
+
+    A redrive re-runs a failed state of the most recent execution; any older execution is
+    superseded and fails fast without touching the job. `job`, when given, is the job as the
+    caller has just read it (one read fewer).
+    """
+    job = job if job is not None else jobs.get_job(job_id)
+    if job.active_execution == execution_arn:
+        return job
+    if job.active_execution is None and job.latest_execution == execution_arn:
+        jobs.reclaim_for_redrive(
+            job, execution_arn, steps=with_step(job.steps, 6, StepStatus.IN_PROGRESS)
+        )
+        record_event(jobs, job_id, "run_redriven", {"execution": execution_arn})
+        logger.info("job reclaimed by a redriven execution", execution=execution_arn)
+        return jobs.get_job(job_id)
+    raise SupersededExecutionError(
+        f"execution {execution_arn} does not own job {job_id}",
+        active_execution=job.active_execution,
+    )
