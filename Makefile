@@ -10,7 +10,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := src
 
-.PHONY: setup demo test lint typecheck unit contract serve openapi bench clean
+.PHONY: setup demo test lint typecheck unit contract serve openapi catalogue bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ serve: $(VENV)/.installed
 # The OpenAPI document generated from the API's routes (checked in; a test fails when stale)
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi
+
+# The page's sub-step catalogue, generated from the declarations (checked in; a test fails on drift)
+catalogue: $(VENV)/.installed
+	$(PY) -m local.catalogue
 
 # Issue 6's figures: cost per job, critical path, resume waste, scale, cold start proxy ->
 # bench/results/latest.json and latest.md (a run takes about 20-30 minutes; `$(PY) -m bench.run

@@ -1,7 +1,7 @@
 """What the two comparison plans would re-run on resume: pure functions of the recorded progress.
 
 - `seed_phase_level`: the seed's proposal (seed/step6-resume-requirements.md, section 5) as
-  DESIGN section 4 makes it precise: find the first phase that is not `completed`, then run
+  docs/architecture.md §5 makes it precise: find the first phase that is not `completed`, then run
   that whole phase and every phase after it (`executePhaseN` runs every sub-step the config
   enables; it has no sub-step level skip).
 - `seed_literal`: the seed's `detectLastCompletePhase` as written: scan phase4..phase1 for the
@@ -16,6 +16,7 @@ succeeded.
 from __future__ import annotations
 
 from domain.catalogue import sub_steps_of
+from domain.resume import phase_statuses
 from state.models import (
     PHASE_NAMES,
     ExecutionConfig,
@@ -32,14 +33,14 @@ def _run_phases(phases: tuple[PhaseName, ...], config: ExecutionConfig) -> list[
 
 def seed_phase_level(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
     for index, phase in enumerate(PHASE_NAMES):
-        if progress.phases[phase].status != PhaseStatus.COMPLETED:
+        if phase_statuses(config, progress)[phase] != PhaseStatus.COMPLETED:
             return _run_phases(PHASE_NAMES[index:], config)
     return []
 
 
 def seed_literal(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
     for phase in reversed(PHASE_NAMES):
-        if progress.phases[phase].status == PhaseStatus.COMPLETED:
+        if phase_statuses(config, progress)[phase] == PhaseStatus.COMPLETED:
             index = PHASE_NAMES.index(phase)
             if index == len(PHASE_NAMES) - 1:
                 break  # no `case 'phase4'`: the switch's default runs every phase

@@ -1,4 +1,5 @@
-"""The Pumpd platform simulator: in-memory, deterministic, the embedded default (DESIGN 7).
+"""The Pumpd platform simulator: in-memory, deterministic, the embedded default of the local
+runtime (docs/architecture.md §9).
 
 It behaves like a careful real API would:
 

@@ -76,7 +76,8 @@ class LocalRuntime:
     # Function logical id → timeout in seconds, enforced in process (see local.lambdas); the
     # template's own timeouts (minutes) are not enforced. Tests lower one to time a Lambda out.
     function_timeouts: dict[str, float] = field(default_factory=dict)
-    # The table on another DynamoDB engine (DynamoDB Local, DESIGN section 8) instead of moto:
+    # The table on another DynamoDB engine (DynamoDB Local, docs/architecture.md §10) instead of
+    # moto:
     # its endpoint URL. moto lets those calls through; the handlers reach it through
     # DYNAMODB_ENDPOINT_URL, as a deployed handler would. The tables are created afresh.
     dynamodb_endpoint_url: str | None = None

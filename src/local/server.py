@@ -8,7 +8,7 @@
   `Authorization: Bearer local:<org_id>` fills the authorizer's `custom:org_id` claim, as
   the Cognito authorizer does on AWS; no or other credentials answer 401.
 - Serves `frontend/` at `/` (static files).
-- Local mode only, never deployed: the simulator's controls (DESIGN section 7),
+- Local mode only, never deployed: the simulator's controls (docs/architecture.md §9),
   `POST /__sim/faults`, `DELETE /__sim/faults`, `GET /__sim/faults`, `GET /__sim/ledger`.
 """
 

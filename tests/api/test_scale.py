@@ -41,7 +41,6 @@ from state.models import (
     Batch,
     ExecutionConfig,
     Job,
-    PhaseStatus,
     Restaurant,
     StepStatus,
     SubStepStatus,
@@ -208,10 +207,24 @@ class InMemoryJobs:
     def get_job_for_org(self, org_id: str, job_id: str) -> Job:
         return self.jobs[job_id]
 
-    def update_job(self, job: Job, *, set_fields: dict[str, Any], **_: Any) -> None:
-        changes = dict(set_fields)
-        if _.get("status_change") is not None:
-            changes["status"] = _["status_change"]
+    def claim_new_run(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[Any],
+        execution_config: Any = None,
+    ) -> None:
+        changes: dict[str, Any] = {
+            "active_execution": execution_arn,
+            "latest_execution": execution_arn,
+            "run_number": job.run_number + 1,
+            "current_step": 6,
+            "steps": steps,
+            "status": StepStatus.IN_PROGRESS,
+        }
+        if execution_config is not None:
+            changes["execution_config"] = execution_config
         self.jobs[job.job_id] = self.jobs[job.job_id].model_copy(update=changes)
 
     def append_events(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -229,8 +242,6 @@ def _failed_job(batch_id: str, restaurant: Restaurant) -> Job:
         progress.phases["phase1"].sub_steps[name] = sub.model_copy(
             update={"status": SubStepStatus.COMPLETED, "attempts": 1, "output": {"id": name}}
         )
-    progress.phases["phase1"].status = PhaseStatus.COMPLETED
-    progress.phases["phase2"].status = PhaseStatus.FAILED
     progress.phases["phase2"].sub_steps["restaurantRegistration"] = (
         progress.phases["phase2"]
         .sub_steps["restaurantRegistration"]

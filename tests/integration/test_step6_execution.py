@@ -6,7 +6,7 @@ import pytest
 
 from domain.catalogue import CATALOGUE, SUB_STEPS, dependents_of, phase_of
 from domain.outcome import is_resumable
-from domain.resume import resume_point
+from domain.resume import last_completed_phase, phase_statuses, resume_point
 from state.models import (
     PHASE_NAMES,
     Job,
@@ -46,8 +46,9 @@ def test_happy_path_completes_all_twelve_sub_steps(harness: Harness) -> None:
     assert job.status == StepStatus.COMPLETED
     assert job.step(6).status == StepStatus.COMPLETED
     assert job.active_execution is None and job.last_failure is None
-    assert all(p.status == PhaseStatus.COMPLETED for p in job.step6_progress.phases.values())
-    assert job.step6_progress.last_completed_phase == "phase4"
+    config, progress = job.execution_config, job.step6_progress
+    assert set(phase_statuses(config, progress).values()) == {PhaseStatus.COMPLETED}
+    assert last_completed_phase(config, progress) == "phase4"
     assert harness.effect_counts(job.job_id) == {s.name: 1 for s in CATALOGUE}
     assert not is_resumable(job)
     # and the batch counters moved with the job
@@ -75,7 +76,7 @@ def test_a_disabled_sub_step_is_skipped_and_never_calls_the_platform(
     assert disabled not in harness.effect_counts(job.job_id)
     # a skip forced by config is final: the job is completed and has nothing to resume
     assert job.status == StepStatus.COMPLETED
-    assert resume_point(job.step6_progress) is None
+    assert resume_point(job.execution_config, job.step6_progress) is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,7 @@ def test_no_selected_menu_disables_every_menu_sub_step(harness: Harness) -> None
     # optionSets and itemTags are switched on, but what they need was not imported
     assert skip_reason("optionSets") == skip_reason("itemTags") == SkipReason.DEPENDENCY_NOT_MET
     assert job.status == StepStatus.COMPLETED
-    assert resume_point(job.step6_progress) is None
+    assert resume_point(job.execution_config, job.step6_progress) is None
 
 
 def test_non_blocking_failure_finishes_with_errors_and_resume_heals_it(harness: Harness) -> None:
@@ -166,9 +167,12 @@ def test_non_blocking_failure_finishes_with_errors_and_resume_heals_it(harness: 
         SkipReason.DEPENDENCY_NOT_MET
     )
     assert job.status == StepStatus.COMPLETED
-    assert job.step6_progress.phases["phase1"].status == PhaseStatus.COMPLETED_WITH_ERRORS
+    assert (
+        phase_statuses(job.execution_config, job.step6_progress)["phase1"]
+        == PhaseStatus.COMPLETED_WITH_ERRORS
+    )
     assert job.last_failure is not None and job.last_failure.sub_step == "codeGeneration"
-    assert is_resumable(job) and resume_point(job.step6_progress) == "phase1"
+    assert is_resumable(job) and resume_point(job.execution_config, job.step6_progress) == "phase1"
     calls_before = {e.sub_step: e.calls for e in harness.simulator.ledger()}
     # when it is resumed
     job, _ = harness.resume(job.job_id)
@@ -197,7 +201,7 @@ def test_blocking_failure_waits_at_step6_and_resumes_from_its_phase(
     assert job.last_failure is not None
     assert (job.last_failure.phase, job.last_failure.sub_step) == (phase, sub_step)
     assert job.last_failure.execution == first_arn
-    assert resume_point(job.step6_progress) == phase
+    assert resume_point(job.execution_config, job.step6_progress) == phase
     assert is_resumable(job)
     completed_before = {
         n for n, s in sub_step_statuses(job).items() if s == SubStepStatus.COMPLETED

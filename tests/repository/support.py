@@ -60,11 +60,13 @@ def given_claimed(repo: JobRepository, job: Job) -> tuple[Job, str]:
     """`job` claimed by a new run, Step 5 completed in the same write (as submit_step5 does)."""
     job = repo.get_job(job.job_id)
     arn = execution_arn(job, job.run_number + 1)
-    steps = with_step(job.steps, 5, StepStatus.COMPLETED)
-    extra: dict[str, Any] = {"steps": with_step(steps, 6, StepStatus.IN_PROGRESS)}
-    if job.execution_config is None:
-        extra["execution_config"] = make_config()
-    claim_new_run(repo, job, arn, extra)
+    claim_new_run(
+        repo,
+        job,
+        arn,
+        steps=with_step(job.steps, 5, StepStatus.COMPLETED),
+        execution_config=job.execution_config or make_config(),
+    )
     return repo.get_job(job.job_id), arn
 
 

@@ -10,7 +10,6 @@ import pytest
 from domain.catalogue import sub_steps_of
 from state.errors import SupersededExecutionError
 from state.models import (
-    PhaseStatus,
     SkipReason,
     SubStepProgress,
     SubStepStatus,
@@ -89,75 +88,54 @@ def test_no_execution_can_checkpoint_a_settled_job(repo: JobRepository, table: T
     _, arn = given_settled(repo, job)
     before = stored_job_item(table, job.job_id)
 
-    # When run 1 writes a checkpoint or a phase status after the fact
+    # When run 1 writes a checkpoint or records skips after the fact
     with pytest.raises(SupersededExecutionError) as raised:
         repo.checkpoint_sub_step(
             job.job_id, arn, "phase1", "codeGeneration", _completed("codeGeneration")
         )
     assert raised.value.active_execution is None
     with pytest.raises(SupersededExecutionError):
-        repo.set_phase_status(
-            job.job_id, arn, "phase1", PhaseStatus.COMPLETED, last_completed_phase="phase1"
-        )
+        repo.record_skips(job.job_id, arn, "phase1", {"uploadImages": _skipped()})
 
     # Then nothing changed
     assert stored_job_item(table, job.job_id) == before
 
 
-def test_set_phase_status_records_the_phase_and_its_skips_in_one_write(
-    repo: JobRepository,
-) -> None:
-    # Given a job held by run 1
-    _, (job,) = given_batch(repo)
-    claimed, arn = given_claimed(repo, job)
-    skipped = SubStepProgress(
+def _skipped() -> SubStepProgress:
+    return SubStepProgress(
         status=SubStepStatus.SKIPPED, skip_reason=SkipReason.DISABLED, finished_at=utc_now()
     )
 
+
+def test_record_skips_stores_a_phase_skips_in_one_write(repo: JobRepository) -> None:
+    # Given a job held by run 1
+    _, (job,) = given_batch(repo)
+    claimed, arn = given_claimed(repo, job)
+    skipped = _skipped()
+
     # When run 1 starts phase 1, skipping two disabled sub-steps
-    repo.set_phase_status(
-        job.job_id,
-        arn,
-        "phase1",
-        PhaseStatus.IN_PROGRESS,
-        last_completed_phase=None,
-        skips={"createOnboardingUser": skipped, "uploadImages": skipped},
+    repo.record_skips(
+        job.job_id, arn, "phase1", {"createOnboardingUser": skipped, "uploadImages": skipped}
     )
 
-    # Then the phase, the pointers and the skips are stored; the other sub-steps are untouched
+    # Then the skips are stored; the other sub-steps are untouched
     progress = repo.get_job(job.job_id).step6_progress
-    assert progress.phases["phase1"].status == PhaseStatus.IN_PROGRESS
-    assert progress.current_phase == "phase1"
-    assert progress.last_completed_phase is None
     assert progress.sub_step("phase1", "createOnboardingUser") == skipped
     assert progress.sub_step("phase1", "uploadImages") == skipped
     for name in ("cloudwaitressAccount", "codeGeneration"):
         assert progress.sub_step("phase1", name) == claimed.step6_progress.sub_step("phase1", name)
 
-    # And when phase 1 completes, then the pointers move on
-    repo.set_phase_status(
-        job.job_id, arn, "phase1", PhaseStatus.COMPLETED, last_completed_phase="phase1"
-    )
-    progress = repo.get_job(job.job_id).step6_progress
-    assert progress.phases["phase1"].status == PhaseStatus.COMPLETED
-    assert progress.last_completed_phase == "phase1"
-    assert progress.sub_step("phase1", "uploadImages") == skipped
 
-
-def test_a_superseded_execution_cannot_set_a_phase_status(
-    repo: JobRepository, table: Table
-) -> None:
+def test_a_superseded_execution_cannot_record_skips(repo: JobRepository, table: Table) -> None:
     # Given run 2 holds the job
     _, (job,) = given_batch(repo)
     _, first = given_settled(repo, job)
     _, second = given_claimed(repo, job)
     before = stored_job_item(table, job.job_id)
 
-    # When run 1 records a phase status
+    # When run 1 records a skip
     with pytest.raises(SupersededExecutionError) as raised:
-        repo.set_phase_status(
-            job.job_id, first, "phase2", PhaseStatus.FAILED, last_completed_phase="phase1"
-        )
+        repo.record_skips(job.job_id, first, "phase2", {"menuImport": _skipped()})
 
     # Then it is refused and nothing changed
     assert raised.value.active_execution == second

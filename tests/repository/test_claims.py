@@ -1,4 +1,4 @@
-"""Claims: one execution at a time per job, by conditional writes (DESIGN section 4)."""
+"""Claims: one execution at a time per job, by conditional writes (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from state.errors import ItemTooLargeError
-from state.models import StepStatus
+from state.models import Batch, StepStatus
 from state.repository import JobRepository
 from tests.repository.support import (
+    ORG,
     Engine,
     given_batch,
     given_claimed,
@@ -35,7 +36,7 @@ def test_both_engines_refuse_overlapping_update_paths(repo: JobRepository, table
 
     # When one update sets a map and a path inside it (as settle would if it also set
     # step6_progress.current_phase beside step6_progress), then both engines refuse it
-    # (DESIGN section 10 says moto accepts this: moto 5.2.5 does not)
+    # (docs/architecture.md §10.4 says moto accepts this: moto 5.2.5 does not)
     with pytest.raises(ClientError, match="Two document paths overlap") as raised:
         table.update_item(
             Key=key,
@@ -44,35 +45,28 @@ def test_both_engines_refuse_overlapping_update_paths(repo: JobRepository, table
         )
     assert raised.value.response["Error"]["Code"] == "ValidationException"
 
-    # And update_job refuses, before any request, to set what it sets itself
-    with pytest.raises(ValueError, match="status"):
-        repo.update_job(
-            job,
-            set_fields={"status": "completed"},
-            condition="attribute_exists(pk)",
-            status_change=StepStatus.COMPLETED,
-        )
-
 
 def test_the_repository_own_update_paths_never_overlap(repo: JobRepository) -> None:
-    # Given a job held by run 1 (a claim: update_job with a status change, in a transaction)
+    # Given a job held by run 1 (a claim: many fields with a status change, in a transaction)
     batch, (job,) = given_batch(repo)
     claimed, arn = given_claimed(repo, job)
 
-    # When every other multi-path write runs: update_job setting many fields with a status
-    # change (the hand-back of a claim that could not start), then a phase status with skips
-    repo.update_job(
+    # When every other multi-path write runs: skips, then a settle (many fields, every
+    # sub-step's status and attempts in its condition, a status change)
+    repo.record_skips(
+        job.job_id,
+        arn,
+        "phase1",
+        {"uploadImages": claimed.step6_progress.sub_step("phase1", "uploadImages")},
+    )
+    repo.settle_run(
         claimed,
-        set_fields={
-            "active_execution": None,
-            "steps": claimed.steps,
-            "current_step": 6,
-            "step6_progress": claimed.step6_progress,
-            "last_failure": None,
-        },
-        condition="active_execution = :arn",
-        values={":arn": arn},
-        status_change=StepStatus.ACTION_REQUIRED,
+        arn,
+        status=StepStatus.ACTION_REQUIRED,
+        current_step=6,
+        steps=claimed.steps,
+        progress=claimed.step6_progress,
+        last_failure=None,
     )
 
     # Then both engines accept them (DynamoDB Local rejects overlapping paths like AWS)
@@ -84,26 +78,39 @@ def test_the_repository_own_update_paths_never_overlap(repo: JobRepository) -> N
 def test_an_update_over_the_item_limit_is_reported_as_too_large(
     repo: JobRepository, table: Table, engine: Engine, with_status_change: bool
 ) -> None:
-    # Given a job held by run 1, and a restaurant under the item limit by itself (~407 KB) but
-    # not with the rest of the job (a value over the limit by itself is refused up front, with
-    # a ValidationException, by both engines)
-    batch, (job,) = given_batch(repo)
+    # Given a job of 200 KB held by run 1, and a sub-step output of 235 KB: each value is under
+    # the item limit by itself (a value over it is refused up front, with a
+    # ValidationException, by both engines) but not the two together
+    batch = Batch(batch_id="b-large", org_id=ORG, name="Large")
+    job = job_of_size(200_000, batch.batch_id)
+    repo.create_batch(batch, [job])
     claimed, arn = given_claimed(repo, job)
     before = stored_job_item(table, job.job_id)
-    huge = job_of_size(410_000, job.batch_id).restaurant
+    # moto 5.2.5 checks no item total on an update, only each value against its own 405,000
+    # bytes: there the output is one value over that (docs/dynamodb-local.md)
+    size = 410_000 if engine.name == "moto" else 235_000
+    huge = job_of_size(size, job.batch_id).restaurant
 
-    # When an update (alone, or with the batch counters in a transaction) would store it
+    # When a settle (alone, or with the batch counters in a transaction) would store it
+    progress = claimed.step6_progress.model_copy(deep=True)
+    progress.phases["phase1"].sub_steps["codeGeneration"].output = {
+        "huge": huge.model_dump(mode="json")
+    }
     with pytest.raises(ItemTooLargeError, match="size limit") as raised:
-        repo.update_job(
+        repo.settle_run(
             claimed,
-            set_fields={"restaurant": huge},
-            condition="active_execution = :arn",
-            values={":arn": arn},
-            status_change=StepStatus.ACTION_REQUIRED if with_status_change else None,
+            arn,
+            status=StepStatus.ACTION_REQUIRED if with_status_change else StepStatus.IN_PROGRESS,
+            current_step=6,
+            steps=claimed.steps,
+            progress=progress,
+            last_failure=None,
         )
 
-    # Then it is reported as too large (not as a conflict) and nothing changed
-    assert stored_job_item(table, job.job_id) == before
+    # Then it is reported as too large (not as a conflict) and nothing changed (moto 5.2.5
+    # applies a plain update before it measures the item, and keeps it: a gap of moto's only)
+    if with_status_change or engine.name != "moto":
+        assert stored_job_item(table, job.job_id) == before
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
     # How each engine said so: DynamoDB Local, like AWS, cancels the transaction with a
     # ValidationError reason (which the repository once reported as "a run is already

@@ -29,7 +29,6 @@ from state.models import (
     STEP6_RESERVE_BYTES,
     TRUNCATION_MARK,
     Batch,
-    PhaseStatus,
     SubStepProgress,
     SubStepStatus,
     utc_now,
@@ -259,9 +258,6 @@ def test_the_job_item_stays_under_100_kb_after_50_failed_resumes(
             finished_at=utc_now(),
         )
         repo.checkpoint_sub_step(job.job_id, arn, "phase1", "cloudwaitressAccount", failed)
-        repo.set_phase_status(
-            job.job_id, arn, "phase1", PhaseStatus.FAILED, last_completed_phase=None
-        )
         job = settle_execution(
             repo, job.job_id, arn, ExecutionStatus.FAILED, f"run {run}: {LONG_ERROR}"
         )

@@ -90,7 +90,10 @@ def test_a_stop_mid_run_leaves_the_job_resumable_with_its_progress_intact(
     assert options.status == SubStepStatus.FAILED
     assert "interrupted: execution aborted" in (options.error or "")
     assert settled.last_failure is not None and settled.last_failure.sub_step == "optionSets"
-    assert is_resumable(settled) and resume_point(settled.step6_progress) == "phase3"
+    assert (
+        is_resumable(settled)
+        and resume_point(settled.execution_config, settled.step6_progress) == "phase3"
+    )
     # and what had completed before the stop is intact, outputs included
     done_before = _completed(running)
     assert set(done_before) == {s.name for s in CATALOGUE if phase_of(s.name) < "phase3"}
@@ -129,7 +132,7 @@ def test_a_stop_while_a_phase_runs_sub_steps_concurrently(
         harness, gate, "Abort Twice Cafe", "restaurantRegistration"
     )
     assert settled.status == StepStatus.ACTION_REQUIRED and is_resumable(settled)
-    assert resume_point(settled.step6_progress) == "phase2"
+    assert resume_point(settled.execution_config, settled.step6_progress) == "phase2"
 
     # when the Lambda that was running gets its answer and finishes
     before = stored_job_item(TABLE, settled.job_id)
@@ -205,7 +208,7 @@ def test_settling_does_not_overwrite_a_checkpoint_written_after_its_read(
     assert sub_steps(stored)["optionSets"].status == SubStepStatus.COMPLETED
     assert sub_steps(stored)["optionSets"].output == output
     assert stored.active_execution is None and stored.status == StepStatus.ACTION_REQUIRED
-    assert resume_point(stored.step6_progress) == "phase4"
+    assert resume_point(stored.execution_config, stored.step6_progress) == "phase4"
     assert settled.step6_progress == stored.step6_progress
     assert [e.type for e in harness.jobs.list_events(job.job_id)].count("run_failed") == 1
 

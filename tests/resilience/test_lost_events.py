@@ -1,6 +1,6 @@
 """Lost events: the status-change event of a failed execution never reaches the reconciler.
 
-The job then still names the finished execution as active. DESIGN section 4: reads reconcile,
+The job then still names the finished execution as active. docs/architecture.md §5: reads reconcile,
 so reading the job (or its batch) settles it, and a resume is possible.
 """
 

@@ -36,11 +36,11 @@ class _LosesWrites:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def update_job(self, *args: Any, **kwargs: Any) -> None:
+    def settle_run(self, *args: Any, **kwargs: Any) -> None:
         if self.losses > 0:
             self.losses -= 1
             raise ConflictError("Transaction cancelled [TransactionConflict, None]")
-        self._inner.update_job(*args, **kwargs)
+        self._inner.settle_run(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Superseded execution: an old execution redriven after a newer run has claimed the job.
 
-Only the most recent execution may be redriven (DESIGN section 4). An older one, redriven from
+Only the most recent execution may be redriven (docs/architecture.md §5). An older one, redriven
+from
 the console after an API resume started a newer run, must fail fast at its phase task
 (SupersededExecutionError from the phase handler) and leave the job exactly as it was.
 """

@@ -75,7 +75,10 @@ def test_a_phase_lambda_timing_out_mid_sub_step_is_settled_and_resumed_without_d
     assert "interrupted" in (registration.error or "") and TIMED_OUT in (registration.error or "")
     assert settled.last_failure is not None
     assert settled.last_failure.sub_step == "restaurantRegistration"
-    assert is_resumable(settled) and resume_point(settled.step6_progress) == "phase2"
+    assert (
+        is_resumable(settled)
+        and resume_point(settled.execution_config, settled.step6_progress) == "phase2"
+    )
     # errors stay within their limit, however long the Lambda's error payload was
     assert all(len(s.error or "") <= MAX_ERROR_CHARS for s in sub_steps(settled).values())
     assert len(settled.last_failure.error) <= MAX_ERROR_CHARS
