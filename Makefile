@@ -39,7 +39,16 @@ $(CHROMIUM):
 	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 	test -x $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM)
+# jq for the README's curl session, which tests/api/test_readme.py runs as written (the test
+# requires jq and never installs it).
+JQ := /usr/bin/jq
+
+$(JQ):
+	$(ROOT_OR_SUDO) apt-get update -qq
+	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq
+	test -x $@
+
+setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM) $(JQ)
 
 demo: $(VENV)/.installed
 	$(PY) -m local.demo

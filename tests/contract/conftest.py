@@ -6,6 +6,7 @@ Missing tools fail the test (never skip): `make setup` installs them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,27 +18,21 @@ from tools.cfn_template import REPO_ROOT, load_template
 
 SAM = REPO_ROOT / ".tools-venv" / "bin" / "sam"
 ASL_VALIDATOR = REPO_ROOT / "node_modules" / ".bin" / "asl-validator"
-EXPECTED_HANDLERS = {
-    "PrepareRunFunction": "handlers.prepare_run.handler",
-    "Phase1Function": "handlers.phase1.handler",
-    "Phase2Function": "handlers.phase2.handler",
-    "Phase3Function": "handlers.phase3.handler",
-    "Phase4Function": "handlers.phase4.handler",
-    "CompleteRunFunction": "handlers.complete_run.handler",
-    "ReconcileFunction": "handlers.reconcile.handler",
-    "ApiFunction": "handlers.api.handler",
-}
-EXPECTED_ROUTES = {
-    ("POST", "/registration-batches"),
-    ("GET", "/registration-batches"),
-    ("GET", "/registration-batches/{batchId}"),
-    ("GET", "/registration-batches/jobs/{jobId}"),
-    ("POST", "/registration-batches/{batchId}/step-5"),
-    ("POST", "/registration-batches/jobs/{jobId}/resume-step-6"),
-    ("POST", "/registration-batches/{batchId}/resume-step-6"),
-    ("GET", "/registration-batches/jobs/{jobId}/events"),
-}
+SAM_BUILD_MAKEFILE = REPO_ROOT / "sam-build" / "Makefile"
+# What Lambda gets: every package of src/ but the local runtime (src/local never ships).
+LOCAL_ONLY_PACKAGES = {"local"}
+DEPLOYED_PACKAGES = {
+    init.parent.name for init in (REPO_ROOT / "src").glob("*/__init__.py")
+} - LOCAL_ONLY_PACKAGES
 SETUP_HINT = "run `make setup` (creates .tools-venv with aws-sam-cli and runs `npm ci`)"
+
+
+def makefile_list(name: str, makefile: Path = SAM_BUILD_MAKEFILE) -> list[str]:
+    """The words of `NAME := ...` in a Makefile (continuation lines joined)."""
+    text = makefile.read_text(encoding="utf-8").replace("\\\n", " ")
+    found = re.search(rf"^{re.escape(name)}\s*:?=(.*)$", text, re.M)
+    assert found is not None, f"{makefile.relative_to(REPO_ROOT)} defines no {name}"
+    return found.group(1).split()
 
 
 def require_tool(path: Path) -> Path:

@@ -7,8 +7,9 @@ from typing import Any
 
 from tools.cfn_template import REPO_ROOT, functions
 
+from tests.contract.conftest import DEPLOYED_PACKAGES, makefile_list
+
 SRC = REPO_ROOT / "src"
-DEPLOYED_PACKAGES = {"handlers", "phases", "state", "clients"}
 
 
 def _handler_parts(resource: dict[str, Any]) -> tuple[str, str]:
@@ -16,6 +17,12 @@ def _handler_parts(resource: dict[str, Any]) -> tuple[str, str]:
     assert isinstance(handler, str), "Handler must be a literal string (the local runtime reads it)"
     module, _, attribute = handler.rpartition(".")
     return module, attribute
+
+
+def test_the_build_ships_every_package_of_src_but_the_local_runtime() -> None:
+    assert set(makefile_list("PACKAGES")) == DEPLOYED_PACKAGES, (
+        "sam-build/Makefile's PACKAGES must be src/'s packages except src/local"
+    )
 
 
 def test_handlers_are_literal_and_in_deployed_packages(template: dict[str, Any]) -> None:

@@ -10,9 +10,8 @@ import pytest
 import yaml
 from tools.cfn_template import REPO_ROOT, functions
 
-from tests.contract.conftest import SAM, require_tool, run
+from tests.contract.conftest import DEPLOYED_PACKAGES, SAM, require_tool, run
 
-DEPLOYED_PACKAGES = ("handlers", "domain", "state", "clients")
 LAYER_REQUIREMENTS = REPO_ROOT / "sam-build" / "requirements.txt"
 # Provided by the Lambda runtime; a copy in the layer would shadow it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil")
@@ -47,11 +46,11 @@ def test_every_function_ships_the_deployed_packages_only(
     for logical_id in functions(template):
         artifact = build_dir / logical_id
         assert artifact.is_dir(), f"no build artifact for {logical_id}"
-        for package in DEPLOYED_PACKAGES:
+        for package in sorted(DEPLOYED_PACKAGES):
             assert (artifact / package / "__init__.py").is_file(), f"{logical_id}: no {package}/"
         assert not (artifact / "local").exists(), f"{logical_id} ships src/local"
         top_level = {p.name for p in artifact.iterdir()}
-        assert top_level <= set(DEPLOYED_PACKAGES), f"{logical_id} ships extra: {top_level}"
+        assert top_level <= DEPLOYED_PACKAGES, f"{logical_id} ships extra: {top_level}"
         assert not list(artifact.rglob("__pycache__")), f"{logical_id} ships __pycache__"
         assert not list(artifact.rglob("*.egg-info")), f"{logical_id} ships egg-info"
 

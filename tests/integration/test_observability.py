@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from domain.catalogue import SUB_STEP_NAMES
 from domain.observability import logger
+from state.models import PHASE_NAMES
 from tests.integration.conftest import Harness
 
 pytestmark = pytest.mark.integration
@@ -51,8 +53,8 @@ def test_runner_log_lines_carry_job_batch_phase_and_sub_step(
     for record in runner:
         assert record["job_id"] in by_job
         assert record["batch_id"] == by_job[record["job_id"]].batch_id
-        assert record["phase"] in ("phase1", "phase2", "phase3", "phase4")
-        assert record["sub_step"]
+        assert record["phase"] in PHASE_NAMES
+        assert record["sub_step"] in SUB_STEP_NAMES
         if "error" in record and "key " in record["error"]:
             # the error's idempotency key is the job's own: keys never leak across threads
             assert f"{record['job_id']}:{record['sub_step']}" in record["error"]

@@ -287,7 +287,7 @@ def test_a_job_at_its_limit_with_every_sub_step_at_its_limits_fits_in_dynamodb(
     repo.create_batch(Batch(batch_id=batch_id, org_id=ORG, name="Worst case"), [big])
     _, arn = given_claimed(repo, big)
 
-    # When every one of the 12 sub-steps stores an output at its limit and a longest error
+    # When every sub-step of the catalogue stores an output at its limit and a longest error
     overhead = value_size({"blob": ""})
     for spec in CATALOGUE:
         worst = SubStepProgress(
