@@ -1,80 +1,52 @@
-// The HTTP API client (DESIGN section 6). Every failure becomes an ApiError whose message is
-// written for a person: what happened and what to do.
+// The HTTP API client (DESIGN section 6). Raw JSON never leaves this module: every answer goes
+// through a reader of model.js, and every failure becomes an ApiError whose message is written
+// for a person (what happened and what to do) and whose `code` is the API's `error` value.
 import { config } from "../config.js";
 import { authorizationHeader } from "./auth.js";
+import { readBatch, readBatchList, readCreatedBatch, readError, readEvents, readJob, readSettled, readStarted } from "./model.js";
 
 export class ApiError extends Error {
-  constructor(status, message, body) {
-    super(message);
+  /** problem: what readError made of the error body ({code, message, fields, activeExecution}). */
+  constructor(status, problem) {
+    super(describeError(status, problem));
     this.name = "ApiError";
     this.status = status;
-    this.body = body;
+    this.code = problem.code;
+    this.activeExecution = problem.activeExecution;
   }
-
-  /** The API's machine-readable code: `error` in its error body (e.g. "conflict"). */
-  get code() {
-    return errorCode(this.body);
-  }
-}
-
-export function errorCode(body) {
-  if (!body || typeof body !== "object") return "";
-  if (typeof body.error === "string") return body.error;
-  return body.code || "";
 }
 
 function base() {
   return (config.apiBaseUrl || "").replace(/\/$/, "");
 }
 
-/** The server's own words, from whichever field it used. */
-export function serverMessage(body) {
-  if (!body || typeof body !== "object") return "";
-  if (Array.isArray(body.detail)) {
-    // Pydantic / Powertools validation errors: [{loc: [...], msg}]
-    return body.detail
-      .map((d) => {
-        const where = (d.loc || []).filter((p) => p !== "body").join(" → ");
-        return where ? `${where}: ${d.msg}` : d.msg;
-      })
-      .join("; ");
-  }
-  for (const key of ["message", "detail", "reason", "error"]) {
-    const value = body[key];
-    if (typeof value === "string" && value) return value;
-    if (value && typeof value === "object" && typeof value.message === "string") return value.message;
-  }
-  if (Array.isArray(body.errors)) return body.errors.map((e) => e.message || e.msg || String(e)).join("; ");
-  return "";
-}
+const NO_PROBLEM = { code: "", message: "", fields: [], activeExecution: null };
 
-/** Does a 409 or a rejection mean "a run is active" (as opposed to "nothing to resume")? */
-export function meansAlreadyRunning(code, text) {
-  if (code) return code === "conflict" || code === "already_running";
-  return /already (running|active)|run is (already )?active/i.test(text || "");
-}
-
-export function describeError(status, body) {
-  const said = serverMessage(body);
-  const code = errorCode(body);
+/** The person-facing text of a failed request: decided by the status and the `error` code only. */
+export function describeError(status, problem = NO_PROBLEM) {
+  const said = problem.message;
   const detail = said ? ` (${said})` : "";
   switch (true) {
     case status === 0:
       return "Could not reach the server. Check the connection, then try again.";
-    case status === 400 || status === 422:
-      return `The server did not accept this. ${said ? `${said.replace(/^invalid request: /, "")}` : ""}`.trim();
+    case status === 400 || status === 422: {
+      const why = problem.fields.length ? problem.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : said;
+      return `The server did not accept this. ${why}`.trim();
+    }
     case status === 401:
       return "You are not signed in, or your sign-in has expired. Sign in again.";
     case status === 403:
       return `You are not allowed to do this${detail}.`;
     case status === 404:
       return "Not found: it does not exist, or it belongs to another organisation.";
-    case status === 409 && meansAlreadyRunning(code, said):
+    case status === 409 && problem.code === "already_running":
       return "Already running: a Step 6 run is active for this job. Wait for it to finish; the page refreshes by itself.";
-    case status === 409 && code === "not_resumable":
+    case status === 409 && problem.code === "not_resumable":
       return `Nothing to resume: ${said || "every Step 6 phase is already completed"}.`;
-    case status === 409 && code === "step5_completed":
+    case status === 409 && problem.code === "step5_completed":
       return "Step 5 is already completed, so its configuration can no longer change. Use Resume Step 6 instead.";
+    case status === 409 && problem.code === "conflict":
+      return "The job changed meanwhile: reload it, then try again.";
     case status === 409:
       return `This cannot be done now${detail}.`;
     case status === 429:
@@ -88,7 +60,8 @@ export function describeError(status, body) {
   }
 }
 
-export async function api(method, path, body, { signal } = {}) {
+/** One request; resolves to the parsed JSON answer (private: callers get model.js objects). */
+async function call(method, path, body, signal) {
   const headers = { Accept: "application/json" };
   const auth = authorizationHeader();
   if (auth) headers.Authorization = auth;
@@ -104,26 +77,26 @@ export async function api(method, path, body, { signal } = {}) {
     });
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    throw new ApiError(0, describeError(0, null), null);
+    throw new ApiError(0, NO_PROBLEM);
   }
   const text = await response.text();
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
-    data = { message: text.slice(0, 300) };
+    data = null; // not the API's JSON (e.g. a proxy's page): the status says enough
   }
   if (!response.ok) {
-    const error = new ApiError(response.status, describeError(response.status, data), data);
-    if (response.status === 401) window.dispatchEvent(new CustomEvent("pumpd:unauthorized", { detail: serverMessage(data) }));
-    throw error;
+    const problem = readError(data);
+    if (response.status === 401) window.dispatchEvent(new CustomEvent("pumpd:unauthorized", { detail: problem.message }));
+    throw new ApiError(response.status, problem);
   }
   return data;
 }
 
 const enc = encodeURIComponent;
 
-export const endpoints = {
+export const paths = {
   batches: () => "/registration-batches",
   batch: (batchId) => `/registration-batches/${enc(batchId)}`,
   job: (jobId) => `/registration-batches/jobs/${enc(jobId)}`,
@@ -131,4 +104,16 @@ export const endpoints = {
   step5: (batchId) => `/registration-batches/${enc(batchId)}/step-5`,
   resumeJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/resume-step-6`,
   resumeBatch: (batchId) => `/registration-batches/${enc(batchId)}/resume-step-6`,
+};
+
+/** The API's operations, each answering what model.js reads from the response. */
+export const requests = {
+  listBatches: (signal) => call("GET", paths.batches(), undefined, signal).then(readBatchList),
+  createBatch: (body, signal) => call("POST", paths.batches(), body, signal).then(readCreatedBatch),
+  getBatch: (batchId, signal) => call("GET", paths.batch(batchId), undefined, signal).then(readBatch),
+  getJob: (jobId, signal) => call("GET", paths.job(jobId), undefined, signal).then(readJob),
+  getJobEvents: (jobId, signal) => call("GET", paths.jobEvents(jobId), undefined, signal).then(readEvents),
+  submitStep5: (batchId, body, signal) => call("POST", paths.step5(batchId), body, signal).then(readSettled),
+  resumeJob: (jobId, signal) => call("POST", paths.resumeJob(jobId), undefined, signal).then(readStarted),
+  resumeBatch: (batchId, body, signal) => call("POST", paths.resumeBatch(batchId), body, signal).then(readSettled),
 };

@@ -1,106 +1,178 @@
-// Reading the API's job and batch shapes (DESIGN section 6) in one place, tolerant of optional
-// fields, so the views never guess.
-import { PHASES, STEP_NAMES, SUB_STEP_BY_NAME, phaseLabel, subStepsOf } from "./catalogue.js";
+// The one module that reads the API's JSON, exactly as docs/openapi.json declares it (the
+// response models of src/handlers/api_models.py): no other field names, no fallbacks.
+//
+// Convention, checked by tests/contract/test_page_contract.py:
+// - API data is read here and nowhere else, by plain property access (`job.step6`);
+// - nothing else is read here by property access: catalogue entries go through the helpers
+//   of catalogue.js, and the objects built here are returned, never read back;
+// - every other module works on the plain objects returned here (camelCase fields).
+// A map the API declares as one (phases, sub_steps, job_counts, steps_enabled, an event's
+// detail) is read as a map: by key, or with Object.entries.
+import { PHASES, phaseLabel, subStepNames } from "./catalogue.js";
 
-export function restaurantName(job) {
-  return job.restaurant_name || (job.restaurant && job.restaurant.name) || job.name || job.job_id;
+// ------------------------------------------------------------------ errors: ErrorBody
+
+/** {statusCode, error, message, active_execution?, fields?} -> {code, message, fields, activeExecution}. */
+export function readError(body) {
+  if (!body || typeof body !== "object") return { code: "", message: "", fields: [], activeExecution: null };
+  return {
+    code: body.error || "",
+    message: body.message || "",
+    fields: (body.fields || []).map((f) => ({ field: f.field, message: f.message, type: f.type })),
+    activeExecution: body.active_execution || null,
+  };
 }
 
-/** Steps 1–6 as [{step, name, status}], whatever the API left out. */
-export function steps(job) {
-  const given = Array.isArray(job.steps) ? job.steps : [];
-  return [1, 2, 3, 4, 5, 6].map((n) => {
-    const s = given.find((x) => Number(x.step) === n) || {};
-    return { ...s, step: n, name: s.name || STEP_NAMES[n], status: s.status || "pending" };
-  });
+// ------------------------------------------------------------------ pieces
+
+function readSteps(steps) {
+  return steps.map((s) => ({ step: s.step, name: s.name, status: s.status, source: s.source || null, completedAt: s.completed_at || null }));
 }
 
-export function step(job, n) {
-  return steps(job)[n - 1];
+function stepStatus(steps, n) {
+  const found = steps.find((s) => s.step === n);
+  return found ? found.status : "pending";
 }
 
-export function step6(job) {
-  return job.step6 || job.step_6 || {};
+function readFailure(failure) {
+  if (!failure) return null;
+  return { phase: failure.phase || null, subStep: failure.sub_step || null, error: failure.error, at: failure.at, execution: failure.execution || null };
 }
 
-/** The Step 6 progress: current_phase, last_completed_phase, phases → phaseN → {status, sub_steps}. */
-export function progress(job) {
-  const s6 = step6(job);
-  return s6.sub_step_progress || job.sub_step_progress || job.step6_progress || s6.progress || {};
+function readSubStep(name, sub) {
+  if (!sub) return { name, status: "pending", attempts: 0, error: null, skipReason: null, durationMs: null };
+  const duration = typeof sub.duration_ms === "number" ? sub.duration_ms : sub.started_at && sub.finished_at ? new Date(sub.finished_at).getTime() - new Date(sub.started_at).getTime() : null;
+  return { name, status: sub.status, attempts: sub.attempts, error: sub.error || null, skipReason: sub.skip_reason || null, durationMs: duration };
 }
 
-export function step6Status(job) {
-  return step6(job).status || step(job, 6).status;
-}
-
-/** A Step 6 run is active: nothing may start another one. */
-export function isRunning(job) {
-  return Boolean(job.active_execution) || job.status === "in_progress" || step6Status(job) === "in_progress";
-}
-
-export function lastFailure(job) {
-  return job.last_failure || step6(job).last_failure || null;
-}
-
-export function currentPhase(job) {
-  const p = progress(job);
-  return p.current_phase || step6(job).current_phase || job.current_phase || null;
-}
-
-/** The phases with their sub-steps, in catalogue order, filled in where the API has no entry. */
-export function phases(job) {
-  const p = progress(job).phases || {};
-  const summary = step6(job).phases || {}; // batch rows: phaseN -> status only
+/** SubStepProgressView.phases (a map, entries only for phases that began) -> the four phases in order. */
+function readPhases(phaseMap) {
   return PHASES.map((phase) => {
-    const given = p[phase] || (typeof summary[phase] === "string" ? { status: summary[phase] } : {});
-    const subs = given.sub_steps || {};
-    const names = [...subStepsOf(phase).map((s) => s.name), ...Object.keys(subs).filter((n) => !SUB_STEP_BY_NAME[n])];
-    return {
-      phase,
-      status: given.status || "pending",
-      subSteps: names.map((name) => ({ name, spec: SUB_STEP_BY_NAME[name] || null, ...(subs[name] || { status: "pending", attempts: 0 }) })),
-    };
+    const given = phaseMap[phase];
+    const subs = given ? given.sub_steps : {};
+    const known = subStepNames(phase);
+    const names = [...known, ...Object.keys(subs).filter((n) => !known.includes(n))];
+    return { phase, status: given ? given.status : "pending", subSteps: names.map((name) => readSubStep(name, subs[name])) };
   });
 }
 
-/** Where Step 6 stands, in a few words: "in Phase 2", "failed at Phase 2", … */
-export function phaseSummary(job) {
-  const s6 = step6Status(job);
-  const failure = lastFailure(job);
-  if (isRunning(job)) {
-    const current = currentPhase(job);
-    return { status: "in_progress", text: current ? `in ${phaseLabel(current)}` : "starting" };
-  }
-  if (failure && (s6 === "failed" || job.status === "action_required" || job.status === "failed")) {
+/**
+ * Where Step 6 stands, in a few words ("in Phase 2", "failed at Phase 2", …), from facts both
+ * job shapes carry. Arguments are plain values: nothing built here is read back.
+ */
+function summary(running, currentPhase, s6, failure, jobStatus, withErrors, step5) {
+  if (running) return { status: "in_progress", text: currentPhase ? `in ${phaseLabel(currentPhase)}` : "starting" };
+  if (failure && (s6 === "failed" || jobStatus === "action_required" || jobStatus === "failed")) {
     return { status: "failed", text: failure.phase ? `failed at ${phaseLabel(failure.phase)}` : "failed" };
   }
   if (s6 === "completed") {
-    const withErrors = phases(job).some((ph) => ph.status === "completed_with_errors");
-    return withErrors
-      ? { status: "completed_with_errors", text: "completed with errors" }
-      : { status: "completed", text: "all 4 phases done" };
+    return withErrors ? { status: "completed_with_errors", text: "completed with errors" } : { status: "completed", text: "all 4 phases done" };
   }
-  if (step(job, 5).status !== "completed") return { status: "pending", text: "waits for Step 5" };
+  if (step5 !== "completed") return { status: "pending", text: "waits for Step 5" };
   return { status: s6 || "pending", text: "not started" };
 }
 
-export function batchJobs(batch) {
-  return Array.isArray(batch.jobs) ? batch.jobs : [];
+function isRunning(job) {
+  return Boolean(job.active_execution) || job.status === "in_progress" || job.step6.status === "in_progress";
 }
 
-/** The batch list answer: a bare array or {batches: [...]}/{items: [...]}. */
-export function batchList(data) {
-  if (Array.isArray(data)) return data;
-  return (data && (data.batches || data.items || data.registration_batches)) || [];
+// ------------------------------------------------------------------ jobs
+
+/** JobView (GET /registration-batches/jobs/{jobId}). */
+export function readJob(job) {
+  const progress = job.step6.sub_step_progress;
+  const running = isRunning(job);
+  const withErrors = Object.values(progress.phases).some((p) => p.status === "completed_with_errors");
+  return {
+    jobId: job.job_id,
+    batchId: job.batch_id,
+    name: job.restaurant.name,
+    status: job.status,
+    currentStep: job.current_step,
+    steps: readSteps(job.steps),
+    step5Status: stepStatus(job.steps, 5),
+    step6Status: job.step6.status,
+    currentPhase: progress.current_phase || null,
+    phases: readPhases(progress.phases),
+    lastFailure: readFailure(job.last_failure),
+    resumable: job.resumable,
+    resumeFrom: job.resume_from || null,
+    activeExecution: job.active_execution || null,
+    running,
+    summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+    runNumber: job.run_number,
+    updatedAt: job.updated_at,
+    config: readConfig(job.execution_config),
+    defaults: { email: job.restaurant.email, menuId: job.restaurant.menu.menu_id },
+  };
 }
 
-export function jobCounts(batch) {
-  if (batch.job_counts && typeof batch.job_counts === "object") return batch.job_counts;
-  const counts = {};
-  for (const job of batchJobs(batch)) counts[job.status] = (counts[job.status] || 0) + 1;
-  return counts;
+/** ExecutionConfigView (the password never: only whether one is set). */
+function readConfig(config) {
+  if (!config) return null;
+  return {
+    account: { registerNewUser: config.account.registerNewUser, email: config.account.email, passwordSet: config.account.password_set },
+    menu: { selectedMenuId: config.menu.selectedMenuId || null, uploadImages: config.menu.uploadImages, addOptionSets: config.menu.addOptionSets, addItemTags: config.menu.addItemTags },
+    onboarding: { createOnboardingUser: config.onboarding.createOnboardingUser, syncOnboardingRecord: config.onboarding.syncOnboardingRecord },
+    stepsEnabled: { ...config.steps_enabled },
+  };
 }
 
-export function batchId(batch) {
-  return batch.batch_id || batch.id;
+/** JobSummary (a row of BatchView.jobs). */
+function readJobRow(job) {
+  const running = isRunning(job);
+  const withErrors = Object.values(job.step6.phases).includes("completed_with_errors");
+  return {
+    jobId: job.job_id,
+    name: job.restaurant_name,
+    status: job.status,
+    steps: readSteps(job.steps),
+    resumable: job.resumable,
+    resumeFrom: job.resume_from || null,
+    running,
+    summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+  };
+}
+
+// ------------------------------------------------------------------ batches
+
+function readBatchFacts(batch) {
+  return { batchId: batch.batch_id, name: batch.name, status: batch.status, jobCounts: { ...batch.job_counts }, jobTotal: batch.job_total, createdAt: batch.created_at };
+}
+
+/** BatchList (GET /registration-batches). */
+export function readBatchList(list) {
+  return list.batches.map(readBatchFacts);
+}
+
+/** BatchView (GET /registration-batches/{batchId}). */
+export function readBatch(batch) {
+  return { ...readBatchFacts(batch), jobs: batch.jobs.map(readJobRow) };
+}
+
+/** CreatedBatch (POST /registration-batches). */
+export function readCreatedBatch(created) {
+  return { batchId: created.batch_id, name: created.name, jobIds: created.jobs.map((j) => j.job_id) };
+}
+
+// ------------------------------------------------------------------ actions
+
+/** StartedJob (POST …/jobs/{jobId}/resume-step-6). */
+export function readStarted(started) {
+  return { jobId: started.job_id, executionArn: started.execution_arn, resumeFrom: started.resume_from };
+}
+
+/** SettledJobs (POST …/step-5 and …/{batchId}/resume-step-6). */
+export function readSettled(settled) {
+  return {
+    accepted: settled.accepted.map(readStarted),
+    rejected: settled.rejected.map((r) => ({ jobId: r.job_id, code: r.code, reason: r.reason, activeExecution: r.active_execution || null })),
+  };
+}
+
+// ------------------------------------------------------------------ audit trail
+
+/** EventList: `detail` is a free map, shown as its [key, value] entries. */
+export function readEvents(list) {
+  return list.events.map((e) => ({ at: e.at, type: e.type, detail: Object.entries(e.detail) }));
 }

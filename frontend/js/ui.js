@@ -97,15 +97,6 @@ export function formatDuration(ms) {
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function durationOf(sub) {
-  if (!sub) return null;
-  if (typeof sub.duration_ms === "number") return sub.duration_ms;
-  if (sub.started_at && sub.finished_at) {
-    return new Date(sub.finished_at).getTime() - new Date(sub.started_at).getTime();
-  }
-  return null;
-}
-
 // ------------------------------------------------------------------ announcements
 
 let announceTimer = null;

@@ -1,8 +1,7 @@
 // #/batches: the org's registration batches, with a form to create one from JSON.
-import { api, endpoints } from "../api.js";
-import { batchId, batchList, jobCounts } from "../model.js";
+import { requests } from "../api.js";
 import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
-import { countChips, loadingError, poller, refreshBar, totalJobs } from "./common.js";
+import { countChips, loadingError, poller, refreshBar } from "./common.js";
 
 const SAMPLE = {
   name: "Wellington November",
@@ -48,9 +47,9 @@ export function renderBatches(main, { signal, onCleanup }) {
   let lastSignature = "";
 
   async function load(manual) {
-    let data;
+    let batches;
     try {
-      data = await api("GET", endpoints.batches(), undefined, { signal });
+      batches = await requests.listBatches(signal);
     } catch (error) {
       if (error.name === "AbortError" || signal.aborted) throw error;
       if (firstLoad) loadingError(main, "Registration batches", error, () => location.reload());
@@ -58,8 +57,8 @@ export function renderBatches(main, { signal, onCleanup }) {
       throw error;
     }
     firstLoad = false;
-    const batches = batchList(data).slice().sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
-    const running = batches.some((b) => b.status === "in_progress" || (jobCounts(b).in_progress || 0) > 0);
+    batches.sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+    const running = batches.some((b) => b.status === "in_progress" || (b.jobCounts.in_progress || 0) > 0);
     const signature = JSON.stringify(batches);
     const changed = signature !== lastSignature;
     lastSignature = signature;
@@ -81,14 +80,13 @@ export function renderBatches(main, { signal, onCleanup }) {
         "tbody",
         {},
         batches.map((b) => {
-          const counts = jobCounts(b);
           return h(
             "tr",
-            { dataset: { batchId: batchId(b) } },
-            h("th", { scope: "row", "data-label": "Batch" }, h("a", { href: `#/batches/${encodeURIComponent(batchId(b))}` }, b.name || batchId(b))),
-            h("td", { "data-label": "Created" }, timeElement(b.created_at)),
-            h("td", { "data-label": "Status" }, chip(b.status || "pending")),
-            h("td", { "data-label": "Jobs" }, h("span", { class: "muted" }, `${b.job_total ?? totalJobs(counts)} total`), countChips(counts)),
+            { dataset: { batchId: b.batchId } },
+            h("th", { scope: "row", "data-label": "Batch" }, h("a", { href: `#/batches/${encodeURIComponent(b.batchId)}` }, b.name)),
+            h("td", { "data-label": "Created" }, timeElement(b.createdAt)),
+            h("td", { "data-label": "Status" }, chip(b.status)),
+            h("td", { "data-label": "Jobs" }, h("span", { class: "muted" }, `${b.jobTotal} total`), countChips(b.jobCounts)),
           );
         }),
       ),
@@ -108,8 +106,8 @@ export function renderBatches(main, { signal, onCleanup }) {
     createButton.disabled = true;
     createMessage.show("info", "Creating the batch…");
     try {
-      const created = await api("POST", endpoints.batches(), body, { signal });
-      createMessage.show("success", `Batch created with ${(created.jobs || []).length} job(s). `, h("a", { href: `#/batches/${encodeURIComponent(created.batch_id)}` }, "Open it"));
+      const created = await requests.createBatch(body, signal);
+      createMessage.show("success", `Batch created with ${created.jobIds.length} job(s). `, h("a", { href: `#/batches/${encodeURIComponent(created.batchId)}` }, "Open it"));
       await load(true).catch(() => {});
     } catch (error) {
       if (error.name !== "AbortError" && !signal.aborted) createMessage.show("error", error.message);

@@ -37,10 +37,6 @@ export function countChips(counts) {
   );
 }
 
-export function totalJobs(counts) {
-  return Object.values(counts || {}).reduce((a, b) => a + Number(b || 0), 0);
-}
-
 export function loadingError(main, title, error, retry) {
   replaceChildren(
     main,
