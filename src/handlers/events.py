@@ -13,7 +13,6 @@ from state.models import PhaseName
 class PrepareRunEvent(BaseModel):
     input: dict[str, Any]
     execution_arn: str
-    execution_name: str | None = None
 
     @property
     def job_id(self) -> str:

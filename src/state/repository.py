@@ -499,7 +499,7 @@ class JobRepository:
     def trim_events(self, job_id: str, event_type: str, keep: int) -> int:
         """Delete the job's oldest `event_type` events beyond the newest `keep`; return how many.
 
-        The domain decides which events are bounded and how many stay (domain.step6).
+        The domain decides which events are bounded and how many stay (domain.audit).
         """
         items = list(
             self._query(

@@ -7,7 +7,7 @@ checked against what the code and the template declare, never against a copy kep
 * Step Functions task payloads: parsed by the handler's own model (Powertools `parse`, as the
   handler does); their keys are ones that model reads and that the state machine's Payload for
   that function sends; constants (the phase) are the ASL's; the execution ARN names the run
-  as `domain.step6.execution_name` does; the execution input routes in the ASL's Choice.
+  as `domain.claims.execution_name` does; the execution input routes in the ASL's Choice.
 * The EventBridge event: parsed by the reconcile handler's own model and matched by the
   function's EventBridge rule in template.yaml.
 * API Gateway proxy events: parsed by Powertools' `APIGatewayProxyEventModel`; method and
@@ -35,7 +35,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventMo
 from pydantic import BaseModel, ValidationError
 from tools.cfn_template import REPO_ROOT, functions, load_template
 
-from domain.step6 import execution_name
+from domain.claims import execution_name
 from handlers import api_models
 from handlers.api import ORG_CLAIM
 from handlers.events import CompleteRunEvent, PhaseEvent, PrepareRunEvent

@@ -30,7 +30,7 @@ Faults (`times` counts affected calls):
 
 Ways back, and how they map when a way does not apply:
 
-- `resume`: `domain.step6.resume_job` (the API's use case): a new execution from the resume
+- `resume`: `domain.runs.resume_job` (the API's use case): a new execution from the resume
   point.
 - `redrive`: `LocalRuntime.redrive` (RedriveExecution emulation): the same execution, from the
   failed state. Redrive only applies to a FAILED execution. A non-blocking `fail` or

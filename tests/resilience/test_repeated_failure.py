@@ -2,7 +2,7 @@
 
 - A sub-step that fails on every resume keeps a bounded history: its attempt count and last
   error in the progress, and the newest `EVENTS_KEPT` events of each repeating kind in the
-  audit trail (domain.step6.record_event).
+  audit trail (domain.audit.record_event).
 - The job item does not grow with failed resumes (measured as stored, 50 resumes).
 - Outputs over MAX_OUTPUT_BYTES fail their sub-step with a clear error; errors longer than
   MAX_ERROR_CHARS are stored cut, and marked (state.models).

@@ -1,6 +1,6 @@
 """Random histories of one job through the Step 6 core: faults, lost events, resumes, redrives.
 
-A hypothesis state machine drives the real use cases (domain.step6: prepare_run, run_phase,
+A hypothesis state machine drives the real use cases (domain.phase_tasks: prepare_run, run_phase,
 complete_run, settle_execution, reconcile_stale, resume_job; domain.onboarding.submit_step5)
 over an in-memory repository (tests.unit.fake_repository), the platform simulator and an
 execution runner that plays the state machine's part in process: PrepareRun, the route to the
