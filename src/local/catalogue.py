@@ -7,6 +7,7 @@ import json
 import sys
 
 from domain.catalogue import catalogue_document
+from local.generated import write_or_check
 from local.template import PROJECT_ROOT
 
 CATALOGUE_JS = PROJECT_ROOT / "frontend" / "js" / "catalogue.gen.js"
@@ -22,16 +23,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    rendered = render()
-    current = CATALOGUE_JS.read_text(encoding="utf-8") if CATALOGUE_JS.exists() else ""
-    if "--check" in argv:
-        if current != rendered:
-            print(f"{CATALOGUE_JS.relative_to(PROJECT_ROOT)} is stale: run `make catalogue`")
-            return 1
-        return 0
-    CATALOGUE_JS.write_text(rendered, encoding="utf-8")
-    print(f"wrote {CATALOGUE_JS.relative_to(PROJECT_ROOT)}")
-    return 0
+    return write_or_check(CATALOGUE_JS, render(), argv, "catalogue")
 
 
 if __name__ == "__main__":

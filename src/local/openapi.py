@@ -6,23 +6,14 @@ from __future__ import annotations
 import sys
 
 from handlers.api import openapi_document
+from local.generated import write_or_check
 from local.template import PROJECT_ROOT
 
 OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 
 
 def main(argv: list[str]) -> int:
-    document = openapi_document() + "\n"
-    current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
-    if "--check" in argv:
-        if current != document:
-            print(f"{OPENAPI_PATH.relative_to(PROJECT_ROOT)} is stale: run `make openapi`")
-            return 1
-        return 0
-    OPENAPI_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OPENAPI_PATH.write_text(document, encoding="utf-8")
-    print(f"wrote {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
-    return 0
+    return write_or_check(OPENAPI_PATH, openapi_document() + "\n", argv, "openapi")
 
 
 if __name__ == "__main__":
