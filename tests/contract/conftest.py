@@ -19,10 +19,10 @@ SAM = REPO_ROOT / ".tools-venv" / "bin" / "sam"
 ASL_VALIDATOR = REPO_ROOT / "node_modules" / ".bin" / "asl-validator"
 EXPECTED_HANDLERS = {
     "PrepareRunFunction": "handlers.prepare_run.handler",
-    "Phase1Function": "handlers.phase1.handler",
-    "Phase2Function": "handlers.phase2.handler",
-    "Phase3Function": "handlers.phase3.handler",
-    "Phase4Function": "handlers.phase4.handler",
+    "Phase1Function": "handlers.phase.phase1",
+    "Phase2Function": "handlers.phase.phase2",
+    "Phase3Function": "handlers.phase.phase3",
+    "Phase4Function": "handlers.phase.phase4",
     "CompleteRunFunction": "handlers.complete_run.handler",
     "ReconcileFunction": "handlers.reconcile.handler",
     "ApiFunction": "handlers.api.handler",

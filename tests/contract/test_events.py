@@ -79,8 +79,11 @@ def test_each_function_has_a_sample_event(template: dict[str, Any]) -> None:
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        module = resource["Properties"]["Handler"].split(".")[1]
-        expected = "api-*.json" if module == "api" else f"{module}.json"
+        _, module, function = resource["Properties"]["Handler"].split(".")
+        # events/<module>.json for a module's `handler`; events/<function>.json for a module
+        # with one handler per function (handlers.phase.phase1 -> events/phase1.json)
+        sample = module if function == "handler" else function
+        expected = "api-*.json" if module == "api" else f"{sample}.json"
         if module == "api":
             assert any(n.startswith("api-") for n in names), logical_id
         else:

@@ -1,14 +1,20 @@
-"""Every function's Handler names a module under src/ that defines it."""
+"""Every function's Handler names a module under src/ that defines it; each phase function
+runs its own phase."""
 
 from __future__ import annotations
 
 import ast
+import json
 from typing import Any
 
+import pytest
 from tools.cfn_template import REPO_ROOT, functions
 
+from local.lambdas import FakeLambdaContext
+
 SRC = REPO_ROOT / "src"
-DEPLOYED_PACKAGES = {"handlers", "phases", "state", "clients"}
+DEPLOYED_PACKAGES = {"handlers", "domain", "state", "clients"}
+PHASE_NAMES = ("phase1", "phase2", "phase3", "phase4")
 
 
 def _handler_parts(resource: dict[str, Any]) -> tuple[str, str]:
@@ -58,3 +64,31 @@ def test_handler_modules_exist_and_define_the_handler(template: dict[str, Any]) 
             undefined.append(f"{logical_id}: {module}.{attribute}")
     assert not missing, "handler modules missing under src/: " + ", ".join(missing)
     assert not undefined, "handler modules without the named handler: " + ", ".join(undefined)
+
+
+def test_each_phase_function_runs_the_phase_the_state_machine_sends_it(
+    template: dict[str, Any],
+) -> None:
+    # DefinitionSubstitutions name each function `<LogicalId>Arn` (see template.yaml's header)
+    asl = json.loads((REPO_ROOT / "statemachine" / "step6.asl.json").read_text(encoding="utf-8"))
+    sent: dict[str, str] = {}
+    for state in asl["States"].values():
+        parameters = state.get("Parameters") or {}
+        phase = (parameters.get("Payload") or {}).get("phase")
+        if phase is not None:
+            sent[parameters["FunctionName"].removeprefix("${").removesuffix("Arn}")] = phase
+    assert sorted(sent.values()) == list(PHASE_NAMES)
+    for logical_id, phase in sent.items():
+        handler = functions(template)[logical_id]["Properties"]["Handler"]
+        assert handler == f"handlers.phase.{phase}", logical_id
+
+
+def test_a_phase_handler_refuses_another_phases_event() -> None:
+    from handlers import phase as phase_module
+
+    event = json.loads((REPO_ROOT / "events" / "phase1.json").read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match="this function runs phase2, not phase1"):
+        phase_module.phase2(event, FakeLambdaContext(function_name="Phase2Function"))
+    assert {name for name in PHASE_NAMES if callable(getattr(phase_module, name, None))} == set(
+        PHASE_NAMES
+    )
