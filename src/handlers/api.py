@@ -6,7 +6,9 @@ exception handlers below:
 
 ====================================  ======  =========================================
 NotFoundError (or another org's)      404     `not_found`
-ConflictError (a run is active)       409     `conflict`, with `active_execution`
+ConflictError, a run is active        409     `already_running`, with `active_execution`
+                                              (the code batch rejections use)
+ConflictError, the job changed        409     `conflict` (a write lost the race; try again)
 NotResumableError                     409     `not_resumable`
 StepAlreadyCompletedError             409     `step5_completed` (the state forbids it; the
                                               request itself is well formed, so not 422)
@@ -217,7 +219,8 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
         **UNAUTHORIZED,
         **NOT_FOUND,
         409: _error(
-            "A run is already active (active_execution names it), or nothing to resume",
+            "already_running: a run is already active (active_execution names it); "
+            "not_resumable: nothing to resume; conflict: the job changed meanwhile, try again",
         ),
         **INVALID,
         **JSON_ONLY,
@@ -270,9 +273,16 @@ def _no_route(_: Exception) -> Response[Any]:
 
 
 def _conflict(error: ConflictError) -> Response[Any]:
-    return _answer(
-        HTTPStatus.CONFLICT, "conflict", str(error), active_execution=error.active_execution
-    )
+    # The rule of batch rejections (domain.batches): a conflict naming the run that holds the
+    # job is `already_running`; one that names none means the job changed meanwhile.
+    if error.active_execution is not None:
+        return _answer(
+            HTTPStatus.CONFLICT,
+            "already_running",
+            str(error),
+            active_execution=error.active_execution,
+        )
+    return _answer(HTTPStatus.CONFLICT, "conflict", str(error))
 
 
 def _not_resumable(error: NotResumableError) -> Response[Any]:
