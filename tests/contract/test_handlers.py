@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -92,3 +95,44 @@ def test_a_phase_handler_refuses_another_phases_event() -> None:
     assert {name for name in PHASE_NAMES if callable(getattr(phase_module, name, None))} == set(
         PHASE_NAMES
     )
+
+
+# Cold start: what a handler module must not import (each is built or imported on first use,
+# or belongs to another function).
+NEVER_AT_IMPORT = (
+    "clients.simulator",
+    "clients.http_platform",
+    "aws_lambda_powertools.event_handler.openapi.models",
+    "moto",
+    "local",
+)
+API_ONLY = ("aws_lambda_powertools.event_handler", "handlers.api_models")
+
+
+def test_handler_modules_import_only_what_their_path_needs(template: dict[str, Any]) -> None:
+    modules = sorted({_handler_parts(r)[0] for r in functions(template).values()})
+    probe = (
+        "import importlib, json, sys\n"
+        "before = set(sys.modules)\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    print(json.dumps([name, sorted(set(sys.modules) - before)]))\n"
+        "    for loaded in set(sys.modules) - before:\n"
+        "        del sys.modules[loaded]\n"
+    )
+    # one fresh interpreter, each module imported from a clean slate of project modules
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(SRC)},
+        check=True,
+        timeout=120,
+    )
+    for line in done.stdout.splitlines():
+        module, loaded = json.loads(line)
+        forbidden = NEVER_AT_IMPORT + (() if module == "handlers.api" else API_ONLY)
+        found = [
+            m for m in loaded if m in forbidden or m.startswith(tuple(f + "." for f in forbidden))
+        ]
+        assert not found, f"{module} imports {found}"
