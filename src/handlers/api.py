@@ -6,7 +6,9 @@ exception handlers below:
 
 ====================================  ======  =========================================
 NotFoundError (or another org's)      404     `not_found`
-ConflictError (a run is active)       409     `conflict`, with `active_execution`
+ConflictError, a run is active        409     `already_running`, with `active_execution`
+                                              (the code batch rejections use)
+ConflictError, the job changed        409     `conflict` (a write lost the race; try again)
 NotResumableError                     409     `not_resumable`
 StepAlreadyCompletedError             409     `step5_completed` (the state forbids it; the
                                               request itself is well formed, so not 422)
@@ -16,8 +18,14 @@ ExecutionStartError                   503     `start_failed` (the claim was hand
 ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
 
-Before routing: no `custom:org_id` claim (the Cognito authorizer's) answers 401 (API Gateway's
-authorizer normally stops such a request earlier); a body that is not JSON answers 415.
+Before routing, in the entry point and nowhere else: no `custom:org_id` claim (the Cognito
+authorizer's) answers 401 (API Gateway's authorizer normally stops such a request earlier); a
+body that is not JSON answers 415. The org read there is the request's caller: routes get it
+from `caller_org()`, which reads what the entry point stored for this request.
+
+Import cost: only what a request needs is imported with this module. The OpenAPI document's
+models (`openapi_document`, used by `make openapi` and its test) are imported when it is built;
+repositories and boto3 clients are built on the first request (`handlers.wiring`).
 """
 
 from __future__ import annotations
@@ -30,7 +38,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -62,6 +69,7 @@ from handlers.api_models import (
 from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"
+CALLER_ORG = "caller_org"  # the key of the caller's org in the resolver's per-request context
 API_TITLE = "Pumpd onboarding: registration batches"
 API_VERSION = "1.0.0"
 CORS_HEADERS = ["Authorization", "Content-Type"]
@@ -96,10 +104,10 @@ INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each fi
 
 
 def caller_org() -> str:
-    claims = _claims(app.current_event.raw_event)
-    org = claims.get(ORG_CLAIM)
-    if not isinstance(org, str) or not org:  # the handler answers 401 before routing
-        raise PermissionError("no org claim")
+    """The caller's org, as the entry point read it from this request's claims."""
+    org = app.context.get(CALLER_ORG)
+    if not isinstance(org, str):  # only `handler` routes, and it stores the org first
+        raise PermissionError("no caller org for this request")
     return org
 
 
@@ -215,7 +223,8 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
         **UNAUTHORIZED,
         **NOT_FOUND,
         409: _error(
-            "A run is already active (active_execution names it), or nothing to resume",
+            "already_running: a run is already active (active_execution names it); "
+            "not_resumable: nothing to resume; conflict: the job changed meanwhile, try again",
         ),
         **INVALID,
         **JSON_ONLY,
@@ -270,9 +279,16 @@ def _no_route(_: Exception) -> Response[Any]:
 
 
 def _conflict(error: ConflictError) -> Response[Any]:
-    return _answer(
-        HTTPStatus.CONFLICT, "conflict", str(error), active_execution=error.active_execution
-    )
+    # The rule of batch rejections (domain.batch_actions): a conflict naming the run that holds the
+    # job is `already_running`; one that names none means the job changed meanwhile.
+    if error.active_execution is not None:
+        return _answer(
+            HTTPStatus.CONFLICT,
+            "already_running",
+            str(error),
+            active_execution=error.active_execution,
+        )
+    return _answer(HTTPStatus.CONFLICT, "conflict", str(error))
 
 
 def _not_resumable(error: NotResumableError) -> Response[Any]:
@@ -338,10 +354,12 @@ app.exception_handler(ItemTooLargeError)(_too_large)
 # ---------------------------------------------------------------------- entry point
 
 
-def _claims(event: dict[str, Any]) -> dict[str, Any]:
+def _org_claim(event: dict[str, Any]) -> str | None:
+    """The caller's org from the authorizer's claims; None when absent or empty."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
-    return claims if isinstance(claims, dict) else {}
+    org = claims.get(ORG_CLAIM) if isinstance(claims, dict) else None
+    return org if isinstance(org, str) and org else None
 
 
 def _is_json(event: dict[str, Any]) -> bool:
@@ -385,9 +403,10 @@ _one_request_at_a_time = threading.Lock()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    org: str | None = None
     if event.get("httpMethod") != "OPTIONS":
-        org = _claims(event).get(ORG_CLAIM)
-        if not isinstance(org, str) or not org:
+        org = _org_claim(event)
+        if org is None:
             return unauthorized(f"the caller's token has no {ORG_CLAIM} claim")
         if event.get("httpMethod") in BODY_METHODS and event.get("body"):
             if not _is_json(event):
@@ -405,11 +424,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(org_id=org)
     with _one_request_at_a_time:
+        if org is not None:
+            app.context[CALLER_ORG] = org  # per request: resolve() clears the context
         return app.resolve(event, context)
 
 
 def openapi_document() -> str:
     """The OpenAPI document generated from the routes (`make openapi` checks it in)."""
+    # Imported here: the OpenAPI models cost more to import than the rest of this module.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

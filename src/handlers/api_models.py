@@ -62,12 +62,13 @@ class ErrorBody(BaseModel):
 
     statusCode: int  # noqa: N815 - the field Powertools' own error bodies use
     error: str = Field(
-        description="not_found, conflict, not_resumable, step5_completed, validation_error, "
-        "unauthorized, start_failed or internal_error"
+        description="not_found, already_running (a Step 6 run is active), conflict (the job "
+        "changed meanwhile: try again), not_resumable, step5_completed, validation_error, "
+        "unsupported_media_type, too_large, unauthorized, start_failed or internal_error"
     )
     message: str
     active_execution: str | None = Field(
-        default=None, description="On a 409 because a run is active: that execution's ARN"
+        default=None, description="On a 409 already_running: the active execution's ARN"
     )
     fields: list[FieldError] | None = Field(
         default=None, description="On a 422: each invalid field and why"

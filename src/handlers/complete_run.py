@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.observability import logger, metrics, tracer
 from domain.phase_tasks import complete_run
+from handlers import wiring
 from handlers.events import CompleteRunEvent
-from handlers.wiring import step6_deps
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -20,4 +20,4 @@ from handlers.wiring import step6_deps
 def handler(event: CompleteRunEvent, context: LambdaContext) -> dict[str, Any]:
     logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
     logger.thread_safe_append_keys(job_id=event.job_id, execution=event.execution_arn)
-    return complete_run(step6_deps().jobs, event.job_id, event.execution_arn)
+    return complete_run(wiring.jobs(), event.job_id, event.execution_arn)

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from domain.observability import logger, metrics, tracer
 from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
+from handlers import wiring
 from handlers.events import ExecutionStatusDetail
-from handlers.wiring import step6_deps
 
 
 class ExecutionStatusChange(EventBridgeModel):
@@ -33,6 +33,6 @@ def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, A
     logger.thread_safe_append_keys(job_id=job_id, execution=detail.executionArn)
     cause = " ".join(filter(None, [detail.error, detail.cause])) or None
     job = settle_execution(
-        step6_deps().jobs, job_id, detail.executionArn, ExecutionStatus(detail.status), cause
+        wiring.jobs(), job_id, detail.executionArn, ExecutionStatus(detail.status), cause
     )
     return {"settled": True, "job_status": job.status.value}

@@ -1,19 +1,23 @@
-"""Builds the dependencies a handler needs from Settings, once per process (lazily)."""
+"""Builds the dependencies a handler needs from Settings, once per process, on first use.
+
+Nothing is built at import: each builder imports its client module and creates its boto3
+client or resource the first time a handler asks for it, then the result is cached for the
+life of the process (a Lambda execution environment). A function builds only what its path
+uses: PrepareRun, CompleteRun and Reconcile need the repository alone (`jobs()`); the phases
+need every Step 6 dependency (`step6_deps()`); the API its own set (`api_deps()`).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import boto3
-
-from clients.executions import StepFunctionsRunner
-from clients.platform import PumpdPlatform
-from clients.secrets import SecretsManagerStore
-from clients.storage import S3ObjectStore
-from domain.deps import ApiDeps, Step6Deps
-from domain.runner import RetryPolicy
 from handlers.settings import get_settings
-from state.repository import JobRepository
+
+if TYPE_CHECKING:
+    from clients.platform import PumpdPlatform
+    from domain.deps import ApiDeps, Step6Deps
+    from state.repository import JobRepository
 
 
 def _platform() -> PumpdPlatform:
@@ -29,17 +33,34 @@ def _platform() -> PumpdPlatform:
     return shared_simulator()
 
 
-def _jobs() -> JobRepository:
+def _repository() -> JobRepository:
+    import boto3
+
+    from state.repository import JobRepository
+
     settings = get_settings()
     resource = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
     return JobRepository(resource.Table(settings.table_name))
 
 
 @lru_cache(maxsize=1)
+def jobs() -> JobRepository:
+    """The repository of the Step 6 task functions (the phases share it via step6_deps)."""
+    return _repository()
+
+
+@lru_cache(maxsize=1)
 def step6_deps() -> Step6Deps:
+    import boto3
+
+    from clients.secrets import SecretsManagerStore
+    from clients.storage import S3ObjectStore
+    from domain.deps import Step6Deps
+    from domain.runner import RetryPolicy
+
     settings = get_settings()
     return Step6Deps(
-        jobs=_jobs(),
+        jobs=jobs(),
         platform=_platform(),
         store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
         secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
@@ -52,9 +73,15 @@ def step6_deps() -> Step6Deps:
 
 @lru_cache(maxsize=1)
 def api_deps() -> ApiDeps:
+    import boto3
+
+    from clients.executions import StepFunctionsRunner
+    from clients.secrets import SecretsManagerStore
+    from domain.deps import ApiDeps
+
     settings = get_settings()
     return ApiDeps(
-        jobs=_jobs(),
+        jobs=_repository(),
         secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
         executions=StepFunctionsRunner(boto3.client("stepfunctions"), settings.state_machine_arn),
     )
@@ -63,5 +90,6 @@ def api_deps() -> ApiDeps:
 def reset() -> None:
     """Forget built dependencies (tests and the local runtime change the environment)."""
     get_settings.cache_clear()
+    jobs.cache_clear()
     step6_deps.cache_clear()
     api_deps.cache_clear()

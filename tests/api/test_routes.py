@@ -311,7 +311,7 @@ def test_resume_job_answers_409_while_a_run_is_active(api: Api) -> None:
         f"/registration-batches/jobs/{created['jobs'][0]['job_id']}/resume-step-6"
     )
     assert reply.status == 409, reply
-    assert reply.body["error"] == "conflict" and reply.body["active_execution"] == arn
+    assert reply.body["error"] == "already_running" and reply.body["active_execution"] == arn
     api.runtime.wait_for(arn)
 
 

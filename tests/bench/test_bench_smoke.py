@@ -76,6 +76,11 @@ def test_import_times_cover_every_handler_and_the_bare_baseline(results: dict[st
     assert "bare_powertools" in imports
     assert {"PrepareRunFunction", "Phase1Function", "ApiFunction"} <= set(imports)
     assert all(_number(v) and v > 0 for v in imports.values())
+    ratios = results["handler_import_ratio"]
+    assert set(ratios) == set(imports) - {"bare_powertools"}
+    assert all(_number(v) and v > 0 for v in ratios.values())
+    assert _number(results["handler_import_ratio_max"])
+    assert results["handler_import_ratio_max"] == max(ratios.values())
 
 
 @pytest.mark.timeout(900)

@@ -1,7 +1,7 @@
 """events/*.json (for `sam local invoke`) are events their functions would accept.
 
 Each sample belongs to the function in template.yaml whose handler module it is named after
-(`phase2.json` → `handlers.phase2.handler`, `api-*.json` → `handlers.api.handler`), and is
+(`phase2.json` → `handlers.phase.phase2`, `api-*.json` → `handlers.api.handler`), and is
 checked against what the code and the template declare, never against a copy kept here:
 
 * Step Functions task payloads: parsed by the handler's own model (Powertools `parse`, as the
@@ -51,10 +51,10 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 # The model each handler parses its event with (as its `event_parser` / `parse` call does).
 STEP_FUNCTIONS_MODELS: dict[str, type[BaseModel]] = {
     "handlers.prepare_run.handler": PrepareRunEvent,
-    "handlers.phase1.handler": PhaseEvent,
-    "handlers.phase2.handler": PhaseEvent,
-    "handlers.phase3.handler": PhaseEvent,
-    "handlers.phase4.handler": PhaseEvent,
+    "handlers.phase.phase1": PhaseEvent,
+    "handlers.phase.phase2": PhaseEvent,
+    "handlers.phase.phase3": PhaseEvent,
+    "handlers.phase.phase4": PhaseEvent,
     "handlers.complete_run.handler": CompleteRunEvent,
 }
 EVENTBRIDGE_HANDLER = "handlers.reconcile.handler"
@@ -69,12 +69,14 @@ class Sample:
 
 
 def _function_of(file: str) -> Sample:
-    """The function a sample is for: `<module>.json` or `<module>-<anything>.json`."""
-    module = file.removesuffix(".json").split("-")[0]
+    """The function a sample is for: `<module>.json` or `<module>-<anything>.json` for a
+    module's `handler`, `<function>.json` for a module of several (handlers.phase.phase1)."""
+    name = file.removesuffix(".json").split("-")[0]
     owners = [
         (logical_id, resource["Properties"]["Handler"])
         for logical_id, resource in functions(load_template()).items()
-        if resource["Properties"]["Handler"] == f"handlers.{module}.handler"
+        if resource["Properties"]["Handler"] == f"handlers.{name}.handler"
+        or resource["Properties"]["Handler"].endswith(f".{name}")
     ]
     assert len(owners) == 1, f"events/{file} is for no function of template.yaml: {owners}"
     return Sample(file, *owners[0])
