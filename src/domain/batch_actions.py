@@ -34,12 +34,11 @@ CONFLICT_PAUSE_S = 0.05
 class RejectionCode:
     """Why one job of a batch-wide request was rejected (machine-readable)."""
 
+    # and ConflictError.code: `already_running` (a run holds the job) or `conflict`
     NOT_FOUND = "not_found"
-    ALREADY_RUNNING = "already_running"
     NOT_RESUMABLE = "not_resumable"
     STEP5_COMPLETED = "step5_completed"
     INVALID_CONFIG = "invalid_config"
-    CONFLICT = "conflict"
     START_FAILED = "start_failed"
 
 
@@ -121,12 +120,11 @@ def _attempt(
         try:
             return action(job)
         except ConflictError as error:
+            # a run holds the job: rejected at once (error.code says `already_running`)
             if error.active_execution is not None:
-                return JobRejection(
-                    job.job_id, RejectionCode.ALREADY_RUNNING, str(error), error.active_execution
-                )
+                return JobRejection(job.job_id, error.code, str(error), error.active_execution)
             if attempt == CONFLICT_ATTEMPTS:
-                return JobRejection(job.job_id, RejectionCode.CONFLICT, f"{error}; try again", None)
+                return JobRejection(job.job_id, error.code, f"{error}; try again", None)
             time.sleep(random.uniform(0, CONFLICT_PAUSE_S * attempt))
             job = jobs.get_job(job.job_id)
         except StepAlreadyCompletedError as error:

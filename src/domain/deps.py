@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from clients.executions import ExecutionRunner
-from clients.platform import PumpdPlatform
-from clients.secrets import SecretStore
-from clients.storage import ObjectStore
-from domain.runner import RetryPolicy
-from state.repository import JobRepository
+# For the annotations only: a handler's import path loads just the adapters it builds.
+if TYPE_CHECKING:
+    from clients.executions import ExecutionRunner
+    from clients.platform import PumpdPlatform
+    from clients.secrets import SecretStore
+    from clients.storage import ObjectStore
+    from domain.runner import RetryPolicy
+    from state.repository import JobRepository
 
 
 @dataclass(frozen=True)

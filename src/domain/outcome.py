@@ -135,14 +135,20 @@ def settle(
 
 
 def is_resumable(job: Job) -> bool:
-    """A resume would do something: Step 5 done, nothing running, some phase not completed."""
+    """A resume would do something: the job waits for one, and some phase is not completed."""
+    return (
+        waits_for_resume(job) and resume_point(job.execution_config, job.step6_progress) is not None
+    )
+
+
+def waits_for_resume(job: Job) -> bool:
+    """Step 5 done, nothing running, Step 6 has run: whether a resume has work is the progress's."""
     return (
         job.execution_config is not None
         and job.step(5).status == StepStatus.COMPLETED
         and job.active_execution is None
         and job.step(6).status
         in (StepStatus.FAILED, StepStatus.COMPLETED, StepStatus.ACTION_REQUIRED)
-        and resume_point(job.execution_config, job.step6_progress) is not None
     )
 
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from clients.executions import ExecutionRunner
 from domain.concurrency import each
-from domain.outcome import batch_status, is_resumable
-from domain.resume import current_phase, last_completed_phase, phase_statuses, resume_point
+from domain.outcome import batch_status, waits_for_resume
+from domain.resume import current_phase, first_not_completed, last_completed, phase_statuses
 from domain.settlement import reconcile_stale
 from state.models import AuditEvent, Batch, BatchStatus, Job, PhaseName, PhaseStatus, utc_now
 from state.repository import JobRepository
@@ -44,16 +44,20 @@ class BatchDetails:
 
 
 def details(job: Job) -> JobDetails:
-    """`resume_from` is where a resume would start: set only when a resume is possible."""
-    config, progress = job.execution_config, job.step6_progress
-    resumable = is_resumable(job)
+    """`resume_from` is where a resume would start: set only when a resume is possible.
+
+    The phase statuses are derived once per job (a batch read does this for every job).
+    """
+    statuses = phase_statuses(job.execution_config, job.step6_progress)
+    point = first_not_completed(statuses)
+    resumable = waits_for_resume(job) and point is not None
     return JobDetails(
         job,
         resumable,
-        resume_point(config, progress) if resumable else None,
-        phase_statuses(config, progress),
-        current_phase(progress),
-        last_completed_phase(config, progress),
+        point if resumable else None,
+        statuses,
+        current_phase(job.step6_progress),
+        last_completed(statuses),
     )
 
 

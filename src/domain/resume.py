@@ -7,6 +7,8 @@ disagree with it. (`resume_point` is the seed's detectLastCompletePhase, made pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from domain.planner import phase_status
 from state.models import (
     PHASE_NAMES,
@@ -29,21 +31,24 @@ def phase_statuses(
 
 def resume_point(config: ExecutionConfig | None, progress: Step6Progress) -> PhaseName | None:
     """The first phase whose status is not `completed`; None when every phase is."""
-    statuses = phase_statuses(config, progress)
-    return next((p for p in PHASE_NAMES if statuses[p] != PhaseStatus.COMPLETED), None)
+    return first_not_completed(phase_statuses(config, progress))
 
 
 def last_completed_phase(
     config: ExecutionConfig | None, progress: Step6Progress
 ) -> PhaseName | None:
     """The last phase of the unbroken run of completed phases from phase 1."""
-    statuses = phase_statuses(config, progress)
-    last: PhaseName | None = None
-    for phase in PHASE_NAMES:
-        if statuses[phase] != PhaseStatus.COMPLETED:
-            break
-        last = phase
-    return last
+    return last_completed(phase_statuses(config, progress))
+
+
+def first_not_completed(statuses: Mapping[PhaseName, PhaseStatus]) -> PhaseName | None:
+    return next((p for p in PHASE_NAMES if statuses[p] != PhaseStatus.COMPLETED), None)
+
+
+def last_completed(statuses: Mapping[PhaseName, PhaseStatus]) -> PhaseName | None:
+    point = first_not_completed(statuses)
+    index = len(PHASE_NAMES) if point is None else PHASE_NAMES.index(point)
+    return PHASE_NAMES[index - 1] if index else None
 
 
 def current_phase(progress: Step6Progress) -> PhaseName | None:

@@ -279,16 +279,9 @@ def _no_route(_: Exception) -> Response[Any]:
 
 
 def _conflict(error: ConflictError) -> Response[Any]:
-    # The rule of batch rejections (domain.batch_actions): a conflict naming the run that holds the
-    # job is `already_running`; one that names none means the job changed meanwhile.
-    if error.active_execution is not None:
-        return _answer(
-            HTTPStatus.CONFLICT,
-            "already_running",
-            str(error),
-            active_execution=error.active_execution,
-        )
-    return _answer(HTTPStatus.CONFLICT, "conflict", str(error))
+    return _answer(
+        HTTPStatus.CONFLICT, error.code, str(error), active_execution=error.active_execution
+    )
 
 
 def _not_resumable(error: NotResumableError) -> Response[Any]:

@@ -14,11 +14,15 @@ CATALOGUE_JS = PROJECT_ROOT / "frontend" / "js" / "catalogue.gen.js"
 
 
 def render() -> str:
-    document = json.dumps(catalogue_document(), indent=2)
+    # One entry a line: the file reads (and diffs) as the table it is.
+    sections = ",\n".join(
+        f"  {json.dumps(key)}: [\n" + ",\n".join(f"    {json.dumps(row)}" for row in rows) + "\n  ]"
+        for key, rows in catalogue_document().items()
+    )
     return (
         "// Generated from the sub-step declarations in src/domain/substeps by `make catalogue`:"
         " do not edit.\n"
-        f"export const CATALOGUE = {document};\n"
+        f"export const CATALOGUE = {{\n{sections}\n}};\n"
     )
 
 

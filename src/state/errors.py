@@ -18,6 +18,12 @@ class ConflictError(StateError):
         super().__init__(message)
         self.active_execution = active_execution
 
+    @property
+    def code(self) -> str:
+        """The one code for this condition, in single-job answers and batch rejections alike:
+        a run holds the job (`already_running`), or the job changed meanwhile (`conflict`)."""
+        return "already_running" if self.active_execution is not None else "conflict"
+
 
 class SupersededExecutionError(ConflictError):
     """This execution no longer owns the job: a newer run claimed it."""

@@ -53,9 +53,6 @@ class RunContext:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RunContext) and other._values == self._values
 
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self._values)))
-
     def __repr__(self) -> str:
         return f"RunContext({self._values!r})"
 
@@ -129,6 +126,14 @@ def config_value(config: ExecutionConfig, path: str) -> Any:
     for part in STORED_AS.get(path, path).split("."):
         value = getattr(value, part)
     return value
+
+
+def imported_menu(inp: SubStepInput) -> dict[str, Any]:
+    """Where the menu's extras go: the restaurant and its imported menu (phases 3 and 4)."""
+    return {
+        "restaurant_id": inp.context.require("restaurant_id"),
+        "menu_import_id": inp.context.require("menu_import_id"),
+    }
 
 
 def generated_prefix(job_id: str) -> str:

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from domain.menu_format import derive_item_tags
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import SubStep, SubStepInput, imported_menu
 
 
 def item_tags(inp: SubStepInput) -> dict[str, Any]:
     tags = derive_item_tags(inp.restaurant.menu)
-    added = inp.platform.add_item_tags(
-        inp.meta,
-        restaurant_id=inp.context.require("restaurant_id"),
-        menu_import_id=inp.context.require("menu_import_id"),
-        item_tags=tags,
-    )
+    added = inp.platform.add_item_tags(inp.meta, **imported_menu(inp), item_tags=tags)
     return {"tag_count": len(tags), "result_id": added.id}
 
 

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from domain.menu_format import derive_option_sets
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import SubStep, SubStepInput, imported_menu
 
 
 def option_sets(inp: SubStepInput) -> dict[str, Any]:
     sets = derive_option_sets(inp.restaurant.menu)
-    created = inp.platform.create_option_sets(
-        inp.meta,
-        restaurant_id=inp.context.require("restaurant_id"),
-        menu_import_id=inp.context.require("menu_import_id"),
-        option_sets=sets,
-    )
+    created = inp.platform.create_option_sets(inp.meta, **imported_menu(inp), option_sets=sets)
     return {"option_set_count": len(sets), "result_id": created.id}
 
 
