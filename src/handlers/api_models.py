@@ -286,13 +286,30 @@ class ExecutionConfigView(_Body):
         )
 
 
-def _steps(job: Job) -> list[StepView]:
-    return [
-        StepView(
-            step=s.step, name=s.name, status=s.status, source=s.source, completed_at=s.completed_at
-        )
-        for s in job.steps
-    ]
+def _job_fields(details: JobDetails) -> dict[str, Any]:
+    """What a job summary and a job view both show, read once."""
+    job = details.job
+    return {
+        "job_id": job.job_id,
+        "batch_id": job.batch_id,
+        "status": job.status,
+        "current_step": job.current_step,
+        "steps": [
+            StepView(
+                step=s.step,
+                name=s.name,
+                status=s.status,
+                source=s.source,
+                completed_at=s.completed_at,
+            )
+            for s in job.steps
+        ],
+        "last_failure": LastFailureView.of(job.last_failure),
+        "resumable": details.resumable,
+        "resume_from": details.resume_from,
+        "active_execution": job.active_execution,
+        "updated_at": job.updated_at,
+    }
 
 
 class JobSummary(_Body):
@@ -313,23 +330,14 @@ class JobSummary(_Body):
     def of(cls, details: JobDetails) -> JobSummary:
         job = details.job
         return cls(
-            job_id=job.job_id,
-            batch_id=job.batch_id,
+            **_job_fields(details),
             restaurant_name=job.restaurant.name,
-            status=job.status,
-            current_step=job.current_step,
-            steps=_steps(job),
             step6=Step6Summary(
                 status=job.step(6).status,
                 current_phase=details.current_phase,
                 last_completed_phase=details.last_completed_phase,
                 phases=details.phase_statuses,
             ),
-            last_failure=LastFailureView.of(job.last_failure),
-            resumable=details.resumable,
-            resume_from=details.resume_from,
-            active_execution=job.active_execution,
-            updated_at=job.updated_at,
         )
 
 
@@ -358,12 +366,8 @@ class JobView(_Body):
         job = details.job
         progress = job.step6_progress
         return cls(
-            job_id=job.job_id,
-            batch_id=job.batch_id,
+            **_job_fields(details),
             restaurant=job.restaurant,
-            status=job.status,
-            current_step=job.current_step,
-            steps=_steps(job),
             execution_config=ExecutionConfigView.of(job.execution_config),
             step6=Step6View(
                 status=job.step(6).status,
@@ -390,14 +394,9 @@ class JobView(_Body):
                     },
                 ),
             ),
-            last_failure=LastFailureView.of(job.last_failure),
-            resumable=details.resumable,
-            resume_from=details.resume_from,
-            active_execution=job.active_execution,
             latest_execution=job.latest_execution,
             run_number=job.run_number,
             created_at=job.created_at,
-            updated_at=job.updated_at,
         )
 
 
