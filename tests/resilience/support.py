@@ -15,6 +15,7 @@ from boto3.dynamodb.conditions import Key
 
 from clients.platform import CallMeta
 from clients.simulator import PlatformSimulator
+from domain.catalogue import CATALOGUE
 from domain.onboarding import NewBatch, create_batch
 from local.runtime import RECONCILER_ID, LocalRuntime
 from local.samples import restaurant_data
@@ -22,6 +23,7 @@ from local.template import function_arn
 from state.models import (
     AuditEvent,
     Job,
+    StepStatus,
     SubStepProgress,
     SubStepStatus,
 )
@@ -247,3 +249,14 @@ class Gate:
     def remove(self) -> None:
         self.release()
         self._undo()
+
+
+def assert_as_if_uninterrupted(simulator: PlatformSimulator, job: Job) -> LedgerReport:
+    """The job completed every sub-step with an uninterrupted run's outputs, and every side
+    effect on the platform happened exactly once. Returns the ledger for further checks."""
+    assert job.status == StepStatus.COMPLETED
+    assert set(statuses(job).values()) == {SubStepStatus.COMPLETED}
+    assert outputs(job) == reference_outputs(job)
+    report = ledger_report(simulator, job.job_id)
+    assert report.counts == {s.name: 1 for s in CATALOGUE} and report.duplicates == 0
+    return report
