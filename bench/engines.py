@@ -23,7 +23,7 @@ def dynamodb_endpoint(engine: str) -> Iterator[str | None]:
     if engine == MOTO:
         yield None
         return
-    from tests.repository import dynamodb_local
+    from local import dynamodb_local
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-dynamodb-local-"))
     server = dynamodb_local.start(workdir)

@@ -89,7 +89,7 @@ class InProcessLambdas:
         self._late_threads: list[threading.Thread] = []
 
     def handler_for(self, function_name: str) -> Handler:
-        logical_id = function_name.rsplit(":", 1)[-1]
+        logical_id = logical_id_of(function_name)
         with self._lock:
             if logical_id not in self._loaded:
                 module_name, attr = self._handlers[logical_id].rsplit(".", 1)
@@ -98,7 +98,7 @@ class InProcessLambdas:
 
     def invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[Any, str | None]:
         """Run the handler; return (result or error payload, error type or None)."""
-        logical_id = function_name.rsplit(":", 1)[-1]
+        logical_id = logical_id_of(function_name)
         handler = self.handler_for(function_name)
         timeout = self.timeouts.get(logical_id)
         context = FakeLambdaContext(
@@ -107,7 +107,7 @@ class InProcessLambdas:
             deadline=None if timeout is None else time.monotonic() + timeout,
         )
         if timeout is None:
-            result, error_type = _run(handler, payload, context)
+            result, error_type = run_handler(handler, payload, context)
         else:
             result, error_type = self._run_with_timeout(
                 logical_id, handler, payload, context, timeout
@@ -128,7 +128,7 @@ class InProcessLambdas:
         late = threading.Event()
 
         def target() -> None:
-            result, error_type = _run(handler, payload, context)
+            result, error_type = run_handler(handler, payload, context)
             with self._lock:
                 if late.is_set():
                     self.late.append(LateInvocation(logical_id, payload, error_type, result))
@@ -165,23 +165,35 @@ class InProcessLambdas:
             self._late_threads = [t for t in self._late_threads if t.is_alive()]
 
     def before_invoke(self, params: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]]:
-        # `params` is botocore's request dict: the function is in the path, the payload the body.
-        function_name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0])
-        raw = params.get("body") or b"{}"
-        payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        result, error_type = self.invoke(function_name, payload)
-        body = json.dumps(result, default=str).encode()
-        parsed: dict[str, Any] = {
-            "StatusCode": 200,
-            "ExecutedVersion": "$LATEST",
-            "Payload": StreamingBody(io.BytesIO(body), len(body)),
-        }
-        if error_type is not None:
-            parsed["FunctionError"] = "Unhandled"
-        return _HttpStub(), parsed
+        return invoke_response(self.invoke, params)
 
 
-def _run(
+def logical_id_of(function_name: str) -> str:
+    """The template's logical id of a function named by ARN or by that id."""
+    return unquote(function_name).rsplit(":", 1)[-1]
+
+
+def invoke_response(
+    invoke: Callable[[str, dict[str, Any]], tuple[Any, str | None]], params: dict[str, Any]
+) -> tuple[_HttpStub, dict[str, Any]]:
+    """Answer a botocore Lambda Invoke request (`before-call` params) with `invoke`'s outcome."""
+    # `params` is botocore's request dict: the function is in the path, the payload the body.
+    function_name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0])
+    raw = params.get("body") or b"{}"
+    payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    result, error_type = invoke(function_name, payload)
+    body = json.dumps(result, default=str).encode()
+    parsed: dict[str, Any] = {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "Payload": StreamingBody(io.BytesIO(body), len(body)),
+    }
+    if error_type is not None:
+        parsed["FunctionError"] = "Unhandled"
+    return _HttpStub(), parsed
+
+
+def run_handler(
     handler: Handler, payload: dict[str, Any], context: FakeLambdaContext
 ) -> tuple[Any, str | None]:
     try:

@@ -1,8 +1,17 @@
 """The local runtime: the template's tables, bucket, state machine and handlers, on moto.
 
-No AWS account and no Docker: moto's Step Functions executes the real ASL, Lambda tasks run
-the real handlers in process, and when an execution ends the runtime delivers the
-EventBridge "Step Functions Execution Status Change" event to the reconciler, as AWS would.
+No AWS account and no Docker: moto's Step Functions executes the real ASL, and when an
+execution ends the runtime delivers the EventBridge "Step Functions Execution Status Change"
+event to the reconciler, as AWS would.
+
+Two isolations (docs/architecture.md §9):
+
+- `process` (the default, as on Lambda): moto runs as a server on 127.0.0.1 (local.moto_server)
+  and every function runs in worker processes of its own (local.workers), which reach the AWS
+  APIs by endpoint URL and the platform simulator over HTTP (local.platform_server): nothing
+  is shared in memory. The table may live on DynamoDB Local instead (`table_engine`).
+- `thread`: moto in process (`mock_aws`) and the handlers called in this process; only for
+  tests that replace a function's internals (a sub-step's logic) from the test itself.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 import warnings
@@ -20,16 +30,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
+from clients.simulator import SimulatedCrash, shared_simulator
+from local import dynamodb_local
 from local.asl import Interpreter, TaskFailedError
 from local.lambdas import InProcessLambdas
+from local.moto_server import MotoServer
+from local.platform_server import PlatformServer
 from local.template import FAKE_ACCOUNT, Template, function_arn
+from local.workers import ProcessLambdas
 
+# How often the watcher lists the running executions, to find any it was not told about.
+DISCOVER_EVERY_S = 2.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATE_MACHINE_ID = "Step6StateMachine"
 TABLE_ID = "JobsTable"
@@ -49,6 +66,10 @@ LOCAL_ENV = {
     "SECRETS_PREFIX": "pumpd-onboarding/local",
     "SUBSTEP_RETRY_BASE_S": "0.001",
 }
+
+
+Isolation = Literal["process", "thread"]
+TableEngine = Literal["moto", "dynamodb-local"]
 
 
 class ExecutionTimeoutError(TimeoutError):
@@ -81,10 +102,24 @@ class LocalRuntime:
     # its endpoint URL. moto lets those calls through; the handlers reach it through
     # DYNAMODB_ENDPOINT_URL, as a deployed handler would. The tables are created afresh.
     dynamodb_endpoint_url: str | None = None
+    # Each function in processes of its own (as on Lambda), or in this process (see above).
+    isolation: Isolation = "process"
+    # Where the table lives in process isolation: moto (quick to start; its transactions copy
+    # the whole table, so slow past a few hundred jobs) or DynamoDB Local started here (the
+    # engine `make serve` and `make demo` use). Ignored when `dynamodb_endpoint_url` is given.
+    table_engine: TableEngine = "moto"
+    # Process isolation: at most this many warm workers per function (its concurrency).
+    max_workers_per_function: int = 4
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
-        self.lambdas = InProcessLambdas(self.template.handlers(), self.function_timeouts)
+        self.lambdas: InProcessLambdas | ProcessLambdas = InProcessLambdas(
+            self.template.handlers(), self.function_timeouts
+        )
+        self._moto_server: MotoServer | None = None
+        self._platform_server: PlatformServer | None = None
+        self._dynamodb_local: dynamodb_local.DynamoDBLocal | None = None
+        self._workdir: Path | None = None
         self.delivered: list[DeliveredEvent] = []
         self._watched: dict[str, str] = {}  # execution arn → last known status
         self._finishing: set[str] = set()  # executions whose end is being or was reported
@@ -109,6 +144,29 @@ class LocalRuntime:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         self._set_env(LOCAL_ENV | {"AWS_DEFAULT_REGION": self.region})
+        if self.isolation == "process":
+            self._start_servers()
+        else:
+            self._start_mock()
+        events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        # A response from the handler short-circuits the call (no request leaves).
+        events.register("before-call.lambda.Invoke", self._invoke)
+        events.register("after-call.states.StartExecution", self._on_started)
+        events.register("provide-client-params.states.StopExecution", self._on_stop_requested)
+        events.register("after-call.states.StopExecution", self._on_stopped)
+        names = self._create_resources()
+        self._set_env(names | self.env)
+        if isinstance(self.lambdas, ProcessLambdas):
+            self.lambdas.env |= names | self.env
+            self.lambdas.prewarm()
+        from handlers import wiring
+
+        wiring.reset()
+        self._watcher = threading.Thread(target=self._watch, name="execution-watcher", daemon=True)
+        self._watcher.start()
+        return self
+
+    def _start_mock(self) -> None:
         config: DefaultConfig = {
             "stepfunctions": {"execute_state_machine": True},
             "lambda": {"use_docker": False},
@@ -130,19 +188,46 @@ class LocalRuntime:
         events.register("response-received", self._serialised)
         events.register("after-call", self._serialised)
         events.register("after-call-error", self._serialised)
-        # A response from the handler short-circuits the call (no request leaves).
-        events.register("before-call.lambda.Invoke", self._invoke)
-        events.register("after-call.states.StartExecution", self._on_started)
-        events.register("provide-client-params.states.StopExecution", self._on_stop_requested)
-        events.register("after-call.states.StopExecution", self._on_stopped)
-        names = self._create_resources()
-        self._set_env(names | self.env)
-        from handlers import wiring
 
-        wiring.reset()
-        self._watcher = threading.Thread(target=self._watch, name="execution-watcher", daemon=True)
-        self._watcher.start()
-        return self
+    def _start_servers(self) -> None:
+        """moto as a server, the table engine, the platform over HTTP, and the workers."""
+        self._moto_server = MotoServer().start()
+        endpoints = {"AWS_ENDPOINT_URL": self._moto_server.url}
+        if self.dynamodb_endpoint_url is None and self.table_engine == "dynamodb-local":
+            import tempfile
+
+            self._workdir = Path(tempfile.mkdtemp(prefix="pumpd-local-"))
+            self._dynamodb_local = dynamodb_local.start(self._workdir)
+            self.dynamodb_endpoint_url = self._dynamodb_local.endpoint_url
+        if self.dynamodb_endpoint_url:
+            endpoints["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
+        self._set_env(endpoints)
+        boto3.setup_default_session(region_name=self.region)
+        self._platform_server = PlatformServer(shared_simulator(), self._crash).start()
+        self.lambdas = ProcessLambdas(
+            self.template.handlers(),
+            env=LOCAL_ENV
+            | endpoints
+            | {
+                "AWS_DEFAULT_REGION": self.region,
+                "PLATFORM_MODE": "http",
+                "PLATFORM_BASE_URL": self._platform_server.url,
+                "PLATFORM_API_KEY": self._platform_server.api_key,
+            },
+            timeouts=self.function_timeouts,
+            max_per_function=self.max_workers_per_function,
+        )
+
+    def _crash(self, port: int, crash: SimulatedCrash) -> bool:
+        assert isinstance(self.lambdas, ProcessLambdas)
+        return self.lambdas.kill_owner_of(port, str(crash))
+
+    def processes(self) -> list[int]:
+        """The pids of every process this runtime started (workers, DynamoDB Local)."""
+        pids = self.lambdas.pids() if isinstance(self.lambdas, ProcessLambdas) else []
+        if self._dynamodb_local is not None and self._dynamodb_local.process.poll() is None:
+            pids.append(self._dynamodb_local.process.pid)
+        return pids
 
     def stop(self) -> None:
         self._stop.set()
@@ -155,6 +240,18 @@ class LocalRuntime:
             self.lambdas.wait_idle()
         except TimeoutError:
             logging.getLogger(__name__).warning("a timed-out handler is still running")
+        if isinstance(self.lambdas, ProcessLambdas):
+            self.lambdas.stop()
+        if self._platform_server is not None:
+            self._platform_server.stop()
+        if self._moto_server is not None:
+            self._moto_server.reset()
+            self._moto_server.stop()
+        if self._dynamodb_local is not None:
+            self._dynamodb_local.stop()
+            self.dynamodb_endpoint_url = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
         if self._mock is not None:
             self._mock.stop()
         boto3.DEFAULT_SESSION = None
@@ -278,8 +375,10 @@ class LocalRuntime:
         return response
 
     def _activity(self, arn: str) -> None:
+        # An execution the runtime did not see start (a function process started it) is
+        # watched from its first Lambda task on.
         with self._changed:
-            if self._watched.get(arn) == "RUNNING":
+            if self._watched.setdefault(arn, "RUNNING") == "RUNNING":
                 self._schedule(arn, self.poll_interval_s)
         self._wake.set()
 
@@ -297,8 +396,12 @@ class LocalRuntime:
         running executions grows, so that polling stays a small, bounded load.
         """
         sfn = boto3.client("stepfunctions")
+        next_listing = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
+            if now >= next_listing:
+                self._discover(sfn)
+                next_listing = now + DISCOVER_EVERY_S
             with self._lock:
                 due = [(arn, step) for arn, (at, step) in self._due.items() if at <= now]
                 idle_s = max(self.idle_poll_s, 0.002 * len(self._due))
@@ -319,6 +422,17 @@ class LocalRuntime:
             if timeout > 0:
                 self._wake.wait(timeout)
             self._wake.clear()
+
+    def _discover(self, sfn: Any) -> None:
+        """Watch the running executions this process did not see start (a function did)."""
+        paginator = sfn.get_paginator("list_executions")
+        pages = paginator.paginate(stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
+        arns = [e["executionArn"] for page in pages for e in page["executions"]]
+        with self._changed:
+            for arn in arns:
+                if arn not in self._watched:
+                    self._watched[arn] = "RUNNING"
+                    self._schedule(arn, self.idle_poll_s)
 
     def _finish(self, arn: str, described: dict[str, Any]) -> None:
         with self._lock:

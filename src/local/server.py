@@ -134,7 +134,7 @@ class LocalServer:
         self._undo_serial = serialise_dynamodb_requests(
             wiring.api_deps().jobs, wiring.step6_deps().jobs
         )
-        handler = self.runtime.lambdas.handler_for(API_FUNCTION)
+        handler = self.runtime.lambdas.handler_for(API_FUNCTION)  # type: ignore[union-attr]
         server = self
 
         class Handler(_RequestHandler):

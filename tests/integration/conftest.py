@@ -64,10 +64,20 @@ class Harness:
         return {e.sub_step: e.count for e in self.simulator.ledger() if e.job_id == job_id}
 
 
+@pytest.fixture(scope="package")
+def runtime() -> Iterator[LocalRuntime]:
+    """One runtime for the package (its functions' processes start once); jobs are
+    independent by id."""
+    with LocalRuntime() as started:
+        yield started
+
+
 @pytest.fixture
-def harness() -> Iterator[Harness]:
+def harness(runtime: LocalRuntime) -> Iterator[Harness]:
     simulator = shared_simulator()
     simulator.reset()
-    with LocalRuntime() as runtime:
-        yield Harness(runtime, simulator)
+    yield Harness(runtime, simulator)
+    runtime.deliver_events = True
+    runtime.lambdas.timeouts.clear()
+    runtime.lambdas.wait_idle()
     simulator.reset()

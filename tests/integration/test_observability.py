@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from clients.simulator import shared_simulator
 from domain.catalogue import SUB_STEP_NAMES
-from domain.observability import logger
+from local.runtime import LocalRuntime
+from local.workers import ProcessLambdas
 from state.models import PHASE_NAMES
 from tests.integration.conftest import Harness
 
@@ -18,21 +19,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger._logger.addHandler(handler)  # the stdlib logger behind Powertools' Logger
-    previous = logger.log_level
-    logger.setLevel("INFO")
-    yield stream
-    logger.setLevel(previous)
-    logger._logger.removeHandler(handler)
+def harness() -> Iterator[Harness]:
+    """The phases log at INFO, each in its own process: their output is their log stream."""
+    simulator = shared_simulator()
+    simulator.reset()
+    with LocalRuntime(env={"POWERTOOLS_LOG_LEVEL": "INFO"}) as runtime:
+        yield Harness(runtime, simulator)
+    simulator.reset()
 
 
-def test_runner_log_lines_carry_job_batch_phase_and_sub_step(
-    harness: Harness, log_lines: io.StringIO
-) -> None:
+def test_runner_log_lines_carry_job_batch_phase_and_sub_step(harness: Harness) -> None:
     # given two jobs running at once, one meeting a transient error and one a failure
     harness.fault("menuImport", "transient", restaurant="Cafe Aroha")
     harness.fault("paymentConfig", "fail", restaurant="Kai Kitchen")
@@ -41,14 +37,24 @@ def test_runner_log_lines_carry_job_batch_phase_and_sub_step(
     for arn in arns:
         harness.runtime.wait_for(arn)
     # then every runner line names the job, batch, phase and sub-step it is about
-    records = [json.loads(line) for line in log_lines.getvalue().splitlines()]
-    runner = [r for r in records if r["location"].startswith(("_attempts", "_failed", "_skip"))]
-    assert {r["message"] for r in runner} >= {
+    lambdas = harness.runtime.lambdas
+    assert isinstance(lambdas, ProcessLambdas)
+    expected = {
         "sub-step started",
         "sub-step completed",
         "sub-step failed",
         "transient platform error, retrying",
     }
+    # the workers' output reaches the runtime through pipes: poll with a deadline
+    deadline = time.monotonic() + 10
+    while True:
+        phases = [line.text for line in list(lambdas.logs) if line.function.startswith("Phase")]
+        records = [json.loads(text) for text in phases if text.startswith("{")]
+        runner = [r for r in records if r["location"].startswith(("_attempts", "_failed", "_skip"))]
+        if {r["message"] for r in runner} >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert {r["message"] for r in runner} >= expected
     by_job = {job.job_id: job for job in jobs}
     for record in runner:
         assert record["job_id"] in by_job

@@ -19,9 +19,9 @@ import pytest
 from moto import mock_aws
 
 from handlers.settings import Settings
+from local import dynamodb_local
 from local.template import Template
 from state.repository import JobRepository
-from tests.repository import dynamodb_local
 from tests.repository.support import Engine
 
 if TYPE_CHECKING:

