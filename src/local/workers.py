@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
@@ -52,6 +53,7 @@ class LogLine:
 @dataclass(eq=False)
 class _Worker:
     logical_id: str
+    handler: str
     process: subprocess.Popen[bytes]
     conn: Connection
     last_used: float = field(default_factory=time.monotonic)
@@ -107,7 +109,7 @@ class _Pool:
 
     def release(self, worker: _Worker) -> None:
         with self.changed:
-            if worker.alive() and not self.owner.stopping:
+            if worker.alive() and not self.owner.stopping and worker.handler == self.handler:
                 worker.last_used = time.monotonic()
                 self.idle.append(worker)
             else:
@@ -195,7 +197,7 @@ class ProcessLambdas:
         threading.Thread(
             target=self._collect_logs, args=(logical_id, process), name="logs", daemon=True
         ).start()
-        worker = _Worker(logical_id, process, ours)
+        worker = _Worker(logical_id, handler, process, ours)
         with self._lock:
             self._workers[worker.pid] = worker
         if not ours.poll(COLD_START_TIMEOUT_S) or ours.recv() != "ready":
@@ -211,6 +213,27 @@ class ProcessLambdas:
             self.logs.append(LogLine(logical_id, line))
             if self.echo_logs:
                 print(f"[{logical_id}] {line}", file=sys.stderr, flush=True)
+
+    def override(self, logical_id: str, handler: str) -> Callable[[], None]:
+        """Run `logical_id` with another handler (a test double) from its next cold start on.
+
+        Its idle workers retire now; busy ones finish their invocation first. Returns the undo.
+        """
+        pool = self._pools[logical_id]
+        original = pool.handler
+
+        def use(path: str) -> None:
+            with pool.changed:
+                pool.handler = path
+                retired, pool.idle = pool.idle, []
+                pool.count -= len(retired)
+                pool.changed.notify_all()
+            for worker in retired:
+                self._forget(worker)
+                worker.close()
+
+        use(handler)
+        return lambda: use(original)
 
     def pids(self) -> list[int]:
         with self._lock:

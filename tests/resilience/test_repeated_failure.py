@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from clients.platform import PermanentPlatformError
 from domain.audit import BOUNDED_EVENTS, EVENTS_KEPT
-from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC
+from domain.catalogue import CATALOGUE
 from domain.runs import resume_job
-from domain.substeps.base import SubStepInput
 from handlers.wiring import api_deps
+from local.workers import ProcessLambdas
 from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,
@@ -30,6 +29,7 @@ from state.models import (
     SubStepStatus,
 )
 from tests.integration.conftest import Harness
+from tests.resilience import doubles
 from tests.resilience.support import (
     ledger_report,
     outputs,
@@ -71,7 +71,8 @@ def test_a_sub_step_failing_on_every_resume_keeps_a_bounded_history(harness: Har
     tags = sub_steps(failed)["itemTags"]
     assert tags.status == SubStepStatus.FAILED and tags.attempts == 1 + RESUMES
     assert tags.error == (
-        f"PermanentPlatformError: simulated fail of itemTags (key {job.job_id}:itemTags)"
+        "PermanentPlatformError: add_item_tags answered HTTP 422: "
+        f"simulated fail of itemTags (key {job.job_id}:itemTags)"
     )
     assert failed.last_failure is not None and failed.last_failure.execution == arns[-1]
     assert failed.run_number == 1 + RESUMES
@@ -101,16 +102,27 @@ def test_a_sub_step_failing_on_every_resume_keeps_a_bounded_history(harness: Har
     assert stored_size(stored_job_item(TABLE, job.job_id)) < ITEM_BUDGET_BYTES
 
 
+@pytest.fixture
+def double(harness: Harness) -> Iterator[Callable[[str], Callable[[], None]]]:
+    """`double(name)` runs a phase's function with a handler of tests.resilience.doubles."""
+    undo: list[Callable[[], None]] = []
+
+    def use(name: str) -> Callable[[], None]:
+        lambdas = harness.runtime.lambdas
+        assert isinstance(lambdas, ProcessLambdas)
+        undo.append(lambdas.override(doubles.FUNCTIONS[name], f"tests.resilience.doubles.{name}"))
+        return undo[-1]
+
+    yield use
+    for step in reversed(undo):
+        step()
+
+
 def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, double: Callable[[str], Callable[[], None]]
 ) -> None:
-    # given servicesConfig returns an output over the limit (the handlers run in process)
-    original = SUB_STEP_LOGIC["servicesConfig"]
-
-    def oversized(inp: SubStepInput) -> dict[str, Any]:
-        return original(inp) | {"opening_hours_dump": "x" * MAX_OUTPUT_BYTES}
-
-    monkeypatch.setitem(SUB_STEP_LOGIC, "servicesConfig", oversized)
+    # given servicesConfig returns an output over the limit
+    restore = double("oversized_services_config")
     job, _ = harness.run_job("Oversized Cafe")
 
     # then the sub-step failed with an error that names the limit; the job completed with errors
@@ -122,7 +134,7 @@ def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
     assert stored_size(stored_job_item(TABLE, job.job_id)) < ITEM_BUDGET_BYTES
 
     # when the sub-step is fixed and the job resumed, it heals under the same key
-    monkeypatch.setitem(SUB_STEP_LOGIC, "servicesConfig", original)
+    restore()
     final, _ = harness.resume(job.job_id)
     assert final.status == StepStatus.COMPLETED
     assert set(s.status for s in sub_steps(final).values()) == {SubStepStatus.COMPLETED}
@@ -133,13 +145,10 @@ def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
 
 
 def test_a_huge_error_is_stored_cut_everywhere_it_is_kept(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, double: Callable[[str], Callable[[], None]]
 ) -> None:
     # given restaurantRegistration (blocking) fails with a 50,000-character message
-    def rejects(inp: SubStepInput) -> dict[str, Any]:
-        raise PermanentPlatformError("validation failed: " + "y" * 50_000)
-
-    monkeypatch.setitem(SUB_STEP_LOGIC, "restaurantRegistration", rejects)
+    double("verbose_registration_rejection")
     job, _ = harness.run_job("Verbose Cafe")
 
     # then the progress, last_failure and the audit trail hold it cut to the limit, marked
