@@ -8,7 +8,6 @@ import uuid
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     SecretStr,
     field_validator,
@@ -22,6 +21,7 @@ from domain.claims import with_step
 from domain.errors import StepAlreadyCompletedError
 from domain.runs import StartedRun, start_run
 from state.errors import ConflictError
+from state.fields import Email, Text
 from state.models import (
     PHASE_NAMES,
     STEP_NAMES,
@@ -48,18 +48,22 @@ PASSWORD_RULE = (
 )
 
 
-class NewBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Request models are strict: a JSON string is not a number, 0 is not False (docs §8.1).
+STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=200)
+
+class NewBatch(BaseModel):
+    model_config = STRICT_INPUT
+
+    name: Text = Field(min_length=1, max_length=200)
     restaurants: list[Restaurant] = Field(min_length=1, max_length=1_000)
 
 
 class AccountInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     registerNewUser: bool = True  # noqa: N815
-    email: EmailStr
+    email: Email
     password: SecretStr | None = Field(default=None, description=f"Password rule: {PASSWORD_RULE}")
 
     @field_validator("password")
@@ -79,7 +83,7 @@ class AccountInput(BaseModel):
 
 
 class ExecutionConfigInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     account: AccountInput
     menu: MenuConfig = Field(default_factory=MenuConfig)
