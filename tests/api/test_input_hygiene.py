@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from domain import batch_actions
 from domain.errors import InvalidRequestError
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from handlers import wiring
@@ -332,6 +333,23 @@ def test_a_single_job_step5_with_another_menu_is_a_validation_error_naming_the_f
     assert reply.status == 202 and reply.body["accepted"] == [], reply
     assert reply.body["rejected"][0]["code"] == "invalid_config"
     _job_untouched(api, job_id, before)
+
+
+def test_a_domain_validation_error_answers_422_naming_its_field(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a use case that refuses its input with a domain rule (as check_selected_menu does)
+    def refuse(*_: object) -> None:
+        raise InvalidRequestError(
+            "execution_config.menu.selectedMenuId 'm-x' is not the menu of job j",
+            field="execution_config.menu.selectedMenuId",
+        )
+
+    monkeypatch.setattr(batch_actions, "submit_step5_selected", refuse)
+    created = api.client.create_batch(["Cafe Aroha"])
+    # then the one mapping in handlers.api answers 422 validation_error naming the field
+    reply = api.client.submit(created["batch_id"], created["jobs"])
+    _assert_422(reply, "execution_config.menu.selectedMenuId")
 
 
 # ---------------------------------------------------------------------- 5. emails
