@@ -449,9 +449,11 @@ def _is_text(event: dict[str, Any]) -> bool:
     return True
 
 
-def _proxy_error(status: HTTPStatus, error: str, message: str) -> dict[str, Any]:
+def _proxy_error(
+    status: HTTPStatus, error: str, message: str, fields: list[FieldError] | None = None
+) -> dict[str, Any]:
     """An error answered before routing, as API Gateway proxy output."""
-    body = ErrorBody(statusCode=status.value, error=error, message=message)
+    body = ErrorBody(statusCode=status.value, error=error, message=message, fields=fields)
     return {
         "statusCode": status.value,
         "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": CORS_ORIGIN},
@@ -487,10 +489,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     "send application/json",
                 )
             if not _is_text(event):
+                message = "the body is not UTF-8 encoded JSON"
                 return _proxy_error(
                     HTTPStatus.UNPROCESSABLE_ENTITY,
                     "validation_error",
-                    "the body is not UTF-8 encoded JSON",
+                    message,
+                    [FieldError(field="body", message=message, type="json_invalid")],
                 )
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(org_id=org)

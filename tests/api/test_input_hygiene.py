@@ -445,4 +445,5 @@ def test_a_body_that_is_not_utf8_is_refused(api: Api) -> None:
     reply = _post_raw("/registration-batches", raw, base64_encoded=True)
     assert reply.status == 422 and reply.body["error"] == "validation_error", reply
     assert "UTF-8" in reply.body["message"]
+    assert [f["field"] for f in reply.body["fields"]] == ["body"]
     _assert_nothing_created(api)
