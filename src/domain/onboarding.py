@@ -8,7 +8,6 @@ import uuid
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     SecretStr,
     field_validator,
@@ -19,9 +18,10 @@ from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
 from domain.catalogue import SUB_STEP_NAMES, sub_steps_of
 from domain.claims import with_step
-from domain.errors import StepAlreadyCompletedError
+from domain.errors import InvalidRequestError, StepAlreadyCompletedError
 from domain.runs import StartedRun, start_run
 from state.errors import ConflictError
+from state.fields import Email, Text
 from state.models import (
     PHASE_NAMES,
     STEP_NAMES,
@@ -48,18 +48,22 @@ PASSWORD_RULE = (
 )
 
 
-class NewBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Request models are strict: a JSON string is not a number, 0 is not False (docs §8.1).
+STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=200)
+
+class NewBatch(BaseModel):
+    model_config = STRICT_INPUT
+
+    name: Text = Field(min_length=1, max_length=200)
     restaurants: list[Restaurant] = Field(min_length=1, max_length=1_000)
 
 
 class AccountInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     registerNewUser: bool = True  # noqa: N815
-    email: EmailStr
+    email: Email
     password: SecretStr | None = Field(default=None, description=f"Password rule: {PASSWORD_RULE}")
 
     @field_validator("password")
@@ -79,7 +83,7 @@ class AccountInput(BaseModel):
 
 
 class ExecutionConfigInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     account: AccountInput
     menu: MenuConfig = Field(default_factory=MenuConfig)
@@ -151,6 +155,18 @@ def create_batch(jobs: JobRepository, org_id: str, request: NewBatch) -> tuple[B
     return jobs.get_batch(org_id, batch.batch_id), new_jobs
 
 
+def check_selected_menu(job: Job, config: ExecutionConfigInput) -> None:
+    """`menu.selectedMenuId`, when given, names the job's own menu (a job has one menu)."""
+    selected = config.menu.selectedMenuId
+    menu_id = job.restaurant.menu.menu_id
+    if selected is not None and selected != menu_id:
+        raise InvalidRequestError(
+            f"execution_config.menu.selectedMenuId {selected!r} is not the menu of job "
+            f"{job.job_id} (its menu is {menu_id!r})",
+            field="execution_config.menu.selectedMenuId",
+        )
+
+
 def submit_step5(
     jobs: JobRepository,
     secrets: SecretStore,
@@ -165,6 +181,7 @@ def submit_step5(
         )
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
+    check_selected_menu(job, config)
     ref = (
         secrets.put_password(job.job_id, config.account.password.get_secret_value())
         if config.account.password is not None

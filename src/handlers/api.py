@@ -14,14 +14,19 @@ StepAlreadyCompletedError             409     `step5_completed` (the state forbi
                                               request itself is well formed, so not 422)
 InvalidRequestError (domain rule)     422     `validation_error`, naming the field
 RequestValidationError (schema)       422     `validation_error`, naming each field
+MalformedBodyError (`parse_body`)     422     `validation_error`, naming the field `body`
 ExecutionStartError                   503     `start_failed` (the claim was handed back)
 ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
 
 Before routing, in the entry point and nowhere else: no `custom:org_id` claim (the Cognito
 authorizer's) answers 401 (API Gateway's authorizer normally stops such a request earlier); a
-body that is not JSON answers 415. The org read there is the request's caller: routes get it
-from `caller_org()`, which reads what the entry point stored for this request.
+body that is not JSON answers 415, one that is not UTF-8 answers 422. A body the resolver
+cannot read (`parse_body`: bad syntax, nested too deep, a number too long, NaN, a key twice, a
+lone surrogate) answers 422 `validation_error` naming the field `body`, never a 5xx.
+
+The org read there is the request's caller: routes get it from `caller_org()`, which reads
+what the entry point stored for this request.
 
 Import cost: only what a request needs is imported with this module. The OpenAPI document's
 models (`openapi_document`, used by `make openapi` and its test) are imported when it is built;
@@ -31,7 +36,9 @@ repositories and boto3 clients are built on the first request (`handlers.wiring`
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import threading
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -77,8 +84,68 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 
 CORS_ORIGIN = os.environ.get("CORS_ALLOW_ORIGIN", "*")
 
+# A legitimate body nests about ten levels (restaurants, menu, categories, items, option sets,
+# options); the deepest JSON the API reads.
+MAX_BODY_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class MalformedBodyError(ValueError):
+    """The request body is not JSON this API reads (answered 422 naming `body`)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedBodyError(f"{name} is not a JSON value")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise MalformedBodyError(f"the key {key!r} appears more than once in an object")
+        found[key] = value
+    return found
+
+
+def _check_shape(value: Any) -> None:
+    """Depth and strings of a parsed body, without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                raise MalformedBodyError("a string holds a lone surrogate (not UTF-8 text)")
+        elif isinstance(item, dict | list):
+            if depth > MAX_BODY_DEPTH:
+                raise MalformedBodyError(f"it nests deeper than {MAX_BODY_DEPTH} levels")
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+
+
+def parse_body(text: str) -> Any:
+    """The request body as JSON, or MalformedBodyError: every way of failing is one error."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_object)
+    except RecursionError:
+        raise MalformedBodyError(f"it nests deeper than {MAX_BODY_DEPTH} levels") from None
+    except json.JSONDecodeError as error:
+        raise MalformedBodyError(
+            f"{error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except MalformedBodyError:
+        raise
+    except ValueError:  # an integer beyond Python's digit limit (sys.get_int_max_str_digits)
+        raise MalformedBodyError("a number has too many digits") from None
+    _check_shape(value)
+    return value
+
+
 app = APIGatewayRestResolver(
     enable_validation=True,
+    json_body_deserializer=parse_body,
     # A response that breaks its own schema is our bug: 500, never a misleading 422.
     response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
     cors=CORSConfig(allow_origin=CORS_ORIGIN, allow_headers=CORS_HEADERS),
@@ -302,6 +369,16 @@ def _invalid(error: InvalidRequestError) -> Response[Any]:
     )
 
 
+def _malformed(error: MalformedBodyError) -> Response[Any]:
+    message = f"the body is not valid JSON: {error}"
+    return _answer(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "validation_error",
+        message,
+        fields=[FieldError(field="body", message=message, type="json_invalid")],
+    )
+
+
 def _request_invalid(error: RequestValidationError) -> Response[Any]:
     # Never echo `input`: it may hold the password.
     fields = [
@@ -340,6 +417,7 @@ app.exception_handler(NotResumableError)(_not_resumable)
 app.exception_handler(StepAlreadyCompletedError)(_step_completed)
 app.exception_handler(InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)
+app.exception_handler(MalformedBodyError)(_malformed)
 app.exception_handler(ExecutionStartError)(_start_failed)
 app.exception_handler(ItemTooLargeError)(_too_large)
 
@@ -371,9 +449,11 @@ def _is_text(event: dict[str, Any]) -> bool:
     return True
 
 
-def _proxy_error(status: HTTPStatus, error: str, message: str) -> dict[str, Any]:
+def _proxy_error(
+    status: HTTPStatus, error: str, message: str, fields: list[FieldError] | None = None
+) -> dict[str, Any]:
     """An error answered before routing, as API Gateway proxy output."""
-    body = ErrorBody(statusCode=status.value, error=error, message=message)
+    body = ErrorBody(statusCode=status.value, error=error, message=message, fields=fields)
     return {
         "statusCode": status.value,
         "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": CORS_ORIGIN},
@@ -409,10 +489,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     "send application/json",
                 )
             if not _is_text(event):
+                message = "the body is not UTF-8 encoded JSON"
                 return _proxy_error(
                     HTTPStatus.UNPROCESSABLE_ENTITY,
                     "validation_error",
-                    "the body is not UTF-8 encoded JSON",
+                    message,
+                    [FieldError(field="body", message=message, type="json_invalid")],
                 )
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(org_id=org)

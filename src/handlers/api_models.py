@@ -48,6 +48,12 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Request(_Body):
+    """A request body: strict types, as every model a request carries (docs §8.1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 # ---------------------------------------------------------------------- errors
 
 
@@ -79,7 +85,12 @@ class ErrorBody(BaseModel):
 
 
 class CreateBatchRequest(NewBatch):
-    """A batch: one job per restaurant, Steps 1-4 provided (already extracted)."""
+    """A batch: one job per restaurant, Steps 1-4 provided (already extracted).
+
+    Values are strictly typed (a string is never a number, 0 never false). Names and other
+    text: not blank, no control characters, no bidi overrides or isolates. Emails: an address
+    without display name, stored as given. URLs: http(s) with a public host (no IP address in a
+    private, loopback, link-local or unique-local range, no localhost), no whitespace."""
 
     # One request stays well within API Gateway's 29 s: at most 500 restaurants (the domain
     # allows larger batches, built by other means).
@@ -111,12 +122,14 @@ def _prices(restaurant: Restaurant) -> list[tuple[str, float]]:
     return found
 
 
-class Step5Job(_Body):
+class Step5Job(_Request):
     job_id: JobId
     execution_config: ExecutionConfigInput = Field(
         description=f"Yolo Mode configuration. account.password: {PASSWORD_RULE}; required "
         "when registerNewUser is true and cloudwaitressAccount is not switched off. "
-        "steps_enabled is keyed by sub-step name; a sub-step it leaves out is enabled."
+        "steps_enabled is keyed by sub-step name; a sub-step it leaves out is enabled. "
+        "menu.selectedMenuId, when set, is the job's own menu id (else the job is rejected "
+        'with invalid_config). Values are strictly typed: true/false, never 0 or "yes".'
     )
 
     @model_validator(mode="after")
@@ -127,7 +140,7 @@ class Step5Job(_Body):
         return self
 
 
-class Step5Request(_Body):
+class Step5Request(_Request):
     jobs: list[Step5Job] = Field(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
 
     @model_validator(mode="after")
@@ -140,7 +153,7 @@ class Step5Request(_Body):
         return self
 
 
-class ResumeBatchRequest(_Body):
+class ResumeBatchRequest(_Request):
     job_ids: list[JobId] = Field(
         min_length=1,
         max_length=MAX_JOBS_PER_REQUEST,

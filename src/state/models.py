@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from state.fields import Email, OptionalText, Text, WebUrl
 
 PhaseName = Literal["phase1", "phase2", "phase3", "phase4"]
 PHASE_NAMES: tuple[PhaseName, ...] = ("phase1", "phase2", "phase3", "phase4")
@@ -100,56 +102,64 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class _Input(_Model):
+    """A model that requests carry in: strict types (no "5" → 5, no "yes" → True, no 0 →
+    False; a JSON number is a float where a float is expected), strings as `state.fields`
+    rules them (docs/architecture.md §8.1)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+
+
 # ---------------------------------------------------------------- restaurant data (steps 1-4)
 
 
-class Branding(_Model):
+class Branding(_Input):
     primary_color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1a73e8"])
     secondary_color: str = Field(default="#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
-    logo_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://")
-    font: str = Field(default="Inter", min_length=1, max_length=80)
+    logo_url: WebUrl | None = None
+    font: Text = Field(default="Inter", min_length=1, max_length=80)
 
 
-class MenuOption(_Model):
-    name: str = Field(min_length=1, max_length=200)
+class MenuOption(_Input):
+    name: Text = Field(min_length=1, max_length=200)
     price: float = Field(default=0, ge=0, le=100_000)
 
 
-class MenuOptionSet(_Model):
-    name: str = Field(min_length=1, max_length=200)
+class MenuOptionSet(_Input):
+    name: Text = Field(min_length=1, max_length=200)
     required: bool = False
     multi_select: bool = False
     options: list[MenuOption] = Field(min_length=1, max_length=100)
 
 
-class MenuItem(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2_000)
+class MenuItem(_Input):
+    name: Text = Field(min_length=1, max_length=200)
+    description: OptionalText = Field(default="", max_length=2_000)
     price: float = Field(ge=0, le=100_000)
-    image_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://")
+    image_url: WebUrl | None = None
     option_sets: list[MenuOptionSet] = Field(default_factory=list, max_length=50)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Annotated[Text, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
 
 
-class MenuCategory(_Model):
-    name: str = Field(min_length=1, max_length=200)
+class MenuCategory(_Input):
+    name: Text = Field(min_length=1, max_length=200)
     items: list[MenuItem] = Field(default_factory=list, max_length=500)
 
 
-class Menu(_Model):
-    menu_id: str = Field(min_length=1, max_length=128)
+class Menu(_Input):
+    menu_id: Text = Field(min_length=1, max_length=128)
     categories: list[MenuCategory] = Field(default_factory=list, max_length=100)
 
 
-class Company(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    number: str | None = Field(default=None, max_length=64)
+class Company(_Input):
+    name: Text = Field(min_length=1, max_length=200)
+    number: Text | None = Field(default=None, max_length=64)
 
 
-class Restaurant(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    phone: str | None = Field(default=None, max_length=40)
+class Restaurant(_Input):
+    name: Text = Field(min_length=1, max_length=200)
+    email: Email
+    phone: Text | None = Field(default=None, max_length=40)
     branding: Branding
     menu: Menu
     company: Company
@@ -160,19 +170,20 @@ class Restaurant(_Model):
 
 class AccountConfig(_Model):
     registerNewUser: bool = True  # noqa: N815 - field names follow the seed's execution_config
-    email: EmailStr
+    email: Email
     # Only a reference is stored; the password itself lives in Secrets Manager.
     password_secret_ref: str | None = None
 
 
-class MenuConfig(_Model):
-    selectedMenuId: str | None = None  # noqa: N815
+class MenuConfig(_Input):
+    # When set, the id of the job's own menu (checked when Step 5 is applied to the job).
+    selectedMenuId: str | None = Field(default=None, max_length=128)  # noqa: N815
     uploadImages: bool = False  # noqa: N815
     addOptionSets: bool = False  # noqa: N815
     addItemTags: bool = False  # noqa: N815
 
 
-class OnboardingConfig(_Model):
+class OnboardingConfig(_Input):
     createOnboardingUser: bool = False  # noqa: N815
     syncOnboardingRecord: bool = False  # noqa: N815
 

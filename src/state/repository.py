@@ -37,6 +37,7 @@ from state.errors import (
     NotFoundError,
     SupersededExecutionError,
 )
+from state.fields import TRUSTED_STORED
 from state.item_size import check_output, item_size
 from state.models import (
     JOB_ITEM_LIMIT_BYTES,
@@ -193,7 +194,7 @@ class JobRepository:
         ).get("Item")
         if item is None or item.get("org_id") != org_id:
             raise NotFoundError(f"batch {batch_id} not found")
-        return Batch.model_validate(_strip_keys(item))
+        return Batch.model_validate(_strip_keys(item), context=TRUSTED_STORED)
 
     def list_batches(self, org_id: str) -> list[Batch]:
         items = self._query(
@@ -201,14 +202,14 @@ class JobRepository:
             KeyConditionExpression=Key("gsi1pk").eq(f"ORG#{org_id}#BATCHES"),
             ScanIndexForward=False,
         )
-        return [Batch.model_validate(_strip_keys(item)) for item in items]
+        return [Batch.model_validate(_strip_keys(item), context=TRUSTED_STORED) for item in items]
 
     def list_jobs(self, batch_id: str) -> list[Job]:
         items = self._query(
             IndexName=GSI1, KeyConditionExpression=Key("gsi1pk").eq(_batch_pk(batch_id))
         )
         # The index is eventually consistent: read each job's latest state only where needed.
-        return [Job.model_validate(_strip_keys(item)) for item in items]
+        return [Job.model_validate(_strip_keys(item), context=TRUSTED_STORED) for item in items]
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         while True:
@@ -227,7 +228,7 @@ class JobRepository:
         ).get("Item")
         if item is None:
             raise NotFoundError(f"job {job_id} not found")
-        return Job.model_validate(_strip_keys(item))
+        return Job.model_validate(_strip_keys(item), context=TRUSTED_STORED)
 
     def get_job_for_org(self, org_id: str, job_id: str) -> Job:
         job = self.get_job(job_id)
@@ -521,7 +522,9 @@ class JobRepository:
             KeyConditionExpression=Key("pk").eq(_job_pk(job_id)) & Key("sk").begins_with("EVENT#"),
             ScanIndexForward=True,
         )
-        return [AuditEvent.model_validate(_strip_keys(item)) for item in items]
+        return [
+            AuditEvent.model_validate(_strip_keys(item), context=TRUSTED_STORED) for item in items
+        ]
 
 
 def _event_item(job_id: str, event_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from state.errors import ConflictError, NotFoundError, SupersededExecutionError
+from state.fields import TRUSTED_STORED
 from state.item_size import check_output
 from state.models import (
     AuditEvent,
@@ -50,7 +51,7 @@ class FakeJobRepository:
         with self._lock:
             if job_id not in self._jobs:
                 raise NotFoundError(f"job {job_id} not found")
-            return Job.model_validate(self._jobs[job_id])
+            return Job.model_validate(self._jobs[job_id], context=TRUSTED_STORED)
 
     def claim_new_run(
         self,
