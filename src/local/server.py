@@ -396,7 +396,7 @@ class LocalApp:
         if fetch_site is not None and fetch_site not in ("same-origin", "none"):
             raise RefusedError(403, "forbidden", f"{fetch_site} requests are refused")
         host = request.header("Host")
-        if host is not None and host.lower() not in self.server.hosts:
+        if host is not None and urlsplit(f"//{host}").hostname not in self.server.hostnames:
             raise RefusedError(403, "forbidden", f"requests for host {host!r} are refused")
 
     def _unknown_targets(self, spec: FaultSpec) -> list[dict[str, str]]:
@@ -532,11 +532,12 @@ class LocalServer:
     @property
     def origins(self) -> frozenset[str]:
         """The origins of this server's own pages (its address, or `localhost`)."""
-        return frozenset(f"http://{host}" for host in self.hosts)
+        return frozenset(f"http://{name}:{self._bound_port}" for name in self.hostnames)
 
     @property
-    def hosts(self) -> frozenset[str]:
-        return frozenset({f"{self.host}:{self._bound_port}", f"localhost:{self._bound_port}"})
+    def hostnames(self) -> frozenset[str]:
+        """The names it is reached by (a DNS-rebound name is none of them)."""
+        return frozenset({self.host, "localhost"})
 
     def start(self) -> LocalServer:
         if self.runtime is None:
