@@ -36,6 +36,15 @@ WITH_A_CHILD = (
 )
 
 
+# A server whose shutdown hangs (as a runtime that never stops would).
+HUNG_STOP = (
+    "import sys, threading\n"
+    "from local import server\n"
+    "server.LocalServer.stop = lambda self: threading.Event().wait(60)\n"
+    "sys.exit(server.main())\n"
+)
+
+
 @contextmanager
 def serve(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The server in a subprocess on a free port; yields it and its URL once it answers."""
@@ -70,20 +79,30 @@ def _status(url: str) -> int:
 
 
 def _url_from_stdout(process: subprocess.Popen[str], errors: Path) -> str:
+    found = _line_matching(process, r"API on (http://127\.0\.0\.1:\d+)", BOOT_DEADLINE_S)
+    if found is None:
+        raise AssertionError(f"the server printed no URL: {errors.read_text()[-3000:]}")
+    return found.group(1)
+
+
+def _line_matching(
+    process: subprocess.Popen[str], pattern: str, deadline_s: float
+) -> re.Match[str] | None:
+    """The first line the process prints that matches, or None at the deadline or its exit."""
     assert process.stdout is not None
-    deadline = time.monotonic() + BOOT_DEADLINE_S
+    deadline = time.monotonic() + deadline_s
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         while (left := deadline - time.monotonic()) > 0:
             if not selector.select(timeout=left):
-                break
+                return None
             line = process.stdout.readline()
             if not line:  # it exited
-                break
-            found = re.search(r"API on (http://127\.0\.0\.1:\d+)", line)
+                return None
+            found = re.search(pattern, line)
             if found:
-                return found.group(1)
-    raise AssertionError(f"the server printed no URL: {errors.read_text()[-3000:]}")
+                return found
+    return None
 
 
 def _stopped_within(process: subprocess.Popen[str], deadline_s: float) -> tuple[int, float]:
@@ -139,3 +158,25 @@ def test_the_processes_the_server_started_stop_with_it(
             for child in children:
                 with contextlib.suppress(psutil.Error):
                     child.kill()
+
+
+def test_a_shutdown_that_hangs_still_ends_within_5_s(tmp_path: Path) -> None:
+    # given a server whose shutdown hangs
+    with serve(tmp_path, "-c", HUNG_STOP) as (process, _):
+        # when it gets SIGTERM
+        process.send_signal(signal.SIGTERM)
+        # then the watchdog ends it within the deadline, reporting the failure
+        code, _ = _stopped_within(process, STOP_DEADLINE_S)
+        assert code == 1
+
+
+def test_a_second_signal_during_a_hung_shutdown_exits_at_once(tmp_path: Path) -> None:
+    # given a server stopping after a SIGTERM, its shutdown hung
+    with serve(tmp_path, "-c", HUNG_STOP) as (process, _):
+        process.send_signal(signal.SIGTERM)
+        assert _line_matching(process, "stopping", STOP_DEADLINE_S) is not None
+        # when a second SIGTERM arrives
+        process.send_signal(signal.SIGTERM)
+        # then it exits at once (before the watchdog would), as a process killed by SIGTERM
+        code, took = _stopped_within(process, STOP_DEADLINE_S)
+        assert code == 128 + signal.SIGTERM and took < 2, (code, took)
