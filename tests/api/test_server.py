@@ -112,7 +112,7 @@ def test_files_outside_the_frontend_are_never_served(served: Served) -> None:
 
 
 def test_other_methods_and_media_types(served: Served) -> None:
-    _, client = served
+    server, client = served
     auth = {"Authorization": f"Bearer local:{ORG}"}
     json_type = {"Content-Type": "application/json"}
     assert client.raw("TRACE", "/registration-batches", None, auth).status == 405
@@ -130,10 +130,11 @@ def test_other_methods_and_media_types(served: Served) -> None:
         "OPTIONS",
         "/registration-batches",
         None,
-        {"Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST"},
+        {"Origin": server.url, "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status == 204, preflight
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert preflight.headers["Access-Control-Allow-Origin"] == server.url
 
 
 def test_make_serve_binds_127_0_0_1_on_port_and_stops_on_sigterm(tmp_path: Path) -> None:
