@@ -48,13 +48,23 @@ $(JQ):
 	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq
 	test -x $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM) $(JQ)
+# A JDK for DynamoDB Local, the table engine of `make serve` and `make demo` and the repository
+# suite's second engine (its launcher runs in Java's source-file mode, which needs javac).
+JAVAC := /usr/bin/javac
 
-demo: $(VENV)/.installed
+$(JAVAC):
+	$(ROOT_OR_SUDO) apt-get update -qq
+	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless
+	test -x $@
+
+setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM) $(JQ) $(JAVAC)
+
+# The table lives on DynamoDB Local (LOCAL_TABLE_ENGINE=moto for moto's in-memory one).
+demo: $(VENV)/.installed node_modules/.installed $(JAVAC)
 	$(PY) -m local.demo
 
 # The local HTTP API (same paths as API Gateway) and the frontend: http://127.0.0.1:3000 (PORT=...)
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed node_modules/.installed $(JAVAC)
 	$(PY) -m local.server
 
 # The OpenAPI document generated from the API's routes (checked in; a test fails when stale)

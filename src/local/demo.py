@@ -17,7 +17,7 @@ from domain.outcome import batch_status, is_resumable
 from domain.resume import phase_statuses, resume_point
 from domain.runs import resume_job
 from handlers.wiring import api_deps
-from local.runtime import LocalRuntime
+from local.runtime import LocalRuntime, table_engine_from_env
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
 from state.models import PHASE_NAMES, Job, StepStatus
 
@@ -72,7 +72,7 @@ def main() -> int:
     logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
     simulator = shared_simulator()
     simulator.reset()
-    with LocalRuntime() as runtime:
+    with LocalRuntime(table_engine=table_engine_from_env()) as runtime:
         deps = api_deps()
         request = NewBatch.model_validate(
             {

@@ -52,6 +52,7 @@ STATE_MACHINE_ID = "Step6StateMachine"
 TABLE_ID = "JobsTable"
 BUCKET_ID = "ArtifactsBucket"
 RECONCILER_ID = "ReconcileFunction"
+API_ID = "ApiFunction"
 
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -70,6 +71,14 @@ LOCAL_ENV = {
 
 Isolation = Literal["process", "thread"]
 TableEngine = Literal["moto", "dynamodb-local"]
+
+
+def table_engine_from_env() -> TableEngine:
+    """`make serve` and `make demo`: DynamoDB Local unless LOCAL_TABLE_ENGINE=moto."""
+    engine = os.environ.get("LOCAL_TABLE_ENGINE", "dynamodb-local")
+    if engine not in ("moto", "dynamodb-local"):
+        raise ValueError(f"LOCAL_TABLE_ENGINE must be moto or dynamodb-local, not {engine!r}")
+    return "moto" if engine == "moto" else "dynamodb-local"
 
 
 class ExecutionTimeoutError(TimeoutError):
@@ -108,8 +117,11 @@ class LocalRuntime:
     # the whole table, so slow past a few hundred jobs) or DynamoDB Local started here (the
     # engine `make serve` and `make demo` use). Ignored when `dynamodb_endpoint_url` is given.
     table_engine: TableEngine = "moto"
-    # Process isolation: at most this many warm workers per function (its concurrency).
+    # Process isolation: at most this many workers per function (its concurrency; the API's
+    # is twice that: a long batch call must not hold up other callers), and how long an idle
+    # one stays warm.
     max_workers_per_function: int = 4
+    worker_idle_s: float = 60.0
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
@@ -216,6 +228,8 @@ class LocalRuntime:
             },
             timeouts=self.function_timeouts,
             max_per_function=self.max_workers_per_function,
+            idle_s=self.worker_idle_s,
+            concurrency={API_ID: 2 * self.max_workers_per_function},
         )
 
     def _crash(self, port: int, crash: SimulatedCrash) -> bool:

@@ -49,7 +49,7 @@ from waitress.task import ErrorTask
 from clients.simulator import FaultSpec, shared_simulator
 from domain.catalogue import SUB_STEP_NAMES
 from handlers import wiring
-from local.runtime import LocalRuntime
+from local.runtime import LocalRuntime, TableEngine, table_engine_from_env
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT
 from state.errors import NotFoundError
@@ -512,6 +512,10 @@ class LocalServer:
     port: int = 3000
     host: str = "127.0.0.1"
     runtime: LocalRuntime | None = None
+    # The runtime the server starts when it is given none: its table's engine, and how long
+    # its idle function processes stay warm.
+    table_engine: TableEngine = "moto"
+    worker_idle_s: float = 60.0
     frontend: Path = FRONTEND_DIR
     quiet: bool = False
     threads: int = THREADS
@@ -541,7 +545,9 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         if self.runtime is None:
-            self.runtime = LocalRuntime().start()
+            self.runtime = LocalRuntime(
+                table_engine=self.table_engine, worker_idle_s=self.worker_idle_s
+            ).start()
             self._owns_runtime = True
         if self.runtime.isolation == "thread":
             # The handlers run on this process's threads, on moto in process: keep its
@@ -668,7 +674,11 @@ def _force_exit(code: int) -> None:
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     signals = _Signals().install()  # before anything starts: a signal during start counts
-    server = LocalServer(port=port)
+    server = LocalServer(
+        port=port,
+        table_engine=table_engine_from_env(),
+        worker_idle_s=float(os.environ.get("LOCAL_WORKER_IDLE_S", "60")),
+    )
     try:
         server.start()
         print(f"Pumpd onboarding API on {server.url}  (Authorization: Bearer local:<org_id>)")

@@ -95,7 +95,8 @@ class _Pool:
                     self.count -= 1
                 if self.owner.stopping:
                     raise RuntimeError("the local runtime is stopping")
-                if self.count < self.owner.max_per_function:
+                limit = self.owner.concurrency.get(self.logical_id, self.owner.max_per_function)
+                if self.count < limit:
                     self.count += 1
                     break
                 self.changed.wait()
@@ -134,11 +135,14 @@ class ProcessLambdas:
         timeouts: dict[str, float] | None = None,
         max_per_function: int = 4,
         idle_s: float = 60.0,
+        concurrency: dict[str, int] | None = None,
     ) -> None:
         self._handlers = handlers
         self.env = dict(env)
         self.timeouts: dict[str, float] = dict(timeouts or {})
         self.max_per_function = max_per_function
+        # Function logical id → its own limit, where it differs from max_per_function.
+        self.concurrency = dict(concurrency or {})
         self.idle_s = idle_s
         self.invocations: list[Invocation] = []
         self.late: list[LateInvocation] = []
