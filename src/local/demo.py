@@ -72,7 +72,7 @@ def main() -> int:
     logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
     simulator = shared_simulator()
     simulator.reset()
-    with LocalRuntime(table_engine=table_engine_from_env()) as runtime:
+    with LocalRuntime(table_engine=table_engine_from_env(), prewarm=True) as runtime:
         deps = api_deps()
         request = NewBatch.model_validate(
             {

@@ -35,7 +35,21 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+_SHARED: list[MotoServer] = []
+_SHARED_LOCK = threading.Lock()
+
+
 class MotoServer:
+    @classmethod
+    def shared(cls) -> MotoServer:
+        """The process's one server, started on first use: moto's backends belong to the
+        process anyway, so one server serves every runtime the process starts in turn (each
+        resets it when it stops), and a runtime starts without binding a new port."""
+        with _SHARED_LOCK:
+            if not _SHARED:
+                _SHARED.append(cls().start())
+            return _SHARED[0]
+
     def __init__(self) -> None:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None

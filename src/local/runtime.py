@@ -120,8 +120,11 @@ class LocalRuntime:
     # Process isolation: at most this many workers per function (its concurrency; the API's
     # is twice that: a long batch call must not hold up other callers), and how long an idle
     # one stays warm.
-    max_workers_per_function: int = 4
+    max_workers_per_function: int = 2
     worker_idle_s: float = 60.0
+    # Start one process of every function at once (`make serve`, `make demo`); otherwise each
+    # starts on its first invocation (a cold start), which keeps short test runtimes cheap.
+    prewarm: bool = False
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
@@ -170,7 +173,8 @@ class LocalRuntime:
         self._set_env(names | self.env)
         if isinstance(self.lambdas, ProcessLambdas):
             self.lambdas.env |= names | self.env
-            self.lambdas.prewarm()
+            if self.prewarm:
+                self.lambdas.prewarm()
         from handlers import wiring
 
         wiring.reset()
@@ -203,7 +207,7 @@ class LocalRuntime:
 
     def _start_servers(self) -> None:
         """moto as a server, the table engine, the platform over HTTP, and the workers."""
-        self._moto_server = MotoServer().start()
+        self._moto_server = MotoServer.shared()
         endpoints = {"AWS_ENDPOINT_URL": self._moto_server.url}
         if self.dynamodb_endpoint_url is None and self.table_engine == "dynamodb-local":
             import tempfile
@@ -259,8 +263,7 @@ class LocalRuntime:
         if self._platform_server is not None:
             self._platform_server.stop()
         if self._moto_server is not None:
-            self._moto_server.reset()
-            self._moto_server.stop()
+            self._moto_server.reset()  # the server itself serves the next runtime
         if self._dynamodb_local is not None:
             self._dynamodb_local.stop()
             self.dynamodb_endpoint_url = None

@@ -516,6 +516,7 @@ class LocalServer:
     # its idle function processes stay warm.
     table_engine: TableEngine = "moto"
     worker_idle_s: float = 60.0
+    prewarm: bool = False
     frontend: Path = FRONTEND_DIR
     quiet: bool = False
     threads: int = THREADS
@@ -546,7 +547,9 @@ class LocalServer:
     def start(self) -> LocalServer:
         if self.runtime is None:
             self.runtime = LocalRuntime(
-                table_engine=self.table_engine, worker_idle_s=self.worker_idle_s
+                table_engine=self.table_engine,
+                worker_idle_s=self.worker_idle_s,
+                prewarm=self.prewarm,
             ).start()
             self._owns_runtime = True
         if self.runtime.isolation == "thread":
@@ -678,6 +681,7 @@ def main() -> int:
         port=port,
         table_engine=table_engine_from_env(),
         worker_idle_s=float(os.environ.get("LOCAL_WORKER_IDLE_S", "60")),
+        prewarm=True,
     )
     try:
         server.start()

@@ -54,6 +54,7 @@ class LogLine:
 class _Worker:
     logical_id: str
     handler: str
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
     conn: Connection
     last_used: float = field(default_factory=time.monotonic)
@@ -81,6 +82,7 @@ class _Pool:
         self.owner = owner
         self.logical_id = logical_id
         self.handler = handler
+        self.env: dict[str, str] = {}  # on top of the runtime's (an override)
         self.idle: list[_Worker] = []
         self.count = 0  # started and not yet gone: idle, busy or running late
         self.changed = threading.Condition()
@@ -101,7 +103,7 @@ class _Pool:
                     break
                 self.changed.wait()
         try:
-            return self.owner.spawn(self.logical_id, self.handler)
+            return self.owner.spawn(self.logical_id, self.handler, self.env)
         except BaseException:
             with self.changed:
                 self.count -= 1
@@ -110,7 +112,11 @@ class _Pool:
 
     def release(self, worker: _Worker) -> None:
         with self.changed:
-            if worker.alive() and not self.owner.stopping and worker.handler == self.handler:
+            if (
+                worker.alive()
+                and not self.owner.stopping
+                and (worker.handler, worker.env) == (self.handler, self.env)
+            ):
                 worker.last_used = time.monotonic()
                 self.idle.append(worker)
             else:
@@ -174,17 +180,21 @@ class ProcessLambdas:
         for pool in self._pools.values():
             threading.Thread(target=warm, args=(pool,), name="prewarm", daemon=True).start()
 
-    def spawn(self, logical_id: str, handler: str) -> _Worker:
+    def spawn(self, logical_id: str, handler: str, extra_env: dict[str, str]) -> _Worker:
         """Start a worker of `logical_id` and wait for its cold start."""
         ours, theirs = Pipe()
         env = {k: os.environ[k] for k in INHERITED if k in os.environ}
-        env |= self.env | {
-            "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
-            "AWS_LAMBDA_FUNCTION_NAME": logical_id,
-            "PYTHONUNBUFFERED": "1",
-            # Powertools warns on every invocation that publishes no metric (metrics are off).
-            "PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning",
-        }
+        env |= (
+            self.env
+            | extra_env
+            | {
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
+                "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                "PYTHONUNBUFFERED": "1",
+                # Powertools warns on every invocation that publishes no metric (metrics are off).
+                "PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning",
+            }
+        )
         process = subprocess.Popen(
             [sys.executable, "-m", "local.worker", handler, str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
@@ -201,7 +211,7 @@ class ProcessLambdas:
         threading.Thread(
             target=self._collect_logs, args=(logical_id, process), name="logs", daemon=True
         ).start()
-        worker = _Worker(logical_id, handler, process, ours)
+        worker = _Worker(logical_id, handler, dict(extra_env), process, ours)
         with self._lock:
             self._workers[worker.pid] = worker
         if not ours.poll(COLD_START_TIMEOUT_S) or ours.recv() != "ready":
@@ -218,17 +228,20 @@ class ProcessLambdas:
             if self.echo_logs:
                 print(f"[{logical_id}] {line}", file=sys.stderr, flush=True)
 
-    def override(self, logical_id: str, handler: str) -> Callable[[], None]:
-        """Run `logical_id` with another handler (a test double) from its next cold start on.
+    def override(
+        self, logical_id: str, handler: str | None = None, env: dict[str, str] | None = None
+    ) -> Callable[[], None]:
+        """Run `logical_id` with another handler (a test double) or more environment variables,
+        from its next cold start on.
 
         Its idle workers retire now; busy ones finish their invocation first. Returns the undo.
         """
         pool = self._pools[logical_id]
-        original = pool.handler
+        original = (pool.handler, pool.env)
 
-        def use(path: str) -> None:
+        def use(setting: tuple[str, dict[str, str]]) -> None:
             with pool.changed:
-                pool.handler = path
+                pool.handler, pool.env = setting
                 retired, pool.idle = pool.idle, []
                 pool.count -= len(retired)
                 pool.changed.notify_all()
@@ -236,7 +249,7 @@ class ProcessLambdas:
                 self._forget(worker)
                 worker.close()
 
-        use(handler)
+        use((handler or pool.handler, pool.env | (env or {})))
         return lambda: use(original)
 
     def pids(self) -> list[int]:
@@ -275,11 +288,9 @@ class ProcessLambdas:
         self._stop.set()
         for pool in self._pools.values():
             with pool.changed:
-                idle, pool.idle = pool.idle, []
-                pool.count -= len(idle)
+                pool.count -= len(pool.idle)
+                pool.idle = []
                 pool.changed.notify_all()
-            for worker in idle:
-                worker.close()
         with self._lock:
             remaining = list(self._workers.values())
         for worker in remaining:
