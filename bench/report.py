@@ -291,6 +291,8 @@ def compose(
         "batch_api_500_estimated_on_aws_s": api.get("submit_step5_estimated_on_aws_s"),
         "batch_resume_api_500_estimated_on_aws_s": api.get("resume_batch_estimated_on_aws_s"),
         "batch_api": api,
+        # ---- the embedded server holding a batch, every function in its own processes
+        "serve": figures["serve"],
         # ---- figure 5: cold start proxy
         "handler_import_ms": figures["imports"]["handler_import_ms"],
         "handler_import_ratio": figures["imports"]["handler_import_ratio"],
@@ -427,6 +429,38 @@ def findings(r: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def _serve_section(serve: dict[str, Any]) -> list[str]:
+    return [
+        f"`make serve` holding a batch of {serve['jobs']} jobs, measured from outside "
+        "(bench/serve_scale.py): the server started as `python -m local.server`, every function "
+        "in processes of its own, the table on DynamoDB Local; created, Step 5 for every job, "
+        "all completed over HTTP. Memory is the resident set summed over the server and every "
+        "process it started (target: under 3 GB at the peak, back near the start when idle); "
+        "the bystander is another org listing its batches every 0.5 s meanwhile (target: under "
+        "2 s).",
+        "",
+        _table(
+            ["figure", "value"],
+            [
+                ["jobs completed", f"{serve['completed']} of {serve['jobs']}"],
+                ["create the batch s", serve["create_s"]],
+                ["Step 5 call(s) s", serve["step5_call_s"]],
+                ["all completed s (from the create)", serve["all_completed_s"]],
+                ["memory at start MB", serve["start_mb"]],
+                ["memory at peak MB", serve["peak_mb"]],
+                ["memory idle afterwards MB", serve["idle_mb"]],
+                ["slowest bystander read s", serve["bystander_max_s"]],
+                [
+                    "bystander reads (errors)",
+                    f"{serve['bystander_reads']} ({serve['bystander_errors']})",
+                ],
+                ["SIGTERM to exit s", serve["stop_s"]],
+            ],
+        ),
+        "",
+    ]
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -687,6 +721,7 @@ def markdown(r: dict[str, Any]) -> str:
             calls,
         ),
         "",
+        *_serve_section(r["serve"]),
         "## 5. Cold start proxy",
         "",
         f"Medians of {r['handler_imports']['runs']} interleaved fresh-process runs; the bare "

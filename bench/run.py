@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import engines
+from bench import engines, serve_scale
 from local.template import PROJECT_ROOT
 
 T = TypeVar("T")
@@ -43,6 +43,10 @@ class Plan:
     moto_sizes: tuple[int, ...]
     import_runs: int
     package: bool
+    # A batch of this many jobs on `make serve`, measured from outside (bench.serve_scale), and
+    # how long its idle function processes stay warm.
+    serve_jobs: int
+    serve_idle_s: float
     # Batches in this process (quicker; peak RSS is then the whole run's) or each in a fresh one.
     in_process: bool
     worker_timeout_s: float
@@ -59,6 +63,8 @@ FULL = Plan(
     moto_sizes=(10, 30),
     import_runs=7,  # interleaved rounds of every handler module and the bare one
     package=True,
+    serve_jobs=300,
+    serve_idle_s=20,
     in_process=False,
     worker_timeout_s=3600,
 )
@@ -73,6 +79,8 @@ SMOKE = Plan(
     moto_sizes=(),
     import_runs=1,
     package=False,
+    serve_jobs=3,
+    serve_idle_s=2,
     in_process=True,
     worker_timeout_s=600,
 )
@@ -144,6 +152,11 @@ def measure(plan: Plan) -> dict[str, Any]:
         str(size): timed(f"moto scale {size}", timings, partial(run, "batch", size, None))
         for size in plan.moto_sizes
     }
+    figures["serve"] = timed(
+        f"make serve {plan.serve_jobs}",
+        timings,
+        partial(serve_scale.measure, plan.serve_jobs, plan.serve_idle_s),
+    )
     figures["imports"] = timed(
         "handler imports", timings, lambda: coldstart.import_times(plan.import_runs)
     )

@@ -93,3 +93,13 @@ def test_prices_and_targets_are_reported(results: dict[str, Any]) -> None:
         "s3_requests",
     }
     assert all(isinstance(t["target"], str) and "met" in t for t in results["targets"])
+
+
+@pytest.mark.timeout(900)
+def test_the_served_batch_is_measured_from_outside(results: dict[str, Any]) -> None:
+    serve = results["serve"]
+    assert serve["completed"] == serve["jobs"] > 0
+    for key in ("step5_call_s", "all_completed_s", "start_mb", "peak_mb", "idle_mb", "stop_s"):
+        assert _number(serve[key]) and serve[key] > 0, key
+    assert serve["peak_mb"] >= serve["start_mb"]
+    assert serve["exit_code"] == 0
