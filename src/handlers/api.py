@@ -164,7 +164,11 @@ def _error(description: str) -> OpenAPIResponse:
     return _ok(ErrorBody, description)
 
 
-UNAUTHORIZED: dict[int, OpenAPIResponse] = {401: _error("No org in the caller's credentials")}
+# Refused before the route: a malformed request (the URL, two credentials), no org.
+REFUSED: dict[int, OpenAPIResponse] = {
+    400: _error("A malformed request: the URL, or more than one credential"),
+    401: _error("No org in the caller's credentials"),
+}
 NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No such batch or job in the caller's org")}
 JSON_ONLY: dict[int, OpenAPIResponse] = {415: _error("The body is not application/json")}
 INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each field")}
@@ -187,7 +191,7 @@ def caller_org() -> str:
     status_code=201,
     responses={
         201: _ok(CreatedBatch, "The batch and its jobs, waiting at Step 5"),
-        **UNAUTHORIZED,
+        **REFUSED,
         413: _error("A restaurant's data is over the job size limit"),
         **INVALID,
         **JSON_ONLY,
@@ -201,7 +205,7 @@ def post_batch(request: CreateBatchRequest) -> CreatedBatch:
 @app.get(
     "/registration-batches",
     summary="The org's batches, newest first",
-    responses={200: _ok(BatchList, "The org's batches"), **UNAUTHORIZED},
+    responses={200: _ok(BatchList, "The org's batches"), **REFUSED},
 )
 def get_batches() -> BatchList:
     found = reads.list_batches(wiring.api_deps().jobs, caller_org())
@@ -213,7 +217,7 @@ def get_batches() -> BatchList:
     summary="A batch with its jobs, their step statuses and Step 6 summary",
     responses={
         200: _ok(BatchView, "The batch and its jobs"),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         **INVALID,
     },
@@ -228,7 +232,7 @@ def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter
     summary="One job: steps, redacted config, Step 6 progress, last failure, resume point",
     responses={
         200: _ok(JobView, "The job (settled first if its run has ended)"),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         **INVALID,
     },
@@ -243,7 +247,7 @@ def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
     summary="The job's audit trail, oldest first",
     responses={
         200: _ok(EventList, "The job's events"),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         **INVALID,
     },
@@ -262,7 +266,7 @@ def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
             "Each job accepted (its run started) or rejected with a reason; a job whose "
             "Step 5 is already completed is rejected and left unchanged",
         ),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         **INVALID,
         **JSON_ONLY,
@@ -287,7 +291,7 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
     status_code=202,
     responses={
         202: _ok(StartedJob, "The run started"),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         409: _error(
             "already_running: a run is already active (active_execution names it); "
@@ -309,7 +313,7 @@ def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
     status_code=202,
     responses={
         202: _ok(SettledJobs, "Each job accepted or rejected with a reason"),
-        **UNAUTHORIZED,
+        **REFUSED,
         **NOT_FOUND,
         **INVALID,
         **JSON_ONLY,

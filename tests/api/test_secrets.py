@@ -16,6 +16,7 @@ from domain.observability import logger
 from local.runtime import TABLE_ID
 from local.samples import config_data
 from local.server import API_FUNCTION, LocalServer
+from local.workers import ProcessLambdas
 from tests.api.conftest import HttpClient, Reply
 
 pytestmark = pytest.mark.integration
@@ -49,6 +50,11 @@ def test_the_password_never_appears_outside_secrets_manager(
 ) -> None:
     server, client = served
     server.quiet = False  # the server's access log is searched too
+    assert server.runtime is not None
+    functions = server.runtime.lambdas
+    assert isinstance(functions, ProcessLambdas)
+    # every function logs at DEBUG, each in its own processes (their output is kept)
+    functions.env["POWERTOOLS_LOG_LEVEL"] = "DEBUG"
     replies: list[Reply] = []
 
     def call(method: str, path: str, body: Any = None) -> Reply:
@@ -96,7 +102,7 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert all(r.body["execution_config"]["account"]["password_set"] for r in _job_reads(replies))
     # log lines (the service's at DEBUG, all others at INFO; stdout and stderr too)
     out, err = capfd.readouterr()
-    logs = log_lines.getvalue()
+    logs = log_lines.getvalue() + "\n".join(line.text for line in list(functions.logs))
     assert "sub-step completed" in logs and "GET /registration-batches" in err
     assert PASSWORD not in logs and PASSWORD not in out and PASSWORD not in err
     # state machine input and output, every event of every execution's history

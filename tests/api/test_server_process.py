@@ -145,7 +145,8 @@ def test_the_processes_the_server_started_stop_with_it(
     # given a server that has started a process of its own
     with serve(tmp_path, "-c", WITH_A_CHILD) as (process, _):
         children = psutil.Process(process.pid).children(recursive=True)
-        assert [c.name() for c in children] == ["sleep"]
+        # (besides its runtime's: the function workers, DynamoDB Local)
+        assert "sleep" in [c.name() for c in children]
         try:
             # when it is stopped
             process.send_signal(signum)
