@@ -77,16 +77,53 @@ class LateInvocation:
     result: Any
 
 
-class InProcessLambdas:
-    def __init__(self, handlers: dict[str, str], timeouts: dict[str, float] | None = None) -> None:
-        self._handlers = handlers
-        self._loaded: dict[str, Handler] = {}
+class Lambdas:
+    """What the local runtime asks of whoever runs the functions: in this process
+    (`InProcessLambdas`) or in worker processes (`local.workers.ProcessLambdas`)."""
+
+    def __init__(self, timeouts: dict[str, float] | None = None) -> None:
         self._lock = threading.Lock()
         self.invocations: list[Invocation] = []
         # Function logical id → timeout in seconds; functions not listed have none.
         self.timeouts: dict[str, float] = dict(timeouts or {})
         self.late: list[LateInvocation] = []
         self._late_threads: list[threading.Thread] = []
+
+    def invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[Any, str | None]:
+        """Run the function; return (result or error payload, error type or None)."""
+        raise NotImplementedError
+
+    def wait_idle(self, timeout_s: float = 30) -> None:
+        """Wait until every invocation that timed out has finished in the background."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            threads = list(self._late_threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                raise TimeoutError(f"{thread.name} still running after {timeout_s}s")
+        with self._lock:
+            self._late_threads = [t for t in self._late_threads if t.is_alive()]
+
+    def before_invoke(self, params: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]]:
+        return invoke_response(self.invoke, params)
+
+
+def timed_out(request_id: str, timeout: float) -> dict[str, Any]:
+    """The error payload of an invocation that outlived its function's timeout."""
+    return {
+        "errorType": TIMED_OUT,
+        "errorMessage": (
+            f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+        ),
+    }
+
+
+class InProcessLambdas(Lambdas):
+    def __init__(self, handlers: dict[str, str], timeouts: dict[str, float] | None = None) -> None:
+        super().__init__(timeouts)
+        self._handlers = handlers
+        self._loaded: dict[str, Handler] = {}
 
     def handler_for(self, function_name: str) -> Handler:
         logical_id = logical_id_of(function_name)
@@ -97,7 +134,6 @@ class InProcessLambdas:
             return self._loaded[logical_id]
 
     def invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[Any, str | None]:
-        """Run the handler; return (result or error payload, error type or None)."""
         logical_id = logical_id_of(function_name)
         handler = self.handler_for(function_name)
         timeout = self.timeouts.get(logical_id)
@@ -144,28 +180,7 @@ class InProcessLambdas:
             if outcome:
                 return outcome[0]
             late.set()  # from now on, the handler's outcome is a late one
-        return {
-            "errorType": TIMED_OUT,
-            "errorMessage": (
-                f"RequestId: {context.aws_request_id} Error: Task timed out after "
-                f"{timeout:.2f} seconds"
-            ),
-        }, TIMED_OUT
-
-    def wait_idle(self, timeout_s: float = 30) -> None:
-        """Wait until every invocation that timed out has finished in the background."""
-        deadline = time.monotonic() + timeout_s
-        with self._lock:
-            threads = list(self._late_threads)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if thread.is_alive():
-                raise TimeoutError(f"{thread.name} still running after {timeout_s}s")
-        with self._lock:
-            self._late_threads = [t for t in self._late_threads if t.is_alive()]
-
-    def before_invoke(self, params: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]]:
-        return invoke_response(self.invoke, params)
+        return timed_out(context.aws_request_id, timeout), TIMED_OUT
 
 
 def logical_id_of(function_name: str) -> str:

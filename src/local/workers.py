@@ -33,7 +33,14 @@ from typing import Any
 
 import psutil
 
-from local.lambdas import TIMED_OUT, Invocation, LateInvocation, invoke_response, logical_id_of
+from local.lambdas import (
+    TIMED_OUT,
+    Invocation,
+    Lambdas,
+    LateInvocation,
+    logical_id_of,
+    timed_out,
+)
 from local.template import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -133,7 +140,7 @@ class _Pool:
         return gone
 
 
-class ProcessLambdas:
+class ProcessLambdas(Lambdas):
     def __init__(
         self,
         handlers: dict[str, str],
@@ -143,24 +150,20 @@ class ProcessLambdas:
         idle_s: float = 60.0,
         concurrency: dict[str, int] | None = None,
     ) -> None:
+        super().__init__(timeouts)
         self._handlers = handlers
         self.env = dict(env)
-        self.timeouts: dict[str, float] = dict(timeouts or {})
         self.max_per_function = max_per_function
         # Function logical id → its own limit, where it differs from max_per_function.
         self.concurrency = dict(concurrency or {})
         self.idle_s = idle_s
-        self.invocations: list[Invocation] = []
-        self.late: list[LateInvocation] = []
         # Every line the workers wrote (the most recent ones), and whether to echo them.
         self.logs: deque[LogLine] = deque(maxlen=200_000)
         self.echo_logs = False
         self.stopping = False
-        self._lock = threading.Lock()
         self._pools = {lid: _Pool(self, lid, path) for lid, path in handlers.items()}
         self._workers: dict[int, _Worker] = {}  # pid → every worker started and not gone
         self._crashes: dict[int, str] = {}  # pid → why it was killed
-        self._late_threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="worker-reaper", daemon=True)
         self._reaper.start()
@@ -322,7 +325,7 @@ class ProcessLambdas:
             else:
                 late = True
                 self._run_late(pool, worker, logical_id, payload)
-                result, error_type = _timed_out(request_id, timeout or 0.0), TIMED_OUT
+                result, error_type = timed_out(request_id, timeout or 0.0), TIMED_OUT
         except (OSError, EOFError):
             result, error_type = self._exited(worker, request_id), EXIT_ERROR
         finally:
@@ -375,30 +378,6 @@ class ProcessLambdas:
         with self._lock:
             self._late_threads.append(thread)
         thread.start()
-
-    def wait_idle(self, timeout_s: float = 30) -> None:
-        """Wait until every invocation that timed out has finished in the background."""
-        deadline = time.monotonic() + timeout_s
-        with self._lock:
-            threads = list(self._late_threads)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if thread.is_alive():
-                raise TimeoutError(f"{thread.name} still running after {timeout_s}s")
-        with self._lock:
-            self._late_threads = [t for t in self._late_threads if t.is_alive()]
-
-    def before_invoke(self, params: dict[str, Any], **_: Any) -> Any:
-        return invoke_response(self.invoke, params)
-
-
-def _timed_out(request_id: str, timeout: float) -> dict[str, Any]:
-    return {
-        "errorType": TIMED_OUT,
-        "errorMessage": (
-            f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-        ),
-    }
 
 
 # How the Lambda runtime words a process's death ("Runtime exited with error: signal: killed").
