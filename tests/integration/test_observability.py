@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clients.simulator import shared_simulator
 from domain.catalogue import SUB_STEP_NAMES
-from local.runtime import LocalRuntime
 from local.workers import ProcessLambdas
 from state.models import PHASE_NAMES
 from tests.integration.conftest import Harness
@@ -19,16 +17,21 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def harness() -> Iterator[Harness]:
-    """The phases log at INFO, each in its own process: their output is their log stream."""
-    simulator = shared_simulator()
-    simulator.reset()
-    with LocalRuntime(env={"POWERTOOLS_LOG_LEVEL": "INFO"}) as runtime:
-        yield Harness(runtime, simulator)
-    simulator.reset()
+def info_logs(harness: Harness) -> Iterator[ProcessLambdas]:
+    """The phases log at INFO, each in its own processes: their output is their log stream."""
+    lambdas = harness.runtime.lambdas
+    assert isinstance(lambdas, ProcessLambdas)
+    phases = [f"Phase{n}Function" for n in range(1, 5)]
+    undo = [lambdas.override(f, env={"POWERTOOLS_LOG_LEVEL": "INFO"}) for f in phases]
+    lambdas.logs.clear()  # earlier tests' lines are not this test's
+    yield lambdas
+    for step in undo:
+        step()
 
 
-def test_runner_log_lines_carry_job_batch_phase_and_sub_step(harness: Harness) -> None:
+def test_runner_log_lines_carry_job_batch_phase_and_sub_step(
+    harness: Harness, info_logs: ProcessLambdas
+) -> None:
     # given two jobs running at once, one meeting a transient error and one a failure
     harness.fault("menuImport", "transient", restaurant="Cafe Aroha")
     harness.fault("paymentConfig", "fail", restaurant="Kai Kitchen")
@@ -37,8 +40,7 @@ def test_runner_log_lines_carry_job_batch_phase_and_sub_step(harness: Harness) -
     for arn in arns:
         harness.runtime.wait_for(arn)
     # then every runner line names the job, batch, phase and sub-step it is about
-    lambdas = harness.runtime.lambdas
-    assert isinstance(lambdas, ProcessLambdas)
+    lambdas = info_logs
     expected = {
         "sub-step started",
         "sub-step completed",
