@@ -1,0 +1,107 @@
+"""template.yaml deploys a stack that can be operated: logs kept for a bounded time, alarms on
+what goes wrong, a dashboard, dead-letter queues for events, API access logs and throttling,
+bucket lifecycle.
+
+Each test reads the template (short tags in their long form, see tools/cfn_template.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tools.cfn_template import functions, resources_of_type
+
+# CloudWatch Logs accepts only these retention periods.
+VALID_RETENTION_DAYS = {
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+}  # fmt: skip
+
+
+def _log_group_named(template: dict[str, Any], name: Any) -> tuple[str, dict[str, Any]]:
+    found = [
+        (logical_id, resource)
+        for logical_id, resource in resources_of_type(template, "AWS::Logs::LogGroup").items()
+        if resource["Properties"].get("LogGroupName") == name
+    ]
+    assert len(found) == 1, f"expected one log group named {name}, found {found}"
+    return found[0]
+
+
+def _assert_bounded_retention(logical_id: str, log_group: dict[str, Any]) -> None:
+    assert log_group["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionDays"}, (
+        f"{logical_id} keeps its logs for ever or for a fixed time, not LogRetentionDays"
+    )
+
+
+def test_log_retention_parameter(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["LogRetentionDays"]
+    assert parameter["Type"] == "Number"
+    assert parameter["Default"] == 30
+    assert set(parameter["AllowedValues"]) <= VALID_RETENTION_DAYS
+    assert parameter["Default"] in parameter["AllowedValues"]
+
+
+def test_every_function_logs_to_its_own_log_group_with_retention(
+    template: dict[str, Any],
+) -> None:
+    found = functions(template)
+    assert found
+    for logical_id, resource in found.items():
+        props = resource["Properties"]
+        name = props.get("FunctionName")
+        assert isinstance(name, dict) and "Fn::Sub" in name, f"{logical_id} has no FunctionName"
+        assert name["Fn::Sub"].startswith("pumpd-onboarding-${Stage}-"), name
+        # the name Lambda would use by default, so the console's "View logs" finds it too
+        log_group_id, log_group = _log_group_named(
+            template, {"Fn::Sub": "/aws/lambda/" + name["Fn::Sub"]}
+        )
+        _assert_bounded_retention(log_group_id, log_group)
+        assert props.get("LoggingConfig", {}).get("LogGroup") == {"Ref": log_group_id}, (
+            f"{logical_id} does not write to {log_group_id} (LoggingConfig.LogGroup)"
+        )
+        # Lambda limits a function's name to 64 characters; Stage is at most 20.
+        assert len(name["Fn::Sub"].replace("${Stage}", "x" * 20)) <= 64
+
+
+def test_state_machine_and_api_logs_have_retention(template: dict[str, Any]) -> None:
+    machine = template["Resources"]["Step6StateMachine"]["Properties"]
+    (destination,) = machine["Logging"]["Destinations"]
+    (log_group_id, _) = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+    _assert_bounded_retention(log_group_id, template["Resources"][log_group_id])
+    api = template["Resources"]["Api"]["Properties"]
+    (log_group_id, _) = api["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"]
+    _assert_bounded_retention(log_group_id, template["Resources"][log_group_id])
+
+
+def test_no_log_group_keeps_logs_for_ever(template: dict[str, Any]) -> None:
+    for logical_id, log_group in resources_of_type(template, "AWS::Logs::LogGroup").items():
+        _assert_bounded_retention(logical_id, log_group)
+
+
+def test_api_access_logs_are_json_lines(template: dict[str, Any]) -> None:
+    setting = template["Resources"]["Api"]["Properties"]["AccessLogSetting"]
+    (log_group_id, attribute) = setting["DestinationArn"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    assert template["Resources"][log_group_id]["Type"] == "AWS::Logs::LogGroup"
+    # API Gateway fills in the $context variables; the rest must already be one JSON object.
+    line = json.loads(setting["Format"])
+    assert {"requestId", "status", "httpMethod", "resourcePath", "responseLatency"} <= set(line)
+    assert line["requestId"] == "$context.requestId"
+    assert line["status"] == "$context.status"
+    assert all(re.fullmatch(r"\$context\.[A-Za-z.]+", value) for value in line.values()), line
+    # nothing that could carry a token or a password
+    assert not any("authorization" in v.lower() or "body" in v.lower() for v in line.values())
+
+
+def test_api_stage_is_throttled_from_parameters(template: dict[str, Any]) -> None:
+    (setting,) = template["Resources"]["Api"]["Properties"]["MethodSettings"]
+    assert setting["ResourcePath"] == "/*"
+    assert setting["HttpMethod"] == "*"
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    for name in ("ApiThrottlingBurstLimit", "ApiThrottlingRateLimit"):
+        parameter = template["Parameters"][name]
+        assert parameter["Type"] == "Number"
+        assert parameter["Default"] >= parameter["MinValue"] >= 1
