@@ -105,3 +105,72 @@ def test_api_stage_is_throttled_from_parameters(template: dict[str, Any]) -> Non
         parameter = template["Parameters"][name]
         assert parameter["Type"] == "Number"
         assert parameter["Default"] >= parameter["MinValue"] >= 1
+
+
+def test_every_queue_is_encrypted(template: dict[str, Any]) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    assert {"ReconcileDeadLetterQueue", "Step6EventsDeadLetterQueue"} <= set(queues)
+    for logical_id, queue in queues.items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True, logical_id
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, logical_id
+
+
+def test_status_change_rule_retries_then_dead_letters(template: dict[str, Any]) -> None:
+    rule = template["Resources"]["ReconcileFunction"]["Properties"]["Events"][
+        "Step6ExecutionEnded"
+    ]["Properties"]
+    retry = rule["RetryPolicy"]
+    assert 0 < retry["MaximumRetryAttempts"] <= 185
+    assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
+    queue = rule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"]
+    assert queue == ["Step6EventsDeadLetterQueue", "Arn"]
+    # the function's own async DLQ is another queue (the reconciler failed, not the delivery)
+    lambda_dlq = template["Resources"]["ReconcileFunction"]["Properties"]["DeadLetterQueue"]
+    assert lambda_dlq["TargetArn"] != rule["DeadLetterConfig"]["Arn"]
+
+
+def test_only_the_rule_may_write_to_the_events_dead_letter_queue(
+    template: dict[str, Any],
+) -> None:
+    policies = [
+        policy["Properties"]
+        for policy in resources_of_type(template, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": "Step6EventsDeadLetterQueue"} in policy["Properties"]["Queues"]
+    ]
+    (policy,) = policies
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Resource"] == {"Fn::GetAtt": ["Step6EventsDeadLetterQueue", "Arn"]}
+    # SAM names the rule it generates <Function><EventName>; cfn-lint (test_lint) resolves it
+    source = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert source == {"Fn::GetAtt": ["ReconcileFunctionStep6ExecutionEnded", "Arn"]}
+    assert (
+        "Step6ExecutionEnded" in template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
+    )
+
+
+def test_bucket_lifecycle_and_protection(template: dict[str, Any]) -> None:
+    props = template["Resources"]["ArtifactsBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = [r for r in props["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"]
+    noncurrent = [
+        r["NoncurrentVersionExpiration"] for r in rules if "NoncurrentVersionExpiration" in r
+    ]
+    assert noncurrent == [{"NoncurrentDays": 30}]
+    aborts = [
+        r["AbortIncompleteMultipartUpload"] for r in rules if "AbortIncompleteMultipartUpload" in r
+    ]
+    assert len(aborts) == 1
+    assert 1 <= aborts[0]["DaysAfterInitiation"] <= 7
+    # no rule filters by prefix or tag: they cover every object
+    assert all("Prefix" not in r and "Filter" not in r for r in rules)
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
