@@ -174,3 +174,119 @@ def test_bucket_lifecycle_and_protection(template: dict[str, Any]) -> None:
     }
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+
+
+# --- alarms and dashboard -------------------------------------------------------------------
+
+ALARM_TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+STATE_MACHINE = [{"Name": "StateMachineArn", "Value": {"Ref": "Step6StateMachine"}}]
+API_STAGE = [
+    {"Name": "ApiName", "Value": {"Fn::Sub": "pumpd-onboarding-${Stage}"}},
+    {"Name": "Stage", "Value": {"Ref": "Stage"}},
+]
+
+
+def _queue(logical_id: str) -> list[dict[str, Any]]:
+    return [{"Name": "QueueName", "Value": {"Fn::GetAtt": [logical_id, "QueueName"]}}]
+
+
+# alarm -> (namespace, metric, dimensions, statistic): what it must watch
+ALARMS: dict[str, tuple[str, str, list[dict[str, Any]], str]] = {
+    "Step6ExecutionsFailedAlarm": ("AWS/States", "ExecutionsFailed", STATE_MACHINE, "Sum"),
+    "Step6ExecutionsTimedOutAlarm": ("AWS/States", "ExecutionsTimedOut", STATE_MACHINE, "Sum"),
+    "ReconcileDeadLetterQueueAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        _queue("ReconcileDeadLetterQueue"),
+        "Maximum",
+    ),
+    "Step6EventsDeadLetterQueueAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        _queue("Step6EventsDeadLetterQueue"),
+        "Maximum",
+    ),
+    "Api5xxErrorAlarm": ("AWS/ApiGateway", "5XXError", API_STAGE, "Sum"),
+}
+
+
+def _function_alarms(template: dict[str, Any]) -> dict[str, tuple[str, str, list[Any], str]]:
+    expected = {}
+    for logical_id in functions(template):
+        dims = [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]
+        for metric in ("Errors", "Throttles"):
+            expected[f"{logical_id}{metric}Alarm"] = ("AWS/Lambda", metric, dims, "Sum")
+    return expected
+
+
+def test_alarm_topic_parameter_and_condition(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["AlarmTopicArn"]
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch("arn:aws:sns:us-east-1:123456789012:ops-alarms")
+    assert not pattern.fullmatch("ops-alarms")
+    assert template["Conditions"]["CreateAlarmTopic"] == {
+        "Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]
+    }
+    topic = template["Resources"]["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Condition"] == "CreateAlarmTopic"
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == ALARM_TOPIC
+
+
+def test_every_alarm_watches_its_metric_and_notifies_the_topic(template: dict[str, Any]) -> None:
+    expected = ALARMS | _function_alarms(template)
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == set(expected)
+    for logical_id, (namespace, metric, dimensions, statistic) in expected.items():
+        props = alarms[logical_id]["Properties"]
+        assert (props["Namespace"], props["MetricName"]) == (namespace, metric), logical_id
+        assert props["Dimensions"] == dimensions, logical_id
+        assert props["Statistic"] == statistic, logical_id
+        assert props["AlarmActions"] == [ALARM_TOPIC], logical_id
+        assert props["OKActions"] == [ALARM_TOPIC], logical_id
+        # one occurrence is enough: >= 1 on a Sum, > 0 on a depth
+        assert (props["ComparisonOperator"], props["Threshold"]) in {
+            ("GreaterThanOrEqualToThreshold", 1),
+            ("GreaterThanThreshold", 0),
+        }, logical_id
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+        assert props["AlarmName"]["Fn::Sub"].startswith("pumpd-onboarding-${Stage}-")
+
+
+def test_api_alarm_dimensions_name_the_deployed_api(template: dict[str, Any]) -> None:
+    api = template["Resources"]["Api"]["Properties"]
+    assert API_STAGE[0]["Value"] == api["Name"]
+    assert API_STAGE[1]["Value"] == api["StageName"]
+
+
+def _dashboard_metrics(template: dict[str, Any]) -> list[list[Any]]:
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    # ${X} -> <X>: what a substitution stands for, without resolving it
+    document = json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", body))
+    return [
+        metric
+        for widget in document["widgets"]
+        if widget["type"] == "metric"
+        for metric in widget["properties"]["metrics"]
+    ]
+
+
+def _as_sub_marker(value: Any) -> str:
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    return str(re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"]))
+
+
+def test_dashboard_shows_every_alarmed_metric(template: dict[str, Any]) -> None:
+    shown = {tuple(m) for m in _dashboard_metrics(template) if all(isinstance(p, str) for p in m)}
+    for logical_id, (namespace, metric, dimensions, _) in (
+        ALARMS | _function_alarms(template)
+    ).items():
+        row = [namespace, metric]
+        for dimension in dimensions:
+            row += [dimension["Name"], _as_sub_marker(dimension["Value"])]
+        assert tuple(row) in shown, f"the dashboard does not show {logical_id}'s metric {row}"
