@@ -24,6 +24,17 @@ $(TOOLS)/.installed:
 	$(TOOLS)/bin/pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
 	touch $@
 
+# checkov (the template's security scan, tests/contract/test_security_scan.py) in a venv of its
+# own: its pins conflict with aws-sam-cli's (boto3), so it can share neither .venv nor .tools-venv.
+CHECKOV_VENV := .checkov-venv
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -57,7 +68,7 @@ $(JAVAC):
 	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless
 	test -x $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(CHROMIUM) $(JQ) $(JAVAC)
+setup: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed $(CHROMIUM) $(JQ) $(JAVAC)
 
 # The table lives on DynamoDB Local (LOCAL_TABLE_ENGINE=moto for moto's in-memory one).
 demo: $(VENV)/.installed node_modules/.installed $(JAVAC)
@@ -96,4 +107,4 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV_VENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,10 @@ LOCAL_ONLY_PACKAGES = {"local"}
 DEPLOYED_PACKAGES = {
     init.parent.name for init in (REPO_ROOT / "src").glob("*/__init__.py")
 } - LOCAL_ONLY_PACKAGES
-SETUP_HINT = "run `make setup` (creates .tools-venv with aws-sam-cli and runs `npm ci`)"
+SETUP_HINT = (
+    "run `make setup` (creates .tools-venv with aws-sam-cli, .checkov-venv with checkov, and runs"
+    " `npm ci`)"
+)
 
 
 def makefile_list(name: str, makefile: Path = SAM_BUILD_MAKEFILE) -> list[str]:

@@ -1,0 +1,329 @@
+"""Least privilege: each function is granted exactly the AWS calls its code path makes.
+
+The expected grants are derived here from the code, table by table:
+
+* which AWS operation each port method calls (read from the client and repository sources and
+  checked against them below, so a new call fails this suite until it is granted);
+* which repository methods each handler's path reaches (the call paths are named per entry);
+* which object-store and secret-store calls each Step 6 phase makes (read from the sub-steps
+  the catalogue declares for the phase).
+
+The template's grants must equal these: nothing missing (the call would be denied deployed) and
+nothing more (no Scan, no DeleteItem, no `*`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tools.cfn_template import REPO_ROOT, functions
+
+from domain.catalogue import SUB_STEPS
+from state.repository import JobRepository
+
+SRC = REPO_ROOT / "src"
+
+# --- the operations each port method calls ----------------------------------------------------
+
+# boto3 call in src/state/repository.py -> the IAM action DynamoDB checks for it.
+# TransactWriteItems has no IAM action of its own: each item is authorised as its operation
+# (the repository's transactions hold Update items only, asserted below). A batch_writer sends
+# BatchWriteItem, whatever it holds (put or delete requests).
+BOTO_TO_IAM = {
+    "get_item": "dynamodb:GetItem",
+    "put_item": "dynamodb:PutItem",
+    "update_item": "dynamodb:UpdateItem",
+    "query": "dynamodb:Query",
+    "transact_write_items": "dynamodb:UpdateItem",
+    "batch_writer": "dynamodb:BatchWriteItem",
+    "writer.put_item": "dynamodb:BatchWriteItem",
+    "writer.delete_item": "dynamodb:BatchWriteItem",
+}
+
+# JobRepository method -> (DynamoDB actions on the table, queries the gsi1 index).
+# Every conditional update reads `active_execution` back (GetItem) when its condition fails.
+REPOSITORY: dict[str, tuple[set[str], bool]] = {
+    "create_batch": ({"PutItem", "BatchWriteItem"}, False),
+    "get_batch": ({"GetItem"}, False),
+    "list_batches": (set(), True),
+    "list_jobs": (set(), True),
+    "get_job": ({"GetItem"}, False),
+    "get_job_for_org": ({"GetItem"}, False),
+    "claim_new_run": ({"UpdateItem", "GetItem"}, False),  # UpdateItem or a transaction
+    "reclaim_for_redrive": ({"UpdateItem", "GetItem"}, False),
+    "release_claim": ({"UpdateItem", "GetItem"}, False),
+    "settle_run": ({"UpdateItem", "GetItem"}, False),
+    "checkpoint_sub_step": ({"UpdateItem", "GetItem"}, False),
+    "record_skips": ({"UpdateItem", "GetItem"}, False),
+    "append_event": ({"PutItem"}, False),
+    "append_events": ({"BatchWriteItem"}, False),
+    "trim_events": ({"Query", "BatchWriteItem"}, False),  # query the job's events, delete some
+    "list_events": ({"Query"}, False),
+}
+
+# src/clients: port method -> IAM actions (the boto3 calls are checked against the sources).
+CLIENTS: dict[str, dict[str, set[str]]] = {
+    "clients/storage.py": {
+        "put_text": {"s3:PutObject"},  # put_object
+        "get_text": {"s3:GetObject"},  # get_object
+    },
+    "clients/secrets.py": {
+        # create_secret, then put_secret_value when the job's secret exists (a resubmission)
+        "put_password": {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"},
+        "get_password": {"secretsmanager:GetSecretValue"},  # get_secret_value
+    },
+    "clients/executions.py": {
+        "start": {"states:StartExecution"},  # start_execution
+        "status": {"states:DescribeExecution"},  # describe_execution
+    },
+}
+CLIENT_BOTO_CALLS = {
+    "clients/storage.py": {"put_object", "get_object"},
+    "clients/secrets.py": {"create_secret", "put_secret_value", "get_secret_value"},
+    "clients/executions.py": {"start_execution", "describe_execution"},
+}
+
+# --- what each function's path reaches -----------------------------------------------------------
+
+# domain.audit.record_event: append_event, then trim_events for the bounded kinds.
+_RECORD_EVENT = {"append_event", "trim_events"}
+# domain.claims.claim_for_execution: get_job; a redrive reclaims and records run_redriven.
+_CLAIM_FOR_EXECUTION = {"get_job", "reclaim_for_redrive"} | _RECORD_EVENT
+# domain.settlement.settle_execution: get_job, settle_run (retried on a fresh get_job), event.
+_SETTLE_EXECUTION = {"get_job", "settle_run"} | _RECORD_EVENT
+
+# Repository methods per function (handlers/wiring.py: jobs() / step6_deps() / api_deps()).
+FUNCTION_REPOSITORY: dict[str, set[str]] = {
+    # handlers.prepare_run -> domain.phase_tasks.prepare_run: get_job, claim_new_run and
+    # run_started for an execution started outside the API, claim_for_execution
+    "PrepareRunFunction": {"get_job", "claim_new_run"} | _RECORD_EVENT | _CLAIM_FOR_EXECUTION,
+    # handlers.phase -> domain.phase_tasks.run_phase: claim_for_execution, record_skips, the
+    # runner's checkpoint_sub_step, sub_step_failed events
+    **{
+        f"Phase{n}Function": {"record_skips", "checkpoint_sub_step"}
+        | _CLAIM_FOR_EXECUTION
+        | _RECORD_EVENT
+        for n in range(1, 5)
+    },
+    # handlers.complete_run -> domain.phase_tasks.complete_run
+    "CompleteRunFunction": _CLAIM_FOR_EXECUTION | _SETTLE_EXECUTION,
+    # handlers.reconcile -> domain.settlement.settle_execution (the event carries the status:
+    # no DescribeExecution)
+    "ReconcileFunction": _SETTLE_EXECUTION,
+    # handlers.api: onboarding.create_batch (create_batch, append_events, get_batch);
+    # reads.list_batches / read_batch (get_batch, list_jobs, reconcile_stale -> settle) /
+    # read_job (get_job_for_org, reconcile_stale) / read_events (get_job_for_org, list_events);
+    # batch_actions.submit_step5_selected / resume_selected (get_batch, list_jobs, get_job) ->
+    # runs.start_run (claim_new_run, release_claim when the start fails, record_event)
+    "ApiFunction": {
+        "create_batch",
+        "append_events",
+        "get_batch",
+        "list_batches",
+        "list_jobs",
+        "get_job",
+        "get_job_for_org",
+        "list_events",
+        "claim_new_run",
+        "release_claim",
+    }
+    | _SETTLE_EXECUTION
+    | _RECORD_EVENT,
+}
+
+# Port methods per function besides the repository (handlers/wiring.py): the API stores
+# passwords (onboarding.submit_step5), starts runs (runs.start_run) and describes stale ones
+# (settlement.reconcile_stale). The phases' store and secret calls are derived from the
+# sub-steps (phase_port_calls). The other functions build the repository alone.
+FUNCTION_PORTS: dict[str, set[str]] = {
+    "ApiFunction": {"put_password", "start", "status"},
+}
+
+PHASE_OF_HANDLER = re.compile(r"handlers\.phase\.(phase[1-4])")
+PORT_CALL = re.compile(r"\b(store|secrets)\.(put_text|get_text|put_password|get_password)\(")
+
+
+def phase_port_calls(phase: str) -> set[str]:
+    """The object/secret store methods the sub-steps of `phase` call (their modules' source)."""
+    calls = set()
+    for spec in SUB_STEPS.values():
+        if spec.phase == phase:
+            source = inspect.getsource(importlib.import_module(spec.logic.__module__))
+            calls |= {method for _, method in PORT_CALL.findall(source)}
+    return calls
+
+
+def client_actions(methods: Iterable[str]) -> set[str]:
+    actions: set[str] = set()
+    for method in methods:
+        (found,) = [m[method] for m in CLIENTS.values() if method in m]
+        actions |= found
+    return actions
+
+
+def expected_grants(logical_id: str, handler: str) -> tuple[set[str], bool]:
+    """(IAM actions, queries gsi1) the function's code path needs."""
+    actions: set[str] = set()
+    index = False
+    for method in FUNCTION_REPOSITORY[logical_id]:
+        table_actions, queries_index = REPOSITORY[method]
+        actions |= {f"dynamodb:{a}" for a in table_actions}
+        index |= queries_index
+    if index:
+        actions.add("dynamodb:Query")
+    ports = set(FUNCTION_PORTS.get(logical_id, set()))
+    phase = PHASE_OF_HANDLER.fullmatch(handler)
+    if phase:
+        ports |= phase_port_calls(phase.group(1))
+    return actions | client_actions(ports), index
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resource["Properties"].get("Policies", []):
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, (
+            f"only inline statements, no managed policy or SAM policy template: {policy}"
+        )
+        statements.extend(policy["Statement"])
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def granted(resource: dict[str, Any]) -> dict[str, list[Any]]:
+    """Action -> the resources it is granted on (Allow statements only; there are no Denies)."""
+    grants: dict[str, list[Any]] = {}
+    for statement in _statements(resource):
+        assert statement["Effect"] == "Allow"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        for action in _as_list(statement["Action"]):
+            grants.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return grants
+
+
+# --- the tables agree with the code ---------------------------------------------------------------
+
+
+def test_repository_table_covers_every_method() -> None:
+    public = {
+        name
+        for name, member in inspect.getmembers(JobRepository, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert set(REPOSITORY) == public
+
+
+def test_repository_calls_are_the_ones_mapped() -> None:
+    source = (SRC / "state" / "repository.py").read_text(encoding="utf-8")
+    calls = set(re.findall(r"self\._(?:table|client)\.(\w+)\(", source))
+    calls |= {f"writer.{c}" for c in re.findall(r"\bwriter\.(\w+)\(", source)}
+    assert calls == set(BOTO_TO_IAM), "a DynamoDB call is not mapped to its IAM action"
+    # transactions hold Update items only (else ConditionCheckItem / PutItem / DeleteItem)
+    kinds = set(re.findall(r'\{"(Update|Put|Delete|ConditionCheck)": \{', source))
+    assert kinds == {"Update"}
+    mapped = {a for actions, _ in REPOSITORY.values() for a in actions}
+    assert {f"dynamodb:{a}" for a in mapped} | {"dynamodb:Query"} == set(BOTO_TO_IAM.values())
+
+
+@pytest.mark.parametrize("path", sorted(CLIENTS))
+def test_client_calls_are_the_ones_mapped(path: str) -> None:
+    source = (SRC / path).read_text(encoding="utf-8")
+    assert set(re.findall(r"self\._client\.(\w+)\(", source)) == CLIENT_BOTO_CALLS[path]
+
+
+def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
+    users = {
+        str(path.relative_to(SRC))
+        for package in ("domain", "handlers")
+        for path in (SRC / package).rglob("*.py")
+        if PORT_CALL.search(path.read_text(encoding="utf-8"))
+    }
+    sub_step_modules = {
+        str(Path(*spec.logic.__module__.split(".")).with_suffix(".py"))
+        for spec in SUB_STEPS.values()
+        if PORT_CALL.search(inspect.getsource(importlib.import_module(spec.logic.__module__)))
+    }
+    assert users == sub_step_modules | {"domain/onboarding.py"}
+    onboarding = (SRC / "domain" / "onboarding.py").read_text(encoding="utf-8")
+    assert PORT_CALL.findall(onboarding) == [("secrets", "put_password")]
+    # Step Functions: runs.start_run starts, settlement.reconcile_stale describes (API paths)
+    execution_users = {
+        str(path.relative_to(SRC))
+        for package in ("domain", "handlers")
+        for path in (SRC / package).rglob("*.py")
+        if re.search(r"\bexecutions\.(start|status)\(", path.read_text(encoding="utf-8"))
+    }
+    assert execution_users == {"domain/runs.py", "domain/settlement.py"}
+
+
+def test_phase_derivation_sees_the_known_calls() -> None:
+    # a guard on the derivation itself: these calls are known to exist
+    assert phase_port_calls("phase1") == {"put_text", "get_password"}
+    assert phase_port_calls("phase2") == {"put_text", "get_text"}
+    assert phase_port_calls("phase3") == phase_port_calls("phase4") == set()
+
+
+# --- the template grants exactly that ---------------------------------------------------------
+
+
+def test_every_function_is_in_the_tables(template: dict[str, Any]) -> None:
+    assert set(functions(template)) == set(FUNCTION_REPOSITORY)
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTION_REPOSITORY))
+def test_function_is_granted_exactly_what_its_code_calls(
+    template: dict[str, Any], logical_id: str
+) -> None:
+    resource = template["Resources"][logical_id]
+    actions, queries_index = expected_grants(logical_id, resource["Properties"]["Handler"])
+    grants = granted(resource)
+    assert set(grants) == actions
+    for action, resources in grants.items():
+        assert "*" not in action
+        assert action not in {"dynamodb:Scan", "dynamodb:DeleteItem"}
+        service = action.split(":")[0]
+        for arn in resources:
+            assert arn != "*", f"{logical_id}: {action} on every resource"
+            _assert_scoped(service, action, arn, logical_id)
+    index_arn = {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"}
+    assert (index_arn in grants.get("dynamodb:Query", [])) == queries_index
+
+
+def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None:
+    if service == "dynamodb":
+        assert arn in (
+            {"Fn::GetAtt": ["JobsTable", "Arn"]},
+            {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"},
+        ), f"{logical_id}: {action} on {arn}"
+        if arn != {"Fn::GetAtt": ["JobsTable", "Arn"]}:
+            assert action == "dynamodb:Query"
+    elif service == "s3":
+        assert arn == {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}, f"{logical_id}: {action}"
+    elif service == "secretsmanager":
+        # SECRETS_PREFIX (Globals) is pumpd-onboarding/${Stage}: its secrets and nothing else
+        assert arn == {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+            ":secret:pumpd-onboarding/${Stage}/*"
+        }, f"{logical_id}: {action} on {arn}"
+    elif action == "states:StartExecution":
+        assert arn == {"Ref": "Step6StateMachine"}
+    elif action == "states:DescribeExecution":
+        assert arn == {
+            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+            ":execution:${Step6StateMachine.Name}:*"
+        }
+    else:
+        pytest.fail(f"{logical_id}: unexpected grant {action} on {arn}")
+
+
+def test_secrets_prefix_is_the_one_granted(template: dict[str, Any]) -> None:
+    prefix = template["Globals"]["Function"]["Environment"]["Variables"]["SECRETS_PREFIX"]
+    assert prefix == {"Fn::Sub": "pumpd-onboarding/${Stage}"}
