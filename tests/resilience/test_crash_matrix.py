@@ -418,7 +418,9 @@ def test_cell(matrix: Matrix, cell: Cell) -> None:
 
     # -- the audit trail: the failure, then the way back, then a clean success
     events = run.events
-    failure_at = event_index(events, names_failure_of(name))
+    # (after a crash, the run's failure may name a sibling the crash interrupted with it)
+    found = [event_index(events, names_failure_of(n)) for n in {name} | interrupted]
+    failure_at = min((i for i in found if i >= 0), default=-1)
     way_back = (
         "run_redriven" if cell.way == "redrive" and cell.execution_fails else "resume_requested"
     )
