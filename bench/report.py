@@ -452,6 +452,7 @@ def _serve_section(serve: dict[str, Any]) -> list[str]:
                 ["memory at peak MB", serve["peak_mb"]],
                 ["memory idle afterwards MB", serve["idle_mb"]],
                 ["slowest bystander read s", serve["bystander_max_s"]],
+                ["bystander read p95 s", serve["bystander_p95_s"]],
                 [
                     "bystander reads (errors)",
                     f"{serve['bystander_reads']} ({serve['bystander_errors']})",

@@ -207,10 +207,16 @@ def measure(jobs: int, idle_s: float = 20.0, timeout_s: float = 3600.0) -> dict[
         "idle_mb": round(idle_mb),
         "bystander_reads": len(bystander.latencies),
         "bystander_max_s": round(max(bystander.latencies, default=0.0), 3),
+        "bystander_p95_s": round(_p95(bystander.latencies), 3),
         "bystander_errors": bystander.errors,
         "stop_s": round(stop_s, 2),
         "exit_code": code,
     }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))] if ordered else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

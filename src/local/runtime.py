@@ -174,7 +174,7 @@ class LocalRuntime:
         if isinstance(self.lambdas, ProcessLambdas):
             self.lambdas.env |= names | self.env
             if self.prewarm:
-                self.lambdas.prewarm()
+                self.lambdas.prewarm({API_ID: 2})
         from handlers import wiring
 
         wiring.reset()

@@ -170,18 +170,24 @@ class ProcessLambdas(Lambdas):
 
     # ------------------------------------------------------------------ processes
 
-    def prewarm(self) -> None:
-        """Start one worker of every function, all at once, in the background."""
+    def prewarm(self, counts: dict[str, int] | None = None) -> None:
+        """Start workers of every function at once, in the background: one each, or as many
+        as `counts` gives (a spare API worker: one long batch call must not leave the next
+        caller a cold start, like provisioned concurrency)."""
 
-        def warm(pool: _Pool) -> None:
+        def warm(pool: _Pool, count: int) -> None:
+            started: list[_Worker] = []
             try:
-                worker = pool.acquire()
+                for _ in range(count):
+                    started.append(pool.acquire())
             except RuntimeError:
-                return  # stopping, or it did not start: the first invocation says why
-            pool.release(worker)
+                pass  # stopping, or it did not start: the first invocation says why
+            for worker in started:
+                pool.release(worker)
 
         for pool in self._pools.values():
-            threading.Thread(target=warm, args=(pool,), name="prewarm", daemon=True).start()
+            count = (counts or {}).get(pool.logical_id, 1)
+            threading.Thread(target=warm, args=(pool, count), name="prewarm", daemon=True).start()
 
     def spawn(self, logical_id: str, handler: str, extra_env: dict[str, str]) -> _Worker:
         """Start a worker of `logical_id` and wait for its cold start."""
