@@ -15,6 +15,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from waitress.server import create_server
@@ -67,9 +68,11 @@ class PlatformServer:
             if key.startswith("HTTP_")
         }
         try:
-            length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY_BYTES)
+            length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            length = 0
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            return self._answer(start_response, 413, {"message": "a bad or too large body"})
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             answer = self._service.handle(
@@ -83,26 +86,15 @@ class PlatformServer:
             killed = self._on_crash(int(environ.get("REMOTE_PORT") or 0), crash)
             # Nobody reads this when the caller was killed; a caller that is not a worker
             # (a test calling the adapter itself) sees a server error it may retry.
-            start_response("500 Internal Server Error", [("Content-Type", "application/json")])
             note = "" if killed else " (no worker process to kill)"
-            return [_json({"message": f"{crash}{note}"})]
-        payload = _json(answer.body)
+            return self._answer(start_response, 500, {"message": f"{crash}{note}"})
+        return self._answer(start_response, answer.status, answer.body)
+
+    @staticmethod
+    def _answer(start_response: Any, status: int, body: dict[str, Any]) -> list[bytes]:
+        payload = json.dumps(body, default=str).encode()
         start_response(
-            f"{answer.status} {_REASONS.get(answer.status, 'Status')}",
+            f"{status} {HTTPStatus(status).phrase}",
             [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    422: "Unprocessable Entity",
-    503: "Service Unavailable",
-}
-
-
-def _json(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, default=str).encode()

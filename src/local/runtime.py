@@ -240,13 +240,6 @@ class LocalRuntime:
         assert isinstance(self.lambdas, ProcessLambdas)
         return self.lambdas.kill_owner_of(port, str(crash))
 
-    def processes(self) -> list[int]:
-        """The pids of every process this runtime started (workers, DynamoDB Local)."""
-        pids = self.lambdas.pids() if isinstance(self.lambdas, ProcessLambdas) else []
-        if self._dynamodb_local is not None and self._dynamodb_local.process.poll() is None:
-            pids.append(self._dynamodb_local.process.pid)
-        return pids
-
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

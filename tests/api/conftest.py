@@ -177,8 +177,9 @@ def api(request: pytest.FixtureRequest) -> Iterator[Api]:
     simulator = shared_simulator()
     simulator.reset()
     with LocalRuntime(**getattr(request, "param", {})) as runtime:
-        # Requests and executions run on threads: each DynamoDB request atomic, as on AWS.
-        undo = serialise_dynamodb_requests(wiring.api_deps().jobs, wiring.step6_deps().jobs)
+        # The API handler runs on this process's threads: each DynamoDB request atomic, as on
+        # AWS (the moto server serialises its own requests; DynamoDB Local is atomic itself).
+        undo = serialise_dynamodb_requests(wiring.api_deps().jobs)
         try:
             yield Api(runtime, simulator, EventClient())
         finally:
