@@ -40,6 +40,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
 
+import boto3
 from pydantic import ValidationError
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -49,10 +50,12 @@ from waitress.task import ErrorTask
 from clients.simulator import FaultSpec, shared_simulator
 from domain.catalogue import SUB_STEP_NAMES
 from handlers import wiring
+from handlers.settings import get_settings
 from local.runtime import LocalRuntime, TableEngine, table_engine_from_env
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT
 from state.errors import NotFoundError
+from state.repository import JOB_SK
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -260,9 +263,6 @@ class LocalApp:
 
     def __init__(self, server: LocalServer) -> None:
         self.server = server
-        # Restaurant names of the jobs created through this server (for `/__sim/faults`).
-        self._restaurants: set[str] = set()
-        self._lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
@@ -321,10 +321,7 @@ class LocalApp:
         headers = _lambda_headers(result)
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", "application/json"))
-        status = int(result["statusCode"])
-        if request.method == "POST" and request.path == API_PREFIX and status == 201:
-            self._remember_restaurants(body)
-        return Response(status, body, self._cors(request, headers))
+        return Response(int(result["statusCode"]), body, self._cors(request, headers))
 
     def _cors(self, request: Request, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Only the server's own origin may read the API from a browser (the deployed API's
@@ -337,17 +334,18 @@ class LocalApp:
         cors = [(k, v) for k, v in cors if k.lower() != "access-control-allow-origin"]
         return [*kept, *cors, ("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
 
-    def _remember_restaurants(self, body: bytes) -> None:
-        try:
-            names = {str(job["restaurant_name"]) for job in json.loads(body)["jobs"]}
-        except (ValueError, KeyError, TypeError):
-            return
-        with self._lock:
-            self._restaurants |= names
-
-    def known_restaurant(self, name: str) -> bool:
-        with self._lock:
-            return name in self._restaurants
+    @staticmethod
+    def known_restaurant(name: str) -> bool:
+        """Does any job (of any org, made any way) have this restaurant? Read from the table,
+        not remembered. A plain Scan here, in local-only code: no deployed function may hold
+        Scan (least privilege), so the repository has no such method."""
+        scan = boto3.client("dynamodb").get_paginator("scan")
+        for page in scan.paginate(TableName=get_settings().table_name):
+            for item in page["Items"]:
+                restaurant = item.get("restaurant", {}).get("M", {})
+                if item["sk"] == {"S": JOB_SK} and restaurant.get("name") == {"S": name}:
+                    return True
+        return False
 
     # ------------------------------------------------------------------ the simulator
 
