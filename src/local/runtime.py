@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 import warnings
@@ -210,8 +211,6 @@ class LocalRuntime:
         self._moto_server = MotoServer.shared()
         endpoints = {"AWS_ENDPOINT_URL": self._moto_server.url}
         if self.dynamodb_endpoint_url is None and self.table_engine == "dynamodb-local":
-            import tempfile
-
             self._workdir = Path(tempfile.mkdtemp(prefix="pumpd-local-"))
             self._dynamodb_local = dynamodb_local.start(self._workdir)
             self.dynamodb_endpoint_url = self._dynamodb_local.endpoint_url
