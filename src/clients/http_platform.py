@@ -32,7 +32,8 @@ Each POST body also carries ``"context": {"job_id", "sub_step", "restaurant_name
 
 Headers on every request:
 
-- ``Authorization: Bearer <api_key>``
+- ``Authorization: Bearer <api_key>`` (the platform sandbox a stack deploys takes an AWS SigV4
+  signature instead: its function URL is IAM-authorised, see `clients.platform_auth`)
 - ``X-Job-Id: <job_id>`` — the external reference the service records on every object it
   creates, so a side effect is attributable to its job whatever key it came with.
 - ``X-Sub-Step: <sub_step>``
@@ -74,6 +75,7 @@ from clients.platform import (
     PumpdPlatform,
     TransientPlatformError,
 )
+from clients.platform_auth import Authenticator, BearerKey
 
 USER_AGENT = "pumpd-onboarding/1 (+step6)"
 _MAX_MESSAGE_CHARS = 300
@@ -104,16 +106,15 @@ def _error_message(raw: bytes) -> str:
 class HttpPlatform:
     """`PumpdPlatform` over HTTP; the contract is in the module docstring."""
 
-    def __init__(self, base_url: str, api_key: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, base_url: str, auth: str | Authenticator, timeout_s: float = 10.0) -> None:
+        """`auth`: the API key (a bearer token), or an authenticator (clients.platform_auth)."""
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if not api_key:
-            raise ValueError("api_key must not be empty")
         if timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
         self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
+        self._auth = BearerKey(auth) if isinstance(auth, str) else auth
         self._timeout_s = timeout_s
         # No redirect following: a redirected POST would silently turn into a GET.
         self._opener = urllib.request.build_opener(_NoRedirect())
@@ -276,7 +277,6 @@ class HttpPlatform:
         body: dict[str, Any] | None,
     ) -> PlatformResult | None:
         headers = {
-            "Authorization": f"Bearer {self._api_key}",
             "X-Job-Id": meta.job_id,
             "X-Sub-Step": meta.sub_step,
             "Accept": "application/json",
@@ -287,9 +287,9 @@ class HttpPlatform:
             headers["Content-Type"] = "application/json"
             headers["Idempotency-Key"] = meta.idempotency_key
             data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        request = urllib.request.Request(
-            self._base_url + path, data=data, headers=headers, method=method
-        )
+        url = self._base_url + path
+        headers |= self._auth.headers(method, url, headers, data)
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self._timeout_s) as response:
                 raw: bytes = response.read()

@@ -7,7 +7,9 @@ simulator through the HTTP adapter (its retries, timeouts and `Idempotency-Key` 
 
 Answers follow the contract: `200` with `{"id", "attributes"}`; `404` for an unknown account
 on `GET /v1/accounts`; `422` for a `PermanentPlatformError`; `503` for a
-`TransientPlatformError`; `400` for a malformed request; `401` for a wrong key.
+`TransientPlatformError`; `400` for a malformed request; `401` for a wrong key (when the
+service checks one: behind an IAM-authorised function URL, AWS has authenticated the caller
+before the request reaches it, and `api_key` is None).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,6 +49,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 class Answer:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class BadRequestError(ValueError):
@@ -57,18 +60,21 @@ def _refused(status: int, message: str) -> Answer:
     return Answer(status, {"message": message})
 
 
+UNAUTHORISED = Answer(401, {"message": "missing or wrong API key"})
+
+
 @dataclass
 class PlatformService:
     platform: PumpdPlatform
-    api_key: str
+    # None: the caller was authenticated before the request got here (IAM function URL).
+    api_key: str | None
 
     def handle(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Answer:
         """Answer one request. A `BaseException` that is not an `Exception` passes through."""
-        given = headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {self.api_key}".encode()):
-            return _refused(401, "missing or wrong API key")
+        if not self.authorised(headers):
+            return UNAUTHORISED
         try:
             if (method, path) == ("GET", "/v1/accounts"):
                 return self._find_account(headers, query)
@@ -82,6 +88,12 @@ class PlatformService:
             return _refused(422, str(error))
         except TransientPlatformError as error:
             return _refused(503, str(error))
+
+    def authorised(self, headers: Mapping[str, str]) -> bool:
+        if self.api_key is None:
+            return True
+        given = headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {self.api_key}".encode())
 
     def _find_account(self, headers: Mapping[str, str], query: str) -> Answer:
         emails = parse_qs(query).get("email") or []

@@ -32,18 +32,21 @@ It behaves like a careful real API would:
   benchmark uses it).
 
 Determinism: object ids are a hash of the idempotency key (and of the effect's sequence
-number under that key), never random and independent of thread scheduling. Thread safety:
-all state sits behind one lock, which is never held while sleeping.
+number under that key), never random and independent of thread scheduling.
+
+State: the rules live here; objects, ledger and faults live in a `PlatformState`. In memory
+(`clients.simulator_memory`, behind one lock never held while sleeping) for the local runtime
+and the tests, or in DynamoDB (`state.platform_sandbox`) for the sandbox a stack deploys
+(`handlers.platform_sandbox`), where every call may come to another process. The rules are the
+same either way: the crash matrix runs against both.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -142,112 +145,184 @@ class SimObject(BaseModel):
     attributes: dict[str, Any]
 
 
-@dataclass
-class _ActiveFault:
-    spec: FaultSpec
-    remaining: int
+class Stored(BaseModel):
+    """The answer stored under an idempotency key: later calls with the key get it back."""
 
+    model_config = ConfigDict(frozen=True)
 
-@dataclass
-class _Entry:
-    job_id: str
-    sub_step: str
-    key: str
-    operation: str
-    restaurant: str
-    count: int
-    object_id: str
-
-
-@dataclass(frozen=True)
-class _Stored:
     operation: str
     result: PlatformResult
 
 
-Effect = Callable[[str], tuple[str, dict[str, Any]]]
+class Effect(NamedTuple):
+    """What an operation does when it takes effect (computed before anything is recorded)."""
+
+    kind: str
+    attributes: dict[str, Any]
+    # An account's email: unique on the platform, claimed in the same step as the effect.
+    email: str | None = None
+    # A menu import's item external ids, which option sets and tags must refer to.
+    menu_items: frozenset[str] = frozenset()
+
+
+class PlatformState(Protocol):
+    """Where the simulator keeps its objects, ledger and faults.
+
+    `clients.simulator_memory.InMemoryState` (one process) and
+    `state.platform_sandbox.DynamoDBPlatformState` (the deployed sandbox, any number of
+    processes). Each method is atomic on its own; `commit` is the one that decides a race.
+    """
+
+    def add_fault(self, spec: FaultSpec) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def faults(self) -> list[FaultSpec]: ...
+
+    def set_latency(self, ms: int) -> None: ...
+
+    def begin_call(self, meta: CallMeta, *, mutating: bool) -> tuple[FaultSpec | None, int]:
+        """Count a mutating call under its key and consume the faults it meets (see
+        `consume_faults`): the fault that strikes, and the delay in milliseconds."""
+        ...
+
+    def get_object(self, object_id: str) -> SimObject | None: ...
+
+    def objects(self) -> list[SimObject]: ...
+
+    def account_for(self, email: str) -> str | None:
+        """The account id registered under a normalised email."""
+        ...
+
+    def menu_items(self, menu_import_id: str) -> frozenset[str]: ...
+
+    def stored(self, key: str) -> Stored | None: ...
+
+    def effect_count(self, key: str) -> int:
+        """Times an effect was taken under the key (0 before the first)."""
+        ...
+
+    def commit(self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect) -> Stored:
+        """Take the effect: the object, the email claim, the stored answer and the ledger.
+
+        Atomic. When another call already stored an answer under the key (it won a race), that
+        answer is returned and nothing is written. An email already claimed raises
+        `PermanentPlatformError` (a conflict) and nothing is written.
+        """
+        ...
+
+    def replay_effect(
+        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect
+    ) -> Stored:
+        """As `commit`, but over any stored answer (a simulator ignoring idempotency)."""
+        ...
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every distinct side effect, in the order they first took effect."""
+        ...
+
+    def reset(self) -> None: ...
+
+
+def consume_faults(
+    active: list[FaultSpec], meta: CallMeta, *, mutating: bool
+) -> tuple[list[FaultSpec], FaultSpec | None, int]:
+    """The faults left after one call (`times` counts down), the one that strikes, the delay.
+
+    Every matching latency fault adds its delay; the first other matching fault strikes
+    (`crash_after` only on a mutating call: it needs an effect), adding its `latency_ms`.
+    """
+    left: list[FaultSpec] = []
+    strike: FaultSpec | None = None
+    delay_ms = 0
+    for spec in active:
+        hits = spec.matches(meta) and (
+            spec.mode == "latency" or (strike is None and (mutating or spec.mode != "crash_after"))
+        )
+        if hits:
+            delay_ms += spec.latency_ms or 0
+            strike = strike if spec.mode == "latency" else spec
+            spec = spec.model_copy(update={"times": spec.times - 1})
+        if spec.times > 0:
+            left.append(spec)
+    return left, strike, delay_ms
+
+
+EffectOf = Callable[[str], Effect]
 
 
 def _digest(text: str, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-class PlatformSimulator:
-    """In-memory `PumpdPlatform`. See the module docstring for its behaviour."""
+def email_taken(email: str) -> PermanentPlatformError:
+    return PermanentPlatformError(
+        f"create_account: conflict (409): an account for {email} already exists"
+    )
 
-    def __init__(self, *, honour_idempotency: bool = True, check_references: bool = True):
+
+class PlatformSimulator:
+    """A `PumpdPlatform` over a `PlatformState`. See the module docstring for its behaviour."""
+
+    def __init__(
+        self,
+        state: PlatformState | None = None,
+        *,
+        honour_idempotency: bool = True,
+        check_references: bool = True,
+    ):
+        from clients.simulator_memory import InMemoryState
+
         # honour_idempotency=False makes the simulator ignore keys (every call takes effect):
         # a way to prove that a test would catch a duplicated side effect.
         self._honour_idempotency = honour_idempotency
         self._check_references = check_references
-        self._lock = threading.Lock()
-        self._latency_ms = 0
-        self._faults: list[_ActiveFault] = []
-        self._init_state()
-
-    def _init_state(self) -> None:
-        self._results: dict[str, _Stored] = {}
-        self._entries: dict[str, _Entry] = {}
-        self._calls: dict[str, int] = {}
-        self._objects: dict[str, SimObject] = {}
-        self._accounts_by_email: dict[str, str] = {}
-        self._menu_items: dict[str, frozenset[str]] = {}
+        self._state: PlatformState = state if state is not None else InMemoryState()
 
     # ------------------------------------------------------------ test and demo controls
 
     def add_fault(self, spec: FaultSpec) -> None:
-        with self._lock:
-            self._faults.append(_ActiveFault(spec=spec, remaining=spec.times))
+        self._state.add_fault(spec)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults = []
+        self._state.clear_faults()
 
     def faults(self) -> list[FaultSpec]:
         """The faults still active, `times` being what is left of each."""
-        with self._lock:
-            return [f.spec.model_copy(update={"times": f.remaining}) for f in self._faults]
+        return self._state.faults()
 
     def set_latency(self, ms: int) -> None:
         """Delay every call (reads included) by `ms` milliseconds; 0 turns it off."""
         if ms < 0:
             raise ValueError("latency must be >= 0 ms")
-        with self._lock:
-            self._latency_ms = ms
+        self._state.set_latency(ms)
 
     def ledger(self) -> list[LedgerEntry]:
         """Every distinct side effect, in the order they first took effect."""
-        with self._lock:
-            return [self._entry_model(entry) for entry in self._entries.values()]
+        return self._state.ledger()
 
     def effects_for(self, job_id: str) -> list[LedgerEntry]:
         return [entry for entry in self.ledger() if entry.job_id == job_id]
 
     def get_object(self, object_id: str) -> SimObject | None:
-        with self._lock:
-            return self._objects.get(object_id)
+        return self._state.get_object(object_id)
 
     def objects(self, kind: str | None = None) -> list[SimObject]:
-        with self._lock:
-            return [o for o in self._objects.values() if kind is None or o.kind == kind]
+        return [o for o in self._state.objects() if kind is None or o.kind == kind]
 
     def reset(self) -> None:
         """Forget everything: objects, ledger, faults and latency."""
-        with self._lock:
-            self._init_state()
-            self._faults = []
-            self._latency_ms = 0
+        self._state.reset()
 
     # ------------------------------------------------------------ the port: reads
 
     def find_account(self, meta: CallMeta, *, email: str) -> PlatformResult | None:
         self._before_call(meta, mutating=False)
-        with self._lock:
-            object_id = self._accounts_by_email.get(email.strip().lower())
-            if object_id is None:
-                return None
-            account = self._objects[object_id]
-            return PlatformResult(id=account.object_id, attributes=dict(account.attributes))
+        object_id = self._state.account_for(email.strip().lower())
+        account = self._state.get_object(object_id) if object_id is not None else None
+        if account is None:
+            return None
+        return PlatformResult(id=account.object_id, attributes=dict(account.attributes))
 
     # ------------------------------------------------------------ the port: mutations
 
@@ -256,50 +331,52 @@ class PlatformSimulator:
     ) -> PlatformResult:
         normalised = email.strip().lower()
 
-        def effect(object_id: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             if not password:
                 raise PermanentPlatformError("create_account: the password must not be empty")
-            if normalised in self._accounts_by_email:
-                raise PermanentPlatformError(
-                    f"create_account: conflict (409): an account for {email} already exists"
-                )
-            self._accounts_by_email[normalised] = object_id
+            if self._state.account_for(normalised) is not None:
+                raise email_taken(email)
             # The password is accepted and never kept, not even in the simulator.
-            return "account", {"email": normalised, "name": name}
+            return Effect("account", {"email": normalised, "name": name}, email=normalised)
 
         return self._mutate(meta, "create_account", "acct", effect)
 
     def publish_code_bundle(
         self, meta: CallMeta, *, files: dict[str, str], checksum: str
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             if not files:
                 raise PermanentPlatformError("publish_code_bundle: no files")
             if len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
                 raise PermanentPlatformError("publish_code_bundle: checksum is not a sha256 hex")
-            return "code_bundle", {"files": dict(sorted(files.items())), "checksum": checksum}
+            return Effect(
+                "code_bundle", {"files": dict(sorted(files.items())), "checksum": checksum}
+            )
 
         return self._mutate(meta, "publish_code_bundle", "bndl", effect)
 
     def create_onboarding_user(self, meta: CallMeta, *, email: str, name: str) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
-            return "onboarding_user", {"email": email.strip().lower(), "name": name}
+        def effect(_: str) -> Effect:
+            return Effect("onboarding_user", {"email": email.strip().lower(), "name": name})
 
         return self._mutate(meta, "create_onboarding_user", "obu", effect)
 
     def upload_images(
         self, meta: CallMeta, *, menu_id: str, image_urls: list[str]
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             bad = [u for u in image_urls if not u.startswith(("http://", "https://"))]
             if bad:
                 raise PermanentPlatformError(f"upload_images: not an http(s) URL: {bad[0]!r}")
             image_ids = {url: f"img_{_digest(f'{meta.job_id}|{url}')}" for url in image_urls}
-            return "image_upload", {
-                "menu_id": menu_id,
-                "count": len(image_ids),
-                "image_ids": image_ids,
-            }
+            return Effect(
+                "image_upload",
+                {
+                    "menu_id": menu_id,
+                    "count": len(image_ids),
+                    "image_ids": image_ids,
+                },
+            )
 
         return self._mutate(meta, "upload_images", "upl", effect)
 
@@ -312,14 +389,17 @@ class PlatformSimulator:
         phone: str | None,
         company: dict[str, Any],
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(account_id, "account", "register_restaurant")
-            return "restaurant", {
-                "account_id": account_id,
-                "name": name,
-                "phone": phone,
-                "company": dict(company),
-            }
+            return Effect(
+                "restaurant",
+                {
+                    "account_id": account_id,
+                    "name": name,
+                    "phone": phone,
+                    "company": dict(company),
+                },
+            )
 
         return self._mutate(meta, "register_restaurant", "rest", effect)
 
@@ -333,40 +413,47 @@ class PlatformSimulator:
         body_html: str,
         css: str,
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(restaurant_id, "restaurant", "configure_website")
             self._expect(code_bundle_id, "code_bundle", "configure_website")
             size = sum(len(part.encode()) for part in (head_html, body_html, css))
-            return "website", {
-                "restaurant_id": restaurant_id,
-                "code_bundle_id": code_bundle_id,
-                "bytes": size,
-            }
+            return Effect(
+                "website",
+                {
+                    "restaurant_id": restaurant_id,
+                    "code_bundle_id": code_bundle_id,
+                    "bytes": size,
+                },
+            )
 
         return self._mutate(meta, "configure_website", "site", effect)
 
     def configure_services(
         self, meta: CallMeta, *, restaurant_id: str, services: dict[str, Any]
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(restaurant_id, "restaurant", "configure_services")
-            return "services", {"restaurant_id": restaurant_id, "services": sorted(services)}
+            return Effect(
+                "services", {"restaurant_id": restaurant_id, "services": sorted(services)}
+            )
 
         return self._mutate(meta, "configure_services", "svc", effect)
 
     def configure_payments(
         self, meta: CallMeta, *, restaurant_id: str, payments: dict[str, Any]
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(restaurant_id, "restaurant", "configure_payments")
-            return "payments", {"restaurant_id": restaurant_id, "settings": sorted(payments)}
+            return Effect(
+                "payments", {"restaurant_id": restaurant_id, "settings": sorted(payments)}
+            )
 
         return self._mutate(meta, "configure_payments", "pay", effect)
 
     def import_menu(
         self, meta: CallMeta, *, restaurant_id: str, menu_import: dict[str, Any]
     ) -> PlatformResult:
-        def effect(object_id: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(restaurant_id, "restaurant", "import_menu")
             if menu_import.get("format") != MENU_IMPORT_FORMAT:
                 raise PermanentPlatformError(
@@ -384,27 +471,30 @@ class PlatformSimulator:
                 raise PermanentPlatformError("import_menu: the menu has no items")
             if len(set(item_ids)) != len(item_ids):
                 raise PermanentPlatformError("import_menu: duplicate item external ids")
-            self._menu_items[object_id] = frozenset(item_ids)
-            return "menu_import", {
+            attributes = {
                 "restaurant_id": restaurant_id,
                 "menu_id": menu_import.get("menu_id"),
                 "category_count": len(categories),
                 "item_count": len(item_ids),
             }
+            return Effect("menu_import", attributes, menu_items=frozenset(item_ids))
 
         return self._mutate(meta, "import_menu", "mnu", effect)
 
     def sync_onboarding_record(
         self, meta: CallMeta, *, onboarding_user_id: str, restaurant_id: str | None
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect(onboarding_user_id, "onboarding_user", "sync_onboarding_record")
             if restaurant_id is not None:
                 self._expect(restaurant_id, "restaurant", "sync_onboarding_record")
-            return "onboarding_sync", {
-                "onboarding_user_id": onboarding_user_id,
-                "restaurant_id": restaurant_id,
-            }
+            return Effect(
+                "onboarding_sync",
+                {
+                    "onboarding_user_id": onboarding_user_id,
+                    "restaurant_id": restaurant_id,
+                },
+            )
 
         return self._mutate(meta, "sync_onboarding_record", "sync", effect)
 
@@ -416,18 +506,21 @@ class PlatformSimulator:
         menu_import_id: str,
         option_sets: list[dict[str, Any]],
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect_menu_items(
                 "create_option_sets",
                 restaurant_id,
                 menu_import_id,
                 [i for s in option_sets for i in s.get("item_external_ids", [])],
             )
-            return "option_sets", {
-                "restaurant_id": restaurant_id,
-                "menu_import_id": menu_import_id,
-                "count": len(option_sets),
-            }
+            return Effect(
+                "option_sets",
+                {
+                    "restaurant_id": restaurant_id,
+                    "menu_import_id": menu_import_id,
+                    "count": len(option_sets),
+                },
+            )
 
         return self._mutate(meta, "create_option_sets", "opts", effect)
 
@@ -439,18 +532,21 @@ class PlatformSimulator:
         menu_import_id: str,
         item_tags: list[dict[str, Any]],
     ) -> PlatformResult:
-        def effect(_: str) -> tuple[str, dict[str, Any]]:
+        def effect(_: str) -> Effect:
             self._expect_menu_items(
                 "add_item_tags",
                 restaurant_id,
                 menu_import_id,
                 [i for t in item_tags for i in t.get("item_external_ids", [])],
             )
-            return "item_tags", {
-                "restaurant_id": restaurant_id,
-                "menu_import_id": menu_import_id,
-                "count": len(item_tags),
-            }
+            return Effect(
+                "item_tags",
+                {
+                    "restaurant_id": restaurant_id,
+                    "menu_import_id": menu_import_id,
+                    "count": len(item_tags),
+                },
+            )
 
         return self._mutate(meta, "add_item_tags", "tags", effect)
 
@@ -462,23 +558,7 @@ class PlatformSimulator:
         Returns a `crash_after` fault for the caller to raise once the effect is applied.
         """
         key = meta.idempotency_key
-        strike: FaultSpec | None = None
-        with self._lock:
-            if mutating:
-                self._calls[key] = self._calls.get(key, 0) + 1
-            delay_ms = self._latency_ms
-            for active in self._faults:
-                spec = active.spec
-                if active.remaining <= 0 or not spec.matches(meta):
-                    continue
-                if spec.mode == "latency":
-                    active.remaining -= 1
-                    delay_ms += spec.latency_ms or 0
-                elif strike is None and (mutating or spec.mode != "crash_after"):
-                    active.remaining -= 1
-                    delay_ms += spec.latency_ms or 0
-                    strike = spec
-            self._faults = [f for f in self._faults if f.remaining > 0]
+        strike, delay_ms = self._state.begin_call(meta, mutating=mutating)
         if delay_ms:
             time.sleep(delay_ms / 1000)
         if strike is None or strike.mode == "crash_after":
@@ -491,46 +571,33 @@ class PlatformSimulator:
         raise SimulatedCrash(message, sub_step=meta.sub_step, mode=strike.mode, idempotency_key=key)
 
     def _mutate(
-        self, meta: CallMeta, operation: str, prefix: str, effect: Effect
+        self, meta: CallMeta, operation: str, prefix: str, effect_of: EffectOf
     ) -> PlatformResult:
         strike = self._before_call(meta, mutating=True)
         key = meta.idempotency_key
-        with self._lock:
-            stored = self._results.get(key)
-            if stored is not None and self._honour_idempotency:
-                if stored.operation != operation:
-                    raise PermanentPlatformError(
-                        f"{operation}: idempotency key {key} was used for {stored.operation}"
-                    )
-                result = stored.result
-            else:
-                entry = self._entries.get(key)
-                sequence = entry.count if entry is not None else 0
-                object_id = f"{prefix}_{_digest(f'{key}#{sequence}')}"
-                # Validation inside `effect` raises before anything is recorded: no effect.
-                kind, attributes = effect(object_id)
-                attributes = {**attributes, "external_reference": meta.job_id}
-                self._objects[object_id] = SimObject(
-                    object_id=object_id,
-                    kind=kind,
-                    job_id=meta.job_id,
-                    sub_step=meta.sub_step,
-                    attributes=attributes,
-                )
-                result = PlatformResult(id=object_id, attributes=attributes)
-                self._results[key] = _Stored(operation=operation, result=result)
-                if entry is None:
-                    self._entries[key] = _Entry(
-                        job_id=meta.job_id,
-                        sub_step=meta.sub_step,
-                        key=key,
-                        operation=operation,
-                        restaurant=meta.restaurant_name,
-                        count=1,
-                        object_id=object_id,
-                    )
-                else:
-                    entry.count += 1
+        stored = self._state.stored(key) if self._honour_idempotency else None
+        if stored is None:
+            sequence = self._state.effect_count(key)
+            object_id = f"{prefix}_{_digest(f'{key}#{sequence}')}"
+            # Validation inside `effect_of` raises before anything is recorded: no effect.
+            effect = effect_of(object_id)
+            attributes = {**effect.attributes, "external_reference": meta.job_id}
+            made = SimObject(
+                object_id=object_id,
+                kind=effect.kind,
+                job_id=meta.job_id,
+                sub_step=meta.sub_step,
+                attributes=attributes,
+            )
+            answer = Stored(
+                operation=operation, result=PlatformResult(id=object_id, attributes=attributes)
+            )
+            take = self._state.commit if self._honour_idempotency else self._state.replay_effect
+            stored = take(meta, answer, made, effect)
+        if stored.operation != operation:
+            raise PermanentPlatformError(
+                f"{operation}: idempotency key {key} was used for {stored.operation}"
+            )
         if strike is not None:
             raise SimulatedCrash(
                 f"simulated crash after {operation} of {meta.sub_step} (key {key})",
@@ -538,24 +605,12 @@ class PlatformSimulator:
                 mode="crash_after",
                 idempotency_key=key,
             )
-        return result
-
-    def _entry_model(self, entry: _Entry) -> LedgerEntry:
-        return LedgerEntry(
-            job_id=entry.job_id,
-            sub_step=entry.sub_step,
-            idempotency_key=entry.key,
-            operation=entry.operation,
-            restaurant=entry.restaurant,
-            count=entry.count,
-            calls=self._calls.get(entry.key, 0),
-            object_id=entry.object_id,
-        )
+        return stored.result
 
     def _expect(self, object_id: str, kind: str, operation: str) -> None:
         if not self._check_references:
             return
-        found = self._objects.get(object_id)
+        found = self._state.get_object(object_id)
         if found is None or found.kind != kind:
             raise PermanentPlatformError(f"{operation}: not found (404): no {kind} {object_id!r}")
 
@@ -566,12 +621,13 @@ class PlatformSimulator:
         self._expect(menu_import_id, "menu_import", operation)
         if not self._check_references:
             return
-        imported = self._objects[menu_import_id]
+        imported = self._state.get_object(menu_import_id)
+        assert imported is not None  # checked just above; objects are never removed
         if imported.attributes.get("restaurant_id") != restaurant_id:
             raise PermanentPlatformError(
                 f"{operation}: menu import {menu_import_id} belongs to another restaurant"
             )
-        unknown = sorted(set(item_ids) - self._menu_items.get(menu_import_id, frozenset()))
+        unknown = sorted(set(item_ids) - self._state.menu_items(menu_import_id))
         if unknown:
             raise PermanentPlatformError(
                 f"{operation}: unknown item external ids {unknown[:5]} in {menu_import_id}"

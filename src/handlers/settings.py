@@ -16,9 +16,12 @@ class Settings(BaseSettings):
     bucket_name: str = Field(description="S3 bucket for generated files (BUCKET_NAME)")
     state_machine_arn: str = Field(default="", description="Step6 state machine (API only)")
     secrets_prefix: str = "pumpd-onboarding/dev"
-    platform_mode: Literal["simulator", "http"] = "simulator"
+    # sandbox: the stack's platform stand-in (SigV4 to its function URL); http: the real
+    # platform (its API key in Secrets Manager); simulator: in this process (local tests only).
+    platform_mode: Literal["sandbox", "http", "simulator"] = "sandbox"
     platform_base_url: str = ""
-    platform_api_key: str = ""
+    platform_api_key_secret_arn: str = ""
+    sandbox_table_name: str = Field(default="", description="The sandbox's own table")
     platform_timeout_s: float = 10.0
     substep_max_attempts: int = Field(default=3, ge=1, le=10)
     substep_retry_base_s: float = Field(default=0.2, ge=0)

@@ -16,21 +16,45 @@ from handlers.settings import get_settings
 
 if TYPE_CHECKING:
     from clients.platform import PumpdPlatform
+    from clients.platform_sandbox import SandboxService
     from domain.deps import ApiDeps, Step6Deps
     from state.repository import JobRepository
 
 
 def _platform() -> PumpdPlatform:
     settings = get_settings()
-    if settings.platform_mode == "http":
-        from clients.http_platform import HttpPlatform
+    if settings.platform_mode == "simulator":
+        from clients.simulator import shared_simulator
 
-        return HttpPlatform(
-            settings.platform_base_url, settings.platform_api_key, settings.platform_timeout_s
-        )
-    from clients.simulator import shared_simulator
+        return shared_simulator()
+    from clients.http_platform import HttpPlatform
+    from clients.platform_auth import Authenticator, SecretBearerKey, SigV4Signer
 
-    return shared_simulator()
+    if not settings.platform_base_url:
+        raise ValueError(f"PLATFORM_MODE={settings.platform_mode} needs PLATFORM_BASE_URL")
+    auth: Authenticator
+    if settings.platform_mode == "sandbox":
+        auth = SigV4Signer(settings.aws_region)
+    else:
+        auth = SecretBearerKey(settings.platform_api_key_secret_arn)
+    return HttpPlatform(settings.platform_base_url, auth, settings.platform_timeout_s)
+
+
+@lru_cache(maxsize=1)
+def platform_sandbox() -> SandboxService:
+    """The platform sandbox's service over its own table (handlers.platform_sandbox)."""
+    import boto3
+
+    from clients.platform_sandbox import SandboxService
+    from clients.simulator import PlatformSimulator
+    from state.platform_sandbox import DynamoDBPlatformState
+
+    settings = get_settings()
+    if not settings.sandbox_table_name:
+        raise ValueError("the platform sandbox needs SANDBOX_TABLE_NAME")
+    resource = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+    state = DynamoDBPlatformState(resource.Table(settings.sandbox_table_name))
+    return SandboxService(PlatformSimulator(state))
 
 
 def _repository() -> JobRepository:
@@ -93,3 +117,4 @@ def reset() -> None:
     jobs.cache_clear()
     step6_deps.cache_clear()
     api_deps.cache_clear()
+    platform_sandbox.cache_clear()

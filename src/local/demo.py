@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterable
 
-from clients.simulator import FaultSpec, shared_simulator
+from clients.simulator import FaultSpec
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from domain.outcome import batch_status, is_resumable
@@ -70,9 +70,9 @@ def progress_table(job: Job) -> str:
 def main() -> int:
     # The tables tell the story; DEMO_LOG_LEVEL=INFO (or WARNING) shows the structured logs too.
     logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
-    simulator = shared_simulator()
-    simulator.reset()
     with LocalRuntime(table_engine=table_engine_from_env(), prewarm=True) as runtime:
+        simulator = runtime.simulator
+        simulator.reset()
         deps = api_deps()
         request = NewBatch.model_validate(
             {

@@ -16,15 +16,18 @@ Two isolations (docs/architecture.md §9):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +40,9 @@ import boto3
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
-from clients.simulator import SimulatedCrash, shared_simulator
+from clients.platform_sandbox import SandboxService
+from clients.platform_service import Answer
+from clients.simulator import PlatformSimulator, shared_simulator
 from local import dynamodb_local
 from local.asl import Interpreter, TaskFailedError
 from local.lambdas import InProcessLambdas
@@ -45,6 +50,7 @@ from local.moto_server import MotoServer
 from local.platform_server import PlatformServer
 from local.template import FAKE_ACCOUNT, Template, function_arn
 from local.workers import ProcessLambdas
+from state.platform_sandbox import DynamoDBPlatformState
 
 # How often the watcher lists the running executions, to find any it was not told about.
 DISCOVER_EVERY_S = 2.0
@@ -54,6 +60,10 @@ TABLE_ID = "JobsTable"
 BUCKET_ID = "ArtifactsBucket"
 RECONCILER_ID = "ReconcileFunction"
 API_ID = "ApiFunction"
+SANDBOX_ID = "PlatformSandboxFunction"
+SANDBOX_TABLE_ID = "PlatformSandboxTable"
+# Calls of the platform in flight at once (a batch's phases, each with parallel sub-steps).
+SANDBOX_CONCURRENCY = 8
 
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -72,6 +82,8 @@ LOCAL_ENV = {
 
 Isolation = Literal["process", "thread"]
 TableEngine = Literal["moto", "dynamodb-local"]
+# What the phase functions reach behind the platform's front door (process isolation).
+PlatformKind = Literal["simulator", "sandbox"]
 
 
 def table_engine_from_env() -> TableEngine:
@@ -126,6 +138,11 @@ class LocalRuntime:
     # Start one process of every function at once (`make serve`, `make demo`); otherwise each
     # starts on its first invocation (a cold start), which keeps short test runtimes cheap.
     prewarm: bool = False
+    # Process isolation: the phases call the platform over HTTP, with its API key from Secrets
+    # Manager, and find behind it either the in-memory simulator of this process (quick), or
+    # the deployed stand-in's code: PlatformSandboxFunction in worker processes of its own,
+    # signed requests as to its IAM function URL, its state in PlatformSandboxTable.
+    platform: PlatformKind = "simulator"
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
@@ -134,6 +151,7 @@ class LocalRuntime:
         )
         self._moto_server: MotoServer | None = None
         self._platform_server: PlatformServer | None = None
+        self._in_memory = SandboxService(shared_simulator())
         self._dynamodb_local: dynamodb_local.DynamoDBLocal | None = None
         self._workdir: Path | None = None
         self.delivered: list[DeliveredEvent] = []
@@ -218,26 +236,69 @@ class LocalRuntime:
             endpoints["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
         self._set_env(endpoints)
         boto3.setup_default_session(region_name=self.region)
-        self._platform_server = PlatformServer(shared_simulator(), self._crash).start()
+        self._platform_server = PlatformServer(self._respond, self._crash).start()
         self.lambdas = ProcessLambdas(
             self.template.handlers(),
             env=LOCAL_ENV
             | endpoints
-            | {
-                "AWS_DEFAULT_REGION": self.region,
-                "PLATFORM_MODE": "http",
-                "PLATFORM_BASE_URL": self._platform_server.url,
-                "PLATFORM_API_KEY": self._platform_server.api_key,
-            },
+            | {"AWS_DEFAULT_REGION": self.region}
+            | self._platform_env(self._platform_server.url),
             timeouts=self.function_timeouts,
             max_per_function=self.max_workers_per_function,
             idle_s=self.worker_idle_s,
-            concurrency={API_ID: 2 * self.max_workers_per_function},
+            concurrency={
+                API_ID: 2 * self.max_workers_per_function,
+                SANDBOX_ID: SANDBOX_CONCURRENCY,
+            },
         )
 
-    def _crash(self, port: int, crash: SimulatedCrash) -> bool:
+    def _platform_env(self, front_door: str) -> dict[str, str]:
+        """How the phases reach the platform: the settings a deployed phase gets."""
+        if self.platform == "sandbox":
+            return {"PLATFORM_MODE": "sandbox", "PLATFORM_BASE_URL": front_door}
+        # The real platform's way: a bearer key, read from Secrets Manager.
+        api_key = secrets.token_urlsafe(16)
+        self._in_memory = SandboxService(shared_simulator(), api_key)
+        secret = boto3.client("secretsmanager").create_secret(
+            Name="pumpd-onboarding/local/platform-api-key", SecretString=api_key
+        )
+        return {
+            "PLATFORM_MODE": "http",
+            "PLATFORM_BASE_URL": front_door,
+            "PLATFORM_API_KEY_SECRET_ARN": secret["ARN"],
+        }
+
+    @property
+    def simulator(self) -> PlatformSimulator:
+        """The platform the phases reach: its faults, ledger and objects (tests, demo, serve)."""
+        if self.platform == "sandbox" and self.isolation == "process":
+            table = boto3.resource("dynamodb", endpoint_url=self.dynamodb_endpoint_url).Table(
+                SANDBOX_TABLE_ID
+            )
+            return PlatformSimulator(DynamoDBPlatformState(table))
+        return shared_simulator()
+
+    def _respond(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
+        if self.platform == "simulator":
+            return self._in_memory.handle(method, path, query, headers, body)
+        # As the function URL: AWS_IAM auth refuses an unsigned request before the function.
+        authorization = headers.get("authorization", "")
+        if not authorization.startswith("AWS4-HMAC-SHA256 ") or "/lambda/aws4_request" not in (
+            authorization
+        ):
+            return Answer(403, {"Message": "Forbidden"})
+        event = function_url_event(method, path, query, headers, body)
+        result, error_type = self.lambdas.invoke(function_arn(SANDBOX_ID, self.region), event)
+        if error_type is not None or not isinstance(result, dict):
+            return Answer(502, {"message": f"the platform sandbox failed: {result}"})
+        answer_headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+        return Answer(int(result["statusCode"]), json.loads(result["body"]), answer_headers)
+
+    def _crash(self, port: int, reason: str) -> bool:
         assert isinstance(self.lambdas, ProcessLambdas)
-        return self.lambdas.kill_owner_of(port, str(crash))
+        return self.lambdas.kill_owner_of(port, reason)
 
     def stop(self) -> None:
         self._stop.set()
@@ -302,6 +363,7 @@ class LocalRuntime:
         endpoint = {"DYNAMODB_ENDPOINT_URL": self.dynamodb_endpoint_url}
         return {k: v for k, v in endpoint.items() if v} | {
             "TABLE_NAME": TABLE_ID,
+            "SANDBOX_TABLE_NAME": SANDBOX_TABLE_ID,
             "BUCKET_NAME": BUCKET_ID.lower(),
             "STATE_MACHINE_ARN": self.state_machine_arn,
         }
@@ -557,6 +619,34 @@ class LocalRuntime:
             self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
         self.delivered.append(DeliveredEvent(execution_arn, status, event))
         return status
+
+
+def function_url_event(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> dict[str, Any]:
+    """The event a Lambda function URL hands its function (payload format 2.0)."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": FAKE_ACCOUNT,
+            "requestId": str(uuid.uuid4()),
+            "stage": "$default",
+            "timeEpoch": int(time.time() * 1000),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
+        },
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+    }
 
 
 def _millis(value: Any) -> int | None:

@@ -47,7 +47,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ErrorTask
 
-from clients.simulator import FaultSpec, shared_simulator
+from clients.simulator import FaultSpec, PlatformSimulator
 from domain.catalogue import SUB_STEP_NAMES
 from handlers import wiring
 from handlers.settings import get_settings
@@ -351,7 +351,9 @@ class LocalApp:
 
     def simulator(self, request: Request) -> Response:
         self._same_origin_only(request)
-        simulator = shared_simulator()
+        runtime = self.server.runtime
+        assert runtime is not None, "start() first"
+        simulator = runtime.simulator
         route = (request.method, request.path.rstrip("/"))
         if route == ("POST", "/__sim/faults"):
             content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
@@ -371,12 +373,12 @@ class LocalApp:
             if problems:
                 return error_response(422, "validation_error", "invalid fault", fields=problems)
             simulator.add_fault(spec)
-            return json_response(201, {"fault": spec.model_dump(), "faults": _faults()})
+            return json_response(201, {"fault": spec.model_dump(), "faults": _faults(simulator)})
         if route == ("DELETE", "/__sim/faults"):
             simulator.clear_faults()
             return json_response(200, {"faults": []})
         if route == ("GET", "/__sim/faults"):
-            return json_response(200, {"faults": _faults()})
+            return json_response(200, {"faults": _faults(simulator)})
         if route == ("GET", "/__sim/ledger"):
             return json_response(200, {"effects": [e.model_dump() for e in simulator.ledger()]})
         return error_response(
@@ -465,8 +467,8 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
-def _faults() -> list[dict[str, Any]]:
-    return [f.model_dump() for f in shared_simulator().faults()]
+def _faults(simulator: PlatformSimulator) -> list[dict[str, Any]]:
+    return [f.model_dump() for f in simulator.faults()]
 
 
 # ---------------------------------------------------------------------- waitress's own answers

@@ -10,6 +10,11 @@ checked against what the code and the template declare, never against a copy kep
   as `domain.claims.execution_name` does; the execution input routes in the ASL's Choice.
 * The EventBridge event: parsed by the reconcile handler's own model and matched by the
   function's EventBridge rule in template.yaml.
+* Function URL events (the platform sandbox): parsed by Powertools' `LambdaFunctionUrlModel`;
+  the path is an operation of the platform's contract (or the fault drills), signed with
+  SigV4 for the `lambda` service (the URL's AWS_IAM auth), and a POST's body and headers are
+  what the contract asks of that operation. tests/unit/test_platform_sandbox.py runs it
+  through the handler.
 * API Gateway proxy events: parsed by Powertools' `APIGatewayProxyEventModel`; method and
   resource are a route of docs/openapi.json (the document generated from the API's routes);
   path parameters satisfy the document's schemas; a body validates against the request
@@ -31,10 +36,15 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventModel,
+    LambdaFunctionUrlModel,
+)
 from pydantic import BaseModel, ValidationError
 from tools.cfn_template import REPO_ROOT, functions, load_template
 
+from clients.platform_sandbox import FAULTS_PATH
+from clients.platform_service import OPERATIONS
 from domain.claims import execution_name
 from handlers import api_models
 from handlers.api import ORG_CLAIM
@@ -59,6 +69,7 @@ STEP_FUNCTIONS_MODELS: dict[str, type[BaseModel]] = {
 }
 EVENTBRIDGE_HANDLER = "handlers.reconcile.handler"
 API_HANDLER = "handlers.api.handler"
+SANDBOX_HANDLER = "handlers.platform_sandbox.handler"
 
 
 @dataclass(frozen=True)
@@ -232,6 +243,38 @@ def _string_schema_breaches(value: str, schema: dict[str, Any]) -> list[str]:
     return breaches
 
 
+def _function_url_problems(event: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    parsed = _parsed(event, LambdaFunctionUrlModel, problems)
+    if parsed is None:
+        return problems
+    path, method = parsed.rawPath, parsed.requestContext.http.method
+    operation = path.removeprefix("/v1/")
+    read = path == FAULTS_PATH or (method, path) == ("GET", "/v1/accounts")
+    if not read and (method != "POST" or operation not in OPERATIONS):
+        return [f"{method} {path} is no operation of the platform's contract"]
+    headers = {k.lower(): v for k, v in parsed.headers.items()}
+    if not re.match(
+        r"AWS4-HMAC-SHA256 Credential=[^/]+/\d{8}/[a-z0-9-]+/lambda/aws4_request",
+        (headers.get("authorization", "")),
+    ):
+        problems.append("not signed with SigV4 for lambda: the function URL answers 403")
+    if method == "POST" and operation in OPERATIONS:
+        body = json.loads(parsed.body or "{}")
+        context = body.pop("context", {})
+        if set(body) != set(OPERATIONS[operation]):
+            problems.append(f"{operation} takes {OPERATIONS[operation]}, not {sorted(body)}")
+        key = f"{context.get('job_id')}:{context.get('sub_step')}"
+        if headers.get("idempotency-key") != key:
+            problems.append(f"Idempotency-Key is not {key!r}")
+        if (headers.get("x-job-id"), headers.get("x-sub-step")) != (
+            context.get("job_id"),
+            context.get("sub_step"),
+        ):
+            problems.append("X-Job-Id / X-Sub-Step do not name the body's context")
+    return problems
+
+
 def _api_problems(event: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     parsed = _parsed(event, APIGatewayProxyEventModel, problems)
@@ -286,6 +329,8 @@ def problems_of(file: str, event: dict[str, Any]) -> list[str]:
         return _eventbridge_problems(event)
     if sample.handler == API_HANDLER:
         return _api_problems(event)
+    if sample.handler == SANDBOX_HANDLER:
+        return _function_url_problems(event)
     return [f"{sample.handler}: this test knows no event model for it; add one"]
 
 
@@ -341,6 +386,7 @@ def _drop(*path: str) -> Corruption:
     return corrupt
 
 
+SANDBOX_SAMPLE = "platform_sandbox-create-onboarding-user.json"
 DRIFTS: list[tuple[str, Corruption, str]] = [
     ("prepare_run.json", _drop("execution_arn"), "requires are missing"),
     ("prepare_run.json", _set("execution_id", value="x"), "does not send"),
@@ -360,6 +406,11 @@ DRIFTS: list[tuple[str, Corruption, str]] = [
     ("api-get-job.json", _drop("requestContext", "authorizer"), "claim"),
     ("api-submit-step5.json", _set("body", value='{"jobs": "all"}'), "no Step5Request"),
     ("api-create-batch.json", _drop("requestContext", "requestTime"), "EventModel rejects"),
+    (SANDBOX_SAMPLE, _set("rawPath", value="/v1/create_user"), "no operation"),
+    (SANDBOX_SAMPLE, _set("headers", "authorization", value="Bearer k"), "answers 403"),
+    (SANDBOX_SAMPLE, _set("headers", "idempotency-key", value="job:x"), "Idempotency-Key"),
+    (SANDBOX_SAMPLE, _set("body", value='{"email": "a@b.example"}'), "takes"),
+    (SANDBOX_SAMPLE, _drop("requestContext", "http"), "UrlModel rejects"),
 ]
 
 

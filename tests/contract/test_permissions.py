@@ -25,6 +25,7 @@ import pytest
 from tools.cfn_template import REPO_ROOT, functions
 
 from domain.catalogue import SUB_STEPS
+from state.platform_sandbox import DynamoDBPlatformState
 from state.repository import JobRepository
 
 SRC = REPO_ROOT / "src"
@@ -121,6 +122,7 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     # read_job (get_job_for_org, reconcile_stale) / read_events (get_job_for_org, list_events);
     # batch_actions.submit_step5_selected / resume_selected (get_batch, list_jobs, get_job) ->
     # runs.start_run (claim_new_run, release_claim when the start fails, record_event)
+    "PlatformSandboxFunction": set(),
     "ApiFunction": {
         "create_batch",
         "append_events",
@@ -135,6 +137,45 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     }
     | _SETTLE_EXECUTION
     | _RECORD_EVENT,
+}
+
+# The platform sandbox (PlatformSandboxFunction): state.platform_sandbox's methods -> the
+# DynamoDB actions on PlatformSandboxTable. A commit is one transaction of an Update and Puts
+# (authorised item by item) and reads back what stood in its way when it is cancelled.
+SANDBOX_STATE: dict[str, set[str]] = {
+    "add_fault": {"GetItem", "UpdateItem"},
+    "clear_faults": {"GetItem", "UpdateItem"},
+    "faults": {"GetItem"},
+    "set_latency": {"UpdateItem"},
+    "begin_call": {"GetItem", "UpdateItem"},
+    "get_object": {"GetItem"},
+    "objects": {"Scan"},
+    "account_for": {"GetItem"},
+    "menu_items": {"GetItem"},
+    "stored": {"GetItem"},
+    "effect_count": {"GetItem"},
+    "commit": {"UpdateItem", "PutItem", "GetItem"},
+    "replay_effect": {"UpdateItem", "PutItem", "GetItem"},
+    "ledger": {"Scan"},
+    "reset": {"Scan", "BatchWriteItem"},
+}
+# What the deployed handler reaches: the contract's operations (clients.simulator over the
+# state) and the fault drills (clients.platform_sandbox). The listings and the reset serve
+# local tests only; replay_effect only a simulator told to ignore idempotency.
+SANDBOX_REACHES = set(SANDBOX_STATE) - {
+    "objects",
+    "ledger",
+    "reset",
+    "set_latency",
+    "replay_effect",
+}
+
+# Grants a phase holds only in one platform mode (template Conditions), from
+# handlers.wiring._platform: SigV4 requests to the sandbox's IAM function URL (Lambda wants
+# both actions for that), or the real platform's API key read from Secrets Manager.
+PHASE_PLATFORM_GRANTS: dict[str, set[str]] = {
+    "UseSandbox": {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"},
+    "UseRealPlatform": {"secretsmanager:GetSecretValue"},
 }
 
 # Port methods per function besides the repository (handlers/wiring.py): the API stores
@@ -181,27 +222,51 @@ def expected_grants(logical_id: str, handler: str) -> tuple[set[str], bool]:
     phase = PHASE_OF_HANDLER.fullmatch(handler)
     if phase:
         ports |= phase_port_calls(phase.group(1))
+    if logical_id == "PlatformSandboxFunction":
+        actions |= {f"dynamodb:{a}" for m in SANDBOX_REACHES for a in SANDBOX_STATE[m]}
     return actions | client_actions(ports), index
 
 
-def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+def expected_conditional_grants(handler: str) -> dict[str, set[str]]:
+    return PHASE_PLATFORM_GRANTS if PHASE_OF_HANDLER.fullmatch(handler) else {}
+
+
+def _statements(resource: dict[str, Any], condition: str | None = None) -> list[dict[str, Any]]:
+    """The Allow statements granted unconditionally, or only under `condition`
+    (`!If [condition, statement, !Ref AWS::NoValue]`)."""
     statements = []
     for policy in resource["Properties"].get("Policies", []):
         assert isinstance(policy, dict) and set(policy) == {"Statement"}, (
             f"only inline statements, no managed policy or SAM policy template: {policy}"
         )
-        statements.extend(policy["Statement"])
+        for statement in policy["Statement"]:
+            if "Fn::If" in statement:
+                name, granted_then, otherwise = statement["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}, statement
+                if name == condition:
+                    statements.append(granted_then)
+            elif condition is None:
+                statements.append(statement)
     return statements
+
+
+def conditions_granted(resource: dict[str, Any]) -> set[str]:
+    return {
+        statement["Fn::If"][0]
+        for policy in resource["Properties"].get("Policies", [])
+        for statement in policy.get("Statement", [])
+        if "Fn::If" in statement
+    }
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def granted(resource: dict[str, Any]) -> dict[str, list[Any]]:
+def granted(resource: dict[str, Any], condition: str | None = None) -> dict[str, list[Any]]:
     """Action -> the resources it is granted on (Allow statements only; there are no Denies)."""
     grants: dict[str, list[Any]] = {}
-    for statement in _statements(resource):
+    for statement in _statements(resource, condition):
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in _as_list(statement["Action"]):
@@ -295,10 +360,36 @@ def test_function_is_granted_exactly_what_its_code_calls(
             _assert_scoped(service, action, arn, logical_id)
     index_arn = {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"}
     assert (index_arn in grants.get("dynamodb:Query", [])) == queries_index
+    conditional = expected_conditional_grants(resource["Properties"]["Handler"])
+    assert conditions_granted(resource) == set(conditional)
+    for condition, expected in conditional.items():
+        only_then = granted(resource, condition)
+        assert set(only_then) == expected, f"{logical_id} under {condition}"
+        for action, resources in only_then.items():
+            for arn in resources:
+                _assert_scoped(action.split(":")[0], action, arn, logical_id)
+
+
+def test_the_sandbox_table_covers_every_state_method() -> None:
+    public = {
+        name
+        for name, member in inspect.getmembers(DynamoDBPlatformState, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert public == set(SANDBOX_STATE)
+    source = inspect.getsource(DynamoDBPlatformState)
+    calls = set(re.findall(r"\._(?:table|client)\.(\w+)\(", source))
+    assert calls == {"get_item", "update_item", "transact_write_items", "scan", "batch_writer"}
 
 
 def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None:
-    if service == "dynamodb":
+    if logical_id == "PlatformSandboxFunction":
+        assert arn == {"Fn::GetAtt": ["PlatformSandboxTable", "Arn"]}, f"{action} on {arn}"
+    elif service == "lambda":
+        assert arn == {"Fn::GetAtt": ["PlatformSandboxFunction", "Arn"]}, f"{action} on {arn}"
+    elif action == "secretsmanager:GetSecretValue" and arn == {"Ref": "PlatformApiKeySecretArn"}:
+        pass  # the real platform's key, named by its parameter
+    elif service == "dynamodb":
         assert arn in (
             {"Fn::GetAtt": ["JobsTable", "Arn"]},
             {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"},

@@ -31,15 +31,19 @@ def test_every_function_is_built_and_has_a_caller(template: dict[str, Any]) -> N
     assert set(makefile_list("FUNCTIONS")) == set(found), "sam-build/Makefile's FUNCTIONS"
     handlers = [r["Properties"]["Handler"] for r in found.values()]
     assert len(set(handlers)) == len(handlers), f"two functions share a handler: {handlers}"
-    # every function is invoked: a task of a state machine, or an event source of its own
+    # every function is invoked: a task of a state machine, an event source of its own, or
+    # its function URL, which the functions given its URL call
     tasks = {
         value["Fn::GetAtt"][0]
         for machine in resources_of_type(template, "AWS::Serverless::StateMachine").values()
         for value in machine["Properties"].get("DefinitionSubstitutions", {}).values()
         if isinstance(value, dict) and "Fn::GetAtt" in value
     }
+    environments = json.dumps([r["Properties"].get("Environment", {}) for r in found.values()])
     for logical_id, resource in found.items():
-        assert logical_id in tasks or resource["Properties"].get("Events"), (
+        url = f'"{logical_id}Url", "FunctionUrl"'  # !GetAtt <Function>Url.FunctionUrl
+        by_url = "FunctionUrlConfig" in resource["Properties"] and url in environments
+        assert logical_id in tasks or resource["Properties"].get("Events") or by_url, (
             f"{logical_id} is invoked by nothing"
         )
 
@@ -68,7 +72,9 @@ def test_globals(template: dict[str, Any]) -> None:
     assert env["TABLE_NAME"] == {"Ref": "JobsTable"}
     assert env["BUCKET_NAME"] == {"Ref": "ArtifactsBucket"}
     assert env["SECRETS_PREFIX"] == {"Fn::Sub": "pumpd-onboarding/${Stage}"}
-    assert {"PLATFORM_MODE", "PLATFORM_BASE_URL", "POWERTOOLS_LOG_LEVEL"} <= set(env)
+    assert "POWERTOOLS_LOG_LEVEL" in env
+    # Only the phases call the platform (and the sandbox must not name its own URL: a cycle).
+    assert not {"PLATFORM_MODE", "PLATFORM_BASE_URL"} & set(env)
     api_env = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api_env["STATE_MACHINE_ARN"] == {"Ref": "Step6StateMachine"}
 
@@ -182,3 +188,51 @@ def test_layer_pins_satisfy_pyproject(layer_pins: dict[str, str]) -> None:
         )
     for runtime_provided in ("boto3", "botocore", "s3transfer", "urllib3", "python-dateutil"):
         assert runtime_provided not in layer_pins
+
+
+PHASES = ("Phase1Function", "Phase2Function", "Phase3Function", "Phase4Function")
+
+
+@pytest.mark.parametrize("logical_id", PHASES)
+def test_a_phase_reaches_the_platform_the_mode_names(
+    template: dict[str, Any], logical_id: str
+) -> None:
+    # The sandbox's URL in sandbox mode, the real platform's URL and key in http mode.
+    props = template["Resources"][logical_id]["Properties"]
+    env = props["Environment"]["Variables"]
+    assert env["PLATFORM_MODE"] == {"Ref": "PlatformMode"}
+    assert env["PLATFORM_BASE_URL"] == {
+        "Fn::If": [
+            "UseSandbox",
+            {"Fn::GetAtt": ["PlatformSandboxFunctionUrl", "FunctionUrl"]},
+            {"Ref": "PlatformBaseUrl"},
+        ]
+    }
+    assert env["PLATFORM_API_KEY_SECRET_ARN"] == {"Ref": "PlatformApiKeySecretArn"}
+    conditional = {
+        s["Fn::If"][0]: s["Fn::If"][1]
+        for s in props["Policies"][0]["Statement"]
+        if isinstance(s, dict) and "Fn::If" in s
+    }
+    sandbox, key = conditional["UseSandbox"], conditional["UseRealPlatform"]
+    assert set(sandbox["Action"]) == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+    assert sandbox["Resource"] == {"Fn::GetAtt": ["PlatformSandboxFunction", "Arn"]}
+    assert (key["Action"], key["Resource"]) == (
+        "secretsmanager:GetSecretValue",
+        {"Ref": "PlatformApiKeySecretArn"},
+    )
+
+
+def test_the_sandbox_is_the_default_and_the_simulator_cannot_be_chosen(
+    template: dict[str, Any],
+) -> None:
+    mode = template["Parameters"]["PlatformMode"]
+    assert (mode["Default"], mode["AllowedValues"]) == ("sandbox", ["sandbox", "http"])
+    sandbox = template["Resources"]["PlatformSandboxFunction"]
+    assert sandbox["Condition"] == "UseSandbox"
+    assert sandbox["Properties"]["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
+    assert template["Resources"]["PlatformSandboxTable"]["Condition"] == "UseSandbox"
+    # http without its URL or key is refused at deploy time, not at the first job.
+    rule = template["Rules"]["RealPlatformNeedsUrlAndKey"]
+    asserted = json.dumps(rule["Assertions"])
+    assert "PlatformBaseUrl" in asserted and "PlatformApiKeySecretArn" in asserted

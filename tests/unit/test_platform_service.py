@@ -14,8 +14,9 @@ import pytest
 
 from clients.http_platform import HttpPlatform
 from clients.platform import CallMeta, PermanentPlatformError, TransientPlatformError
+from clients.platform_sandbox import SandboxService
 from clients.platform_service import PlatformService
-from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
+from clients.simulator import FaultSpec, PlatformSimulator
 from local.platform_server import PlatformServer
 
 META = CallMeta(job_id="job-1", sub_step="cloudwaitressAccount", restaurant_name="Cafe Aroha")
@@ -89,11 +90,11 @@ def test_the_platforms_errors_keep_their_kind(simulator: PlatformSimulator) -> N
 def served(simulator: PlatformSimulator) -> Iterator[tuple[PlatformServer, list[str]]]:
     crashes: list[str] = []
 
-    def on_crash(port: int, crash: SimulatedCrash) -> bool:
-        crashes.append(crash.mode)
+    def on_crash(port: int, reason: str) -> bool:
+        crashes.append(reason)
         return False  # no worker process here: the caller is this test
 
-    server = PlatformServer(simulator, on_crash).start()
+    server = PlatformServer(SandboxService(simulator, KEY).handle, on_crash).start()
     yield server, crashes
     server.stop()
 
@@ -102,7 +103,7 @@ def test_the_adapter_over_http_is_the_simulator_once_per_key(
     simulator: PlatformSimulator, served: tuple[PlatformServer, list[str]]
 ) -> None:
     server, _ = served
-    adapter = HttpPlatform(server.url, server.api_key, timeout_s=5)
+    adapter = HttpPlatform(server.url, KEY, timeout_s=5)
     # when the adapter creates an account twice under one key, over HTTP
     first = adapter.create_account(META, **ACCOUNT)
     again = adapter.create_account(META, **ACCOUNT)
@@ -121,11 +122,11 @@ def test_a_crash_is_handed_to_the_runtime_before_or_after_the_effect(
     simulator: PlatformSimulator, served: tuple[PlatformServer, list[str]]
 ) -> None:
     server, crashes = served
-    adapter = HttpPlatform(server.url, server.api_key, timeout_s=5)
+    adapter = HttpPlatform(server.url, KEY, timeout_s=5)
     simulator.add_fault(FaultSpec(sub_step=META.sub_step, mode="crash_after", times=1))
     # when the call crashes after its effect (and no worker owns the connection)
     with pytest.raises(TransientPlatformError, match="simulated crash after"):
         adapter.create_account(META, **ACCOUNT)
     # then the runtime was asked to kill the caller, and the effect had taken place
-    assert crashes == ["crash_after"]
+    assert len(crashes) == 1 and crashes[0].startswith("simulated crash after create_account")
     assert [e.count for e in simulator.ledger()] == [1]
