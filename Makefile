@@ -10,7 +10,8 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := src
 
-.PHONY: setup demo test lint typecheck unit contract serve openapi catalogue bench clean
+.PHONY: setup demo test lint typecheck unit contract serve openapi catalogue bench clean \
+	frontend-config frontend-publish
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +93,20 @@ catalogue: $(VENV)/.installed
 # (node_modules, the machine's Java); `sam build` uses the SAM CLI in $(TOOLS).
 bench: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
 	$(PY) -m bench.run
+
+# The deployed page (README, "Deploying to AWS"): frontend/config.js from the outputs of the
+# stack of samconfig.toml's environment ENV (STACK=<name> instead; REGION=<region> overrides),
+# and, with HostFrontend=true, the page uploaded to the stack's bucket and CloudFront
+# invalidated. boto3 from .venv (no aws CLI needed); `git checkout frontend/config.js` returns
+# the page to local mode.
+ENV ?= dev
+STACK_ARGS = $(if $(STACK),--stack-name $(STACK),--config-env $(ENV)) $(if $(REGION),--region $(REGION))
+
+frontend-config: $(VENV)/.installed
+	$(PY) -m tools.frontend_config $(STACK_ARGS)
+
+frontend-publish: $(VENV)/.installed
+	$(PY) -m tools.frontend_publish $(STACK_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests tools bench
