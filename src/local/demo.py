@@ -17,7 +17,7 @@ from domain.outcome import batch_status, is_resumable
 from domain.resume import phase_statuses, resume_point
 from domain.runs import resume_job
 from handlers.wiring import api_deps
-from local.runtime import LocalRuntime, table_engine_from_env
+from local.runtime import LocalRuntime, platform_from_env, table_engine_from_env
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
 from state.models import PHASE_NAMES, Job, StepStatus
 
@@ -70,7 +70,9 @@ def progress_table(job: Job) -> str:
 def main() -> int:
     # The tables tell the story; DEMO_LOG_LEVEL=INFO (or WARNING) shows the structured logs too.
     logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
-    with LocalRuntime(table_engine=table_engine_from_env(), prewarm=True) as runtime:
+    with LocalRuntime(
+        table_engine=table_engine_from_env(), platform=platform_from_env(), prewarm=True
+    ) as runtime:
         simulator = runtime.simulator
         simulator.reset()
         deps = api_deps()

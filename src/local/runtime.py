@@ -94,6 +94,14 @@ def table_engine_from_env() -> TableEngine:
     return "moto" if engine == "moto" else "dynamodb-local"
 
 
+def platform_from_env() -> PlatformKind:
+    """`make serve` and `make demo`: the in-memory simulator unless LOCAL_PLATFORM=sandbox."""
+    kind = os.environ.get("LOCAL_PLATFORM", "simulator")
+    if kind not in ("simulator", "sandbox"):
+        raise ValueError(f"LOCAL_PLATFORM must be simulator or sandbox, not {kind!r}")
+    return "sandbox" if kind == "sandbox" else "simulator"
+
+
 class ExecutionTimeoutError(TimeoutError):
     pass
 
@@ -267,6 +275,12 @@ class LocalRuntime:
             "PLATFORM_BASE_URL": front_door,
             "PLATFORM_API_KEY_SECRET_ARN": secret["ARN"],
         }
+
+    @property
+    def platform_url(self) -> str:
+        """The platform's front door the phases call (process isolation)."""
+        assert self._platform_server is not None, "start() first (process isolation)"
+        return self._platform_server.url
 
     @property
     def simulator(self) -> PlatformSimulator:

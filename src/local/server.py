@@ -51,7 +51,13 @@ from clients.simulator import FaultSpec, PlatformSimulator
 from domain.catalogue import SUB_STEP_NAMES
 from handlers import wiring
 from handlers.settings import get_settings
-from local.runtime import LocalRuntime, TableEngine, table_engine_from_env
+from local.runtime import (
+    LocalRuntime,
+    PlatformKind,
+    TableEngine,
+    platform_from_env,
+    table_engine_from_env,
+)
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT
 from state.errors import NotFoundError
@@ -512,9 +518,10 @@ class LocalServer:
     port: int = 3000
     host: str = "127.0.0.1"
     runtime: LocalRuntime | None = None
-    # The runtime the server starts when it is given none: its table's engine, and how long
-    # its idle function processes stay warm.
+    # The runtime the server starts when it is given none: its table's engine, what stands
+    # behind the platform's front door, and how long its idle function processes stay warm.
     table_engine: TableEngine = "moto"
+    platform: PlatformKind = "simulator"
     worker_idle_s: float = 60.0
     prewarm: bool = False
     frontend: Path = FRONTEND_DIR
@@ -548,6 +555,7 @@ class LocalServer:
         if self.runtime is None:
             self.runtime = LocalRuntime(
                 table_engine=self.table_engine,
+                platform=self.platform,
                 worker_idle_s=self.worker_idle_s,
                 prewarm=self.prewarm,
             ).start()
@@ -680,6 +688,7 @@ def main() -> int:
     server = LocalServer(
         port=port,
         table_engine=table_engine_from_env(),
+        platform=platform_from_env(),
         worker_idle_s=float(os.environ.get("LOCAL_WORKER_IDLE_S", "60")),
         prewarm=True,
     )

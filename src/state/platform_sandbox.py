@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from clients.platform import CallMeta, TransientPlatformError
@@ -45,7 +44,8 @@ if TYPE_CHECKING:
 CONTROL = "CONTROL"
 # Optimistic updates of the fault list: enough for every concurrent caller of a batch to win.
 MAX_FAULT_UPDATES = 50
-_SERIALIZER = TypeSerializer()
+# A commit cancelled by a concurrent transaction on its items is tried again this often.
+COMMIT_ATTEMPTS = 6
 
 
 def _key(key: str) -> dict[str, str]:
@@ -59,6 +59,7 @@ def _code(error: ClientError) -> str:
 class DynamoDBPlatformState:
     def __init__(self, table: Table) -> None:
         self._table = table
+        # The resource's client: it serialises plain Python values itself, as the Table does.
         self._client = table.meta.client
 
     # ------------------------------------------------------------ faults and latency
@@ -169,24 +170,22 @@ class DynamoDBPlatformState:
         key = meta.idempotency_key
         answer: dict[str, Any] = {
             "TableName": self._table.name,
-            "Key": _typed(_key(key)),
+            "Key": _key(key),
             "UpdateExpression": (
                 "SET answer = :answer, operation = :operation, job_id = :job, sub_step = :sub,"
                 " restaurant = :restaurant, object_id = if_not_exists(object_id, :object),"
                 " first_ns = if_not_exists(first_ns, :now) ADD effects :one"
             ),
-            "ExpressionAttributeValues": _typed(
-                {
-                    ":answer": stored.model_dump_json(),
-                    ":operation": stored.operation,
-                    ":job": meta.job_id,
-                    ":sub": meta.sub_step,
-                    ":restaurant": meta.restaurant_name,
-                    ":object": made.object_id,
-                    ":now": time.time_ns(),
-                    ":one": 1,
-                }
-            ),
+            "ExpressionAttributeValues": {
+                ":answer": stored.model_dump_json(),
+                ":operation": stored.operation,
+                ":job": meta.job_id,
+                ":sub": meta.sub_step,
+                ":restaurant": meta.restaurant_name,
+                ":object": made.object_id,
+                ":now": time.time_ns(),
+                ":one": 1,
+            },
         }
         if not replay:
             answer["ConditionExpression"] = "attribute_not_exists(answer)"
@@ -195,7 +194,7 @@ class DynamoDBPlatformState:
             obj["menu_items"] = json.dumps(sorted(effect.menu_items))
         items: list[Any] = [
             {"Update": answer},
-            {"Put": {"TableName": self._table.name, "Item": _typed(obj)}},
+            {"Put": {"TableName": self._table.name, "Item": obj}},
         ]
         if effect.email is not None:
             claim = {"pk": f"EMAIL#{effect.email}", "object_id": made.object_id}
@@ -203,25 +202,30 @@ class DynamoDBPlatformState:
                 {
                     "Put": {
                         "TableName": self._table.name,
-                        "Item": _typed(claim),
+                        "Item": claim,
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
-                raise
-            # Find out what stood in the way by reading, not by parsing the error.
-            earlier = self.stored(key)
-            if earlier is not None and not replay:
-                return earlier
-            if effect.email is not None and self.account_for(effect.email) is not None:
-                raise email_taken(effect.email) from error
-            # Another transaction held one of the items (TransactionConflict): try again.
-            raise TransientPlatformError(f"sandbox: {key} met a concurrent write") from error
-        return stored
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return stored
+            except ClientError as error:
+                if _code(error) != "TransactionCanceledException":
+                    raise
+                # Find out what stood in the way by reading, not by parsing the error.
+                earlier = self.stored(key)
+                if earlier is not None and not replay:
+                    return earlier
+                if effect.email is not None and self.account_for(effect.email) is not None:
+                    raise email_taken(effect.email) from error
+                # Another transaction held one of the items (TransactionConflict): once it has
+                # committed, the read above finds its answer; until then, try again.
+                if attempt == COMMIT_ATTEMPTS - 1:
+                    raise TransientPlatformError(f"sandbox: {key} met concurrent writes") from error
+                time.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def ledger(self) -> list[LedgerEntry]:
         taken = [item for item in self._scan("KEY#") if "answer" in item]
@@ -255,11 +259,6 @@ class DynamoDBPlatformState:
             if "LastEvaluatedKey" not in page:
                 return
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _typed(item: dict[str, Any]) -> dict[str, Any]:
-    """A plain item in DynamoDB's wire format (the transaction goes through the client)."""
-    return {name: _SERIALIZER.serialize(value) for name, value in item.items()}
 
 
 if TYPE_CHECKING:

@@ -125,3 +125,26 @@ def test_substitutions_point_at_functions_the_machine_may_invoke(
 def test_substitute_refuses_unknown_placeholders() -> None:
     with pytest.raises(KeyError, match="Nope"):
         substitute('{"FunctionName": "${Nope}"}', {"Other": "x"})
+
+
+def test_a_stuck_run_times_out_and_a_slow_healthy_one_does_not(
+    template: dict[str, Any], step6: StateMachineDefinition
+) -> None:
+    # The execution's TimeoutSeconds (what Step6ExecutionsTimedOutAlarm watches) must exceed
+    # what a run that is not stuck can take: every task to its function's timeout once, plus
+    # the waits of its retries (they retry Lambda service errors, which end before the
+    # function runs), with room to spare; and stay within a few times that, so a run that
+    # hangs is noticed, settled and resumable within the hour.
+    definition = json.loads(step6.path.read_text(encoding="utf-8"))
+    default = template["Globals"]["Function"]["Timeout"]
+    worst = 0.0
+    for state in definition["States"].values():
+        if state["Type"] != "Task":
+            continue
+        function = state["Parameters"]["FunctionName"].strip("${}").removesuffix("Arn")
+        worst += template["Resources"][function]["Properties"].get("Timeout", default)
+        for retrier in state.get("Retry", []):
+            interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+            worst += sum(interval * rate**n for n in range(retrier.get("MaxAttempts", 3)))
+    timeout = definition["TimeoutSeconds"]
+    assert 2 * worst <= timeout <= 4 * worst, (worst, timeout)

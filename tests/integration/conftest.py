@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
+from clients.simulator import FaultSpec, PlatformSimulator
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from domain.runs import resume_job
 from handlers.wiring import api_deps
@@ -74,7 +74,7 @@ def runtime() -> Iterator[LocalRuntime]:
 
 @pytest.fixture
 def harness(runtime: LocalRuntime) -> Iterator[Harness]:
-    simulator = shared_simulator()
+    simulator = runtime.simulator
     simulator.reset()
     yield Harness(runtime, simulator)
     runtime.deliver_events = True

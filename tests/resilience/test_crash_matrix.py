@@ -56,7 +56,7 @@ from typing import Any
 import boto3
 import pytest
 
-from clients.simulator import LedgerEntry, shared_simulator
+from clients.simulator import LedgerEntry
 from domain.catalogue import CATALOGUE, SUB_STEPS, phase_of
 from domain.outcome import is_resumable
 from domain.resume import phase_statuses
@@ -91,7 +91,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 FAULTS = ("fail", "transient", "crash_before", "crash_after")
 WAYS = ("resume", "redrive")
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "matrix.json"
+OUTPUT_DIR = Path(__file__).resolve().parents[2] / "test-output"
+
+
+def output_of(runtime: LocalRuntime) -> Path:
+    """matrix.json behind the in-memory simulator, matrix-sandbox.json behind the sandbox."""
+    suffix = "" if runtime.platform == "simulator" else f"-{runtime.platform}"
+    return OUTPUT_DIR / f"matrix{suffix}.json"
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ class Matrix:
     within_retries: Run
     max_attempts: int
     seconds: float
+    output: Path
     cpu_seconds: float = 0.0
 
 
@@ -221,9 +228,9 @@ def _run_plain(h: Harness, name: str, faults: list[tuple[str, int]]) -> Run:
     return run
 
 
-def _figures(matrix: Matrix) -> dict[str, Any]:
+def _figures(matrix: Matrix, whole_ledger: list[LedgerEntry]) -> dict[str, Any]:
     everything = [*matrix.runs.values(), matrix.baseline, matrix.within_retries]
-    ledger_duplicates = _duplicates_in(shared_simulator().ledger())
+    ledger_duplicates = _duplicates_in(whole_ledger)
     cells = []
     for cell, run in matrix.runs.items():
         cells.append(
@@ -284,7 +291,7 @@ def _duplicates_in(ledger: list[LedgerEntry]) -> int:
 
 @pytest.fixture(scope="module")
 def matrix(runtime: LocalRuntime) -> Iterator[Matrix]:
-    simulator = shared_simulator()
+    simulator = runtime.simulator
     simulator.reset()
     h = Harness(runtime, simulator)
     max_attempts = step6_deps().retry.max_attempts
@@ -294,10 +301,12 @@ def matrix(runtime: LocalRuntime) -> Iterator[Matrix]:
     baseline = _run_plain(h, "Matrix Baseline", [])
     within = _run_plain(h, "Matrix Within Retries", [(s.name, max_attempts - 1) for s in CATALOGUE])
     runs = {cell: _run_cell(h, cell, max_attempts) for cell in CELLS}
-    result = Matrix(runs, baseline, within, max_attempts, time.monotonic() - started)
+    output = output_of(runtime)
+    result = Matrix(runs, baseline, within, max_attempts, time.monotonic() - started, output)
     result.cpu_seconds = time.process_time() - cpu
-    OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(json.dumps(_figures(result), indent=2) + "\n")
+    output.parent.mkdir(exist_ok=True)
+    figures = _figures(result, simulator.ledger())
+    output.write_text(json.dumps(figures | {"platform": runtime.platform}, indent=2) + "\n")
     yield result
     simulator.reset()
 
@@ -460,7 +469,7 @@ def test_transient_errors_within_the_retries_need_no_recovery(matrix: Matrix) ->
 
 
 def test_matrix_figures(matrix: Matrix) -> None:
-    figures = json.loads(OUTPUT.read_text())
+    figures = json.loads(matrix.output.read_text())
     assert figures["combinations_planned"] == 96 == len(CELLS)
     assert figures["combinations_run"] == 96
     assert figures["side_effects_checked"] == 98 * len(CATALOGUE)
