@@ -296,3 +296,26 @@ def test_dashboard_shows_every_alarmed_metric(template: dict[str, Any]) -> None:
         for dimension in dimensions:
             row += [dimension["Name"], _as_sub_marker(dimension["Value"])]
         assert tuple(row) in shown, f"the dashboard does not show {logical_id}'s metric {row}"
+
+
+def test_an_alarm_email_is_subscribed_to_the_topic_the_stack_creates(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["AlarmEmail"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert parameter["Default"] == "" and pattern.fullmatch("")
+    assert pattern.fullmatch("ops@example.com")
+    assert not pattern.fullmatch("ops at example") and not pattern.fullmatch("a@b@c.d")
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "SubscribeAlarmEmail"
+    assert template["Conditions"]["SubscribeAlarmEmail"] == {
+        "Fn::And": [
+            {"Condition": "CreateAlarmTopic"},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+        ]
+    }
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
