@@ -64,6 +64,8 @@ SANDBOX_ID = "PlatformSandboxFunction"
 SANDBOX_TABLE_ID = "PlatformSandboxTable"
 # Calls of the platform in flight at once (a batch's phases, each with parallel sub-steps).
 SANDBOX_CONCURRENCY = 8
+# A prewarmed runtime (make serve, make demo) starts once its workers are ready, or after this.
+PREWARM_WAIT_S = 120.0
 
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -201,7 +203,7 @@ class LocalRuntime:
         if isinstance(self.lambdas, ProcessLambdas):
             self.lambdas.env |= names | self.env
             if self.prewarm:
-                self.lambdas.prewarm({API_ID: 2})
+                self.lambdas.prewarm({API_ID: 2}, wait_s=PREWARM_WAIT_S)
         from handlers import wiring
 
         wiring.reset()

@@ -170,10 +170,12 @@ class ProcessLambdas(Lambdas):
 
     # ------------------------------------------------------------------ processes
 
-    def prewarm(self, counts: dict[str, int] | None = None) -> None:
+    def prewarm(self, counts: dict[str, int] | None = None, wait_s: float = 0.0) -> None:
         """Start workers of every function at once, in the background: one each, or as many
         as `counts` gives (a spare API worker: one long batch call must not leave the next
-        caller a cold start, like provisioned concurrency)."""
+        caller a cold start, like provisioned concurrency). `wait_s`: wait up to that long
+        for them to be ready (a server that says it is up must not hand its first callers
+        cold starts)."""
 
         def warm(pool: _Pool, count: int) -> None:
             started: list[_Worker] = []
@@ -185,9 +187,20 @@ class ProcessLambdas(Lambdas):
             for worker in started:
                 pool.release(worker)
 
-        for pool in self._pools.values():
-            count = (counts or {}).get(pool.logical_id, 1)
-            threading.Thread(target=warm, args=(pool, count), name="prewarm", daemon=True).start()
+        threads = [
+            threading.Thread(
+                target=warm,
+                args=(pool, (counts or {}).get(pool.logical_id, 1)),
+                name="prewarm",
+                daemon=True,
+            )
+            for pool in self._pools.values()
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + wait_s
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def spawn(self, logical_id: str, handler: str, extra_env: dict[str, str]) -> _Worker:
         """Start a worker of `logical_id` and wait for its cold start."""
