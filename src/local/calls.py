@@ -13,8 +13,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Not a real key: moto answers any key, with its default account (the template's FAKE_ACCOUNT).
-_KEY_PREFIX = "LocalRole-"
+# Not a real key: moto answers any key with its default account (the template's FAKE_ACCOUNT).
+# Letters and digits only (as logical ids are): what DynamoDB Local accepts in an access key.
+_KEY_PREFIX = "LocalRole"
 
 
 @dataclass(frozen=True, order=True)
