@@ -181,6 +181,9 @@ def launch(workdir: Path) -> DynamoDBLocal:
         str(jar),
         str(LAUNCHER),
         "-inMemory",
+        # One database for every access key: each function signs with a key of its own
+        # (local.calls), and all of them must see the tables the runtime created.
+        "-sharedDb",
         "-port",
         str(port),
         "-disableTelemetry",

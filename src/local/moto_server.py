@@ -12,6 +12,7 @@ where the local runtime answers them (local.runtime).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -25,6 +26,9 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from local import calls, request_calls
+from local.template import FAKE_ACCOUNT
 
 # Step Functions runs the real ASL; Lambda tasks never go to Docker.
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -95,6 +99,23 @@ class MotoServer:
             self._thread.join(timeout=5)
 
     def _serialised(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if calls.recording():
+            _record(environ)
         with self._lock:
             # moto's responses are built whole: materialise inside the lock.
             return list(self._app(environ, start_response))
+
+
+def _record(environ: dict[str, Any]) -> None:
+    """Note what a function's request needs IAM to allow (local.calls); the runtime's own
+    requests (its key is no function's) are not noted."""
+    signed = request_calls.signature(environ)
+    principal = calls.principal_of(signed.access_key) if signed else None
+    if signed is None or principal is None:
+        return
+    body = b""
+    if request_calls.needs_body(environ):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+    for action, resource in request_calls.authorisations(environ, body, signed, FAKE_ACCOUNT):
+        calls.record(principal, action, [resource])

@@ -43,9 +43,10 @@ from moto.core.config import DefaultConfig
 from clients.platform_sandbox import SandboxService
 from clients.platform_service import Answer
 from clients.simulator import PlatformSimulator, shared_simulator
-from local import dynamodb_local
+from local import calls, dynamodb_local
 from local.asl import Interpreter, TaskFailedError
-from local.lambdas import InProcessLambdas
+from local.intrinsics import local_name
+from local.lambdas import InProcessLambdas, invoke_response
 from local.moto_server import MotoServer
 from local.platform_server import PlatformServer
 from local.template import FAKE_ACCOUNT, Template, function_arn
@@ -64,6 +65,8 @@ SANDBOX_ID = "PlatformSandboxFunction"
 SANDBOX_TABLE_ID = "PlatformSandboxTable"
 # Calls of the platform in flight at once (a batch's phases, each with parallel sub-steps).
 SANDBOX_CONCURRENCY = 8
+# The platform's API key (platform="simulator": the phases run as PlatformMode=http does).
+PLATFORM_KEY_SECRET = "pumpd-onboarding/local/platform-api-key"
 # A prewarmed runtime (make serve, make demo) starts once its workers are ready, or after this.
 PREWARM_WAIT_S = 120.0
 
@@ -270,7 +273,7 @@ class LocalRuntime:
         api_key = secrets.token_urlsafe(16)
         self._in_memory = SandboxService(shared_simulator(), api_key)
         secret = boto3.client("secretsmanager").create_secret(
-            Name="pumpd-onboarding/local/platform-api-key", SecretString=api_key
+            Name=PLATFORM_KEY_SECRET, SecretString=api_key
         )
         return {
             "PLATFORM_MODE": "http",
@@ -368,7 +371,8 @@ class LocalRuntime:
                 with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
                     dynamodb.delete_table(TableName=logical_id)
             dynamodb.create_table(TableName=logical_id, **definition)
-        boto3.client("s3").create_bucket(Bucket=BUCKET_ID.lower())
+        bucket = local_name(BUCKET_ID, "AWS::S3::Bucket")
+        boto3.client("s3").create_bucket(Bucket=bucket)
         sfn = boto3.client("stepfunctions")
         self.state_machine_arn = sfn.create_state_machine(
             name=STATE_MACHINE_ID,
@@ -380,7 +384,7 @@ class LocalRuntime:
         return {k: v for k, v in endpoint.items() if v} | {
             "TABLE_NAME": TABLE_ID,
             "SANDBOX_TABLE_NAME": SANDBOX_TABLE_ID,
-            "BUCKET_NAME": BUCKET_ID.lower(),
+            "BUCKET_NAME": bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
         }
 
@@ -448,9 +452,9 @@ class LocalRuntime:
         }
         self._finish(arn, described)
 
-    def _invoke(self, params: dict[str, Any], **kwargs: Any) -> Any:
+    def _invoke(self, params: dict[str, Any], **_: Any) -> Any:
         """Run the Lambda in process; then look at its execution soon: it may have ended."""
-        response = self.lambdas.before_invoke(params, **kwargs)
+        response = invoke_response(self._invoke_as_state_machine, params)
         raw = params.get("body") or b"{}"
         try:
             payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
@@ -460,6 +464,16 @@ class LocalRuntime:
         if isinstance(arn, str):
             self._activity(arn)
         return response
+
+    def _invoke_as_state_machine(
+        self, function_name: str, payload: dict[str, Any]
+    ) -> tuple[Any, str | None]:
+        """A Lambda task of the state machine: its role's lambda:InvokeFunction (local.calls)."""
+        arn = function_name
+        if not arn.startswith("arn:"):
+            arn = function_arn(function_name, self.region)
+        calls.record(STATE_MACHINE_ID, "lambda:InvokeFunction", [arn])
+        return self.lambdas.invoke(function_name, payload)
 
     def _activity(self, arn: str) -> None:
         # An execution the runtime did not see start (a function process started it) is
@@ -621,7 +635,7 @@ class LocalRuntime:
             "Execution": {"Id": execution_arn, "Name": described["name"]},
             "StateMachine": {"Id": described["stateMachineArn"]},
         }
-        interpreter = Interpreter(definition, self.lambdas.invoke)
+        interpreter = Interpreter(definition, self._invoke_as_state_machine)
         status, error, cause = "SUCCEEDED", None, None
         try:
             interpreter.run_from(last["name"], json.loads(last["input"]), context)

@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from local.calls import access_key_for
 from local.lambdas import (
     TIMED_OUT,
     Invocation,
@@ -212,6 +213,9 @@ class ProcessLambdas(Lambdas):
             | {
                 "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
                 "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                # Its own credentials, as its role gives a function on AWS: each call it makes
+                # is attributed to it (local.calls).
+                "AWS_ACCESS_KEY_ID": access_key_for(logical_id),
                 "PYTHONUNBUFFERED": "1",
                 # Powertools warns on every invocation that publishes no metric (metrics are off).
                 "PYTHONWARNINGS": "ignore:No application metrics to publish:UserWarning",

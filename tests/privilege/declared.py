@@ -1,0 +1,79 @@
+"""The one place that says why a grant no recorded call uses is still needed deployed.
+
+Each entry is checked both ways: a grant with no recorded call and no entry here fails
+(an over-grant: remove it, or explain it here), and an entry whose grant is gone or now used
+by a recorded call fails too (a stale explanation).
+"""
+
+from __future__ import annotations
+
+# (principal, action) -> why the grant is needed on AWS though nothing local exercises it.
+_VENDED_LOG_DELIVERY = (
+    "Step Functions sets up the state machine's Logging (a vended log delivery to Step6LogGroup) "
+    "with the state machine's role when the stack creates or updates it; no execution calls it, "
+    "and moto does not deliver logs"
+)
+_TRIM = (
+    "domain.audit.record_event trims a bounded event kind (a job that keeps failing) to its "
+    "newest EVENTS_KEPT through a batch_writer's deletes; the suites reach that bound in "
+    "Phase4Function and ReconcileFunction only, where the same code path is recorded"
+)
+_STARTED_OUTSIDE_THE_API = (
+    "An execution started outside the API (the console, the CLI) has no claim yet: "
+    "domain.phase_tasks.prepare_run claims the job (UpdateItem), records run_started (PutItem) "
+    "and trims bounded events (Query, BatchWriteItem); the suites start every run through the API"
+)
+NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
+    **{
+        (principal, "dynamodb:BatchWriteItem"): _TRIM
+        for principal in (
+            "Phase1Function",
+            "Phase2Function",
+            "Phase3Function",
+            "CompleteRunFunction",
+        )
+    },
+    **{
+        ("PrepareRunFunction", f"dynamodb:{action}"): _STARTED_OUTSIDE_THE_API
+        for action in ("UpdateItem", "PutItem", "Query", "BatchWriteItem")
+    },
+    ("ApiFunction", "secretsmanager:PutSecretValue"): (
+        "Step 5 resubmitted for a job whose secret exists overwrites the password "
+        "(clients/secrets.put_password after CreateSecret's ResourceExistsException); "
+        "no served API worker (the suites that record) resubmits Step 5 for such a job"
+    ),
+    ("ReconcileFunction", "sqs:SendMessage"): (
+        "The Lambda service sends an event the reconciler failed on after its asynchronous "
+        "retries to ReconcileDeadLetterQueue with the function's role (SAM's DeadLetterQueue); "
+        "the local runtime delivers status-change events synchronously"
+    ),
+    **{
+        ("Step6StateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY
+        for action in (
+            "CreateLogDelivery",
+            "GetLogDelivery",
+            "UpdateLogDelivery",
+            "DeleteLogDelivery",
+            "ListLogDeliveries",
+            "PutResourcePolicy",
+            "DescribeResourcePolicies",
+            "DescribeLogGroups",
+        )
+    },
+}
+
+# Principals no feeding suite invokes as a principal of its own (recorded-none) -> why.
+NOT_INVOKED: dict[str, str] = {}
+
+# AWS managed policies SAM attaches -> why (their documents live in IAM, not in the template;
+# the calls they allow are made by the services on the function's behalf, not by its code).
+MANAGED_POLICIES: dict[str, str] = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": (
+        "The Lambda service writes each function's output to its log group (logs:CreateLogStream,"
+        " logs:PutLogEvents); SAM attaches it to every function role"
+    ),
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": (
+        "Tracing: Active (Globals) and the state machine's Tracing: the X-Ray segments Lambda and "
+        "Step Functions send"
+    ),
+}
