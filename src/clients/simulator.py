@@ -202,19 +202,22 @@ class PlatformState(Protocol):
         """Times an effect was taken under the key (0 before the first)."""
         ...
 
-    def commit(self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect) -> Stored:
+    def commit(
+        self,
+        meta: CallMeta,
+        stored: Stored,
+        made: SimObject,
+        effect: Effect,
+        *,
+        replay: bool = False,
+    ) -> Stored:
         """Take the effect: the object, the email claim, the stored answer and the ledger.
 
         Atomic. When another call already stored an answer under the key (it won a race), that
-        answer is returned and nothing is written. An email already claimed raises
+        answer is returned and nothing is written, unless `replay` (a simulator ignoring
+        idempotency takes the effect again). An email already claimed raises
         `PermanentPlatformError` (a conflict) and nothing is written.
         """
-        ...
-
-    def replay_effect(
-        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect
-    ) -> Stored:
-        """As `commit`, but over any stored answer (a simulator ignoring idempotency)."""
         ...
 
     def ledger(self) -> list[LedgerEntry]:
@@ -592,8 +595,9 @@ class PlatformSimulator:
             answer = Stored(
                 operation=operation, result=PlatformResult(id=object_id, attributes=attributes)
             )
-            take = self._state.commit if self._honour_idempotency else self._state.replay_effect
-            stored = take(meta, answer, made, effect)
+            stored = self._state.commit(
+                meta, answer, made, effect, replay=not self._honour_idempotency
+            )
         if stored.operation != operation:
             raise PermanentPlatformError(
                 f"{operation}: idempotency key {key} was used for {stored.operation}"

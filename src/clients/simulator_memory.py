@@ -97,16 +97,14 @@ class InMemoryState:
             entry = self._entries.get(key)
             return entry.count if entry is not None else 0
 
-    def commit(self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect) -> Stored:
-        return self._take(meta, stored, made, effect, replay=False)
-
-    def replay_effect(
-        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect
-    ) -> Stored:
-        return self._take(meta, stored, made, effect, replay=True)
-
-    def _take(
-        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect, *, replay: bool
+    def commit(
+        self,
+        meta: CallMeta,
+        stored: Stored,
+        made: SimObject,
+        effect: Effect,
+        *,
+        replay: bool = False,
     ) -> Stored:
         key = meta.idempotency_key
         with self._lock:

@@ -156,16 +156,14 @@ class DynamoDBPlatformState:
     def effect_count(self, key: str) -> int:
         return int(str(self._key_item(key).get("effects", 0)))
 
-    def commit(self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect) -> Stored:
-        return self._take(meta, stored, made, effect, replay=False)
-
-    def replay_effect(
-        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect
-    ) -> Stored:
-        return self._take(meta, stored, made, effect, replay=True)
-
-    def _take(
-        self, meta: CallMeta, stored: Stored, made: SimObject, effect: Effect, *, replay: bool
+    def commit(
+        self,
+        meta: CallMeta,
+        stored: Stored,
+        made: SimObject,
+        effect: Effect,
+        *,
+        replay: bool = False,
     ) -> Stored:
         key = meta.idempotency_key
         answer: dict[str, Any] = {

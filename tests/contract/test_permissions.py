@@ -155,20 +155,13 @@ SANDBOX_STATE: dict[str, set[str]] = {
     "stored": {"GetItem"},
     "effect_count": {"GetItem"},
     "commit": {"UpdateItem", "PutItem", "GetItem"},
-    "replay_effect": {"UpdateItem", "PutItem", "GetItem"},
     "ledger": {"Scan"},
     "reset": {"Scan", "BatchWriteItem"},
 }
 # What the deployed handler reaches: the contract's operations (clients.simulator over the
 # state) and the fault drills (clients.platform_sandbox). The listings and the reset serve
-# local tests only; replay_effect only a simulator told to ignore idempotency.
-SANDBOX_REACHES = set(SANDBOX_STATE) - {
-    "objects",
-    "ledger",
-    "reset",
-    "set_latency",
-    "replay_effect",
-}
+# local tests only.
+SANDBOX_REACHES = set(SANDBOX_STATE) - {"objects", "ledger", "reset", "set_latency"}
 
 # Grants a phase holds only in one platform mode (template Conditions), from
 # handlers.wiring._platform: SigV4 requests to the sandbox's IAM function URL (Lambda wants
