@@ -34,9 +34,13 @@ class Prices:
     # S3 Standard requests.
     s3_per_1000_put: float = 0.005
     s3_per_1000_get: float = 0.0004
-    # Secrets Manager.
+    # Secrets Manager. A secret is "prorated for secrets stored less than a month" (the pricing
+    # page); a deleted one is charged here for every started hour it existed (the hour is our
+    # assumption of the granularity); one scheduled for deletion is not charged ("There is no
+    # charge for secrets that you have marked for deletion", Secrets Manager User Guide).
     secrets_per_10000_api_calls: float = 0.05
     secrets_per_secret_month: float = 0.40
+    hours_per_month: float = 730
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,7 @@ API_GATEWAY_LIMIT_S = 29.0
 CRITICAL_PATH_TARGET = 1.2
 TRANSITIONS_TARGET = 15
 FLAT = (0.9, 1.1)
+SECRETS_STORAGE_TARGET = 1.0
 
 TRANSITIONS_DEFINITION = (
     "StateEntered events of the execution history (every state executed, the Choice included), "
@@ -86,9 +87,25 @@ def price(cost: dict[str, Any], lambdas: dict[str, Any]) -> dict[str, Any]:
     return {
         "breakdown": breakdown,
         "total": sum(breakdown.values()),
-        "secrets_storage_per_month": cost["secretsmanager"]["secrets_created"]
-        * per_1000
-        * PRICES.secrets_per_secret_month,
+        **secrets_storage(cost["secretsmanager"], per_1000),
+    }
+
+
+def secrets_storage(secrets: dict[str, Any], jobs: int) -> dict[str, float]:
+    """What `jobs` jobs' password secrets cost in storage, from what the run measured.
+
+    A secret still there when its run settled is billed every month it stays (the whole month);
+    a deleted one for the hours it existed (every started hour of its measured upper-bound
+    life). `..._if_daily` is the same if AWS prorated by the started day instead.
+    """
+    month = PRICES.secrets_per_secret_month
+    kept = secrets["secrets_left"] * month
+    deleted = secrets["secrets_deleted"] * month / PRICES.hours_per_month
+    days = math.ceil(secrets["deleted_secret_billed_hours"] / 24)
+    return {
+        "secrets_storage_per_month": jobs
+        * (kept + deleted * secrets["deleted_secret_billed_hours"]),
+        "secrets_storage_per_month_if_daily": jobs * (kept + deleted * 24 * days),
     }
 
 
@@ -207,7 +224,20 @@ def judge(results: dict[str, Any], figures: dict[str, Any]) -> list[dict[str, An
             "time; at 512 MB a Lambda has ~0.29 vCPU, which would stretch our own time ~3.5x",
         ),
         cold_start_target(figures["imports"]),
+        secrets_target(results),
     ]
+
+
+def secrets_target(results: dict[str, Any]) -> dict[str, Any]:
+    storage = results["secrets_storage_per_1000_jobs_usd_month"]
+    left = results["secretsmanager_per_job"]["secrets_left"]
+    return target(
+        f"password secrets' storage <= {SECRETS_STORAGE_TARGET:.2f} USD per 1,000 jobs per month",
+        f"{storage:.2f} USD ({left:.2f} secrets left per job after its run)",
+        storage <= SECRETS_STORAGE_TARGET,
+        "secrets left when the run settled, billed every month, plus the deleted ones' started "
+        "hours (issue 11)",
+    )
 
 
 def cold_start_target(imports: dict[str, Any]) -> dict[str, Any]:
@@ -269,6 +299,9 @@ def compose(
         "cost_per_1000_jobs_usd": priced["total"],
         "cost_breakdown_per_1000_jobs_usd": priced["breakdown"],
         "secrets_storage_per_1000_jobs_usd_month": priced["secrets_storage_per_month"],
+        "secrets_storage_per_1000_jobs_usd_month_if_daily": priced[
+            "secrets_storage_per_month_if_daily"
+        ],
         "prices": PRICES.as_dict(),
         "price_table_date": PRICES.as_dict()["date"],
         # ---- figure 2: critical path
@@ -346,6 +379,7 @@ def findings(r: dict[str, Any]) -> list[str]:
     beyond_bare = imports["detail"][slowest]["beyond_bare_ms"]
     critical = r["critical_path"]
     added_in_l = critical["step6_s_added_by_latency"] / (critical["latency_ms"] / 1000)
+    sm = r["secretsmanager_per_job"]
     lines = [
         "## Findings",
         "",
@@ -367,10 +401,16 @@ def findings(r: dict[str, Any]) -> list[str]:
         f"{kb:.1f} KB on average here (restaurant, menu, progress), so a bigger menu makes every "
         "checkpoint dearer; the progress in its own small item(s) would make a checkpoint about "
         "1 WRU.",
-        f"- **Secrets.** Each job creates a Secrets Manager secret for the account password and "
-        f"nothing deletes it: {r['secrets_storage_per_1000_jobs_usd_month']:.0f} USD per 1,000 "
-        "jobs per month, far above everything else. Deleting it once cloudwaitressAccount has "
-        "completed (the only sub-step that reads it) would remove that cost.",
+        "- **Secrets.** Each job creates a Secrets Manager secret for the account password; it "
+        "is deleted for good (no recovery window) once no sub-step can read it, when the run "
+        "settles (CompleteRun, and the reconciler for every finished execution). Measured here: "
+        f"{sm['secrets_left']:.2f} secrets left per job after its run, the deleted ones lived "
+        f"at most {sm['deleted_secret_life_s']:.1f} s (Step 5 call to settlement), billed as "
+        f"{sm['deleted_secret_billed_hours']:.0f} started hour(s): "
+        f"{r['secrets_storage_per_1000_jobs_usd_month']:.2f} USD per 1,000 jobs (kept "
+        f"forever, it was {1000 * PRICES.secrets_per_secret_month:.0f} USD every month). "
+        "Were storage prorated by the started day rather than the hour, "
+        f"{r['secrets_storage_per_1000_jobs_usd_month_if_daily']:.2f} USD.",
         f"- **Critical path.** The latency adds {added_in_l:.2f} L per job: phases run back "
         "to back and sub-steps in parallel as the graph allows, "
         "with no extra round trip. The one extra L is cloudwaitressAccount looking the account "
@@ -541,9 +581,10 @@ def markdown(r: dict[str, Any]) -> str:
             + [["**total**", f"**{r['cost_per_1000_jobs_usd']:.4f}**"]],
         ),
         "",
-        f"Not in the total: each job stores its account password as a Secrets Manager secret, "
-        f"${r['secrets_storage_per_1000_jobs_usd_month']:.2f} per 1,000 jobs for every month "
-        "the secrets are kept. Lambda duration is estimated from each function's median "
+        "Not in the total: the password secrets' storage, "
+        f"${r['secrets_storage_per_1000_jobs_usd_month']:.2f} per 1,000 jobs (secrets left "
+        "after the run, every month they stay, plus the deleted ones' hours). Lambda duration "
+        "is estimated from each function's median "
         f"in-process duration at L = {latency} ms (moto's overhead included, so an upper bound), "
         "at the template's memory size.",
         "",

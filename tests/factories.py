@@ -89,4 +89,18 @@ def make_job(name: str = "Cafe Aroha", batch_id: str = "b-1", org_id: str = "org
     return new_job(batch_id, org_id, make_restaurant(name))
 
 
+def make_configured_job(
+    statuses: dict[str, SubStepStatus] | None = None,
+    *,
+    disabled: tuple[str, ...] = (),
+    skip_reasons: dict[str, SkipReason] | None = None,
+    password_ref: str | None = "ref",
+) -> Job:
+    """A job past Step 5 (config with a password reference) with the given sub-step statuses."""
+    config = make_config(disabled=disabled)
+    config.account.password_secret_ref = password_ref
+    progress = make_progress(statuses, skip_reasons=skip_reasons)
+    return make_job().model_copy(update={"execution_config": config, "step6_progress": progress})
+
+
 ALL_SUB_STEPS = tuple(SUB_STEPS)

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from clients.platform import CallMeta
+from clients.secrets import SecretStore, SecretStoreError
 from domain.audit import record_event
 from domain.catalogue import SUB_STEP_LOGIC, SUB_STEPS
 from domain.claims import claim_for_execution, claim_new_run
@@ -18,6 +19,7 @@ from domain.deps import Step6Deps
 from domain.errors import BlockingSubStepFailedError, InvalidResumePointError, NotResumableError
 from domain.observability import logger, metrics
 from domain.outcome import ExecutionStatus
+from domain.passwords import discard_spent_password
 from domain.planner import PhasePlan, phase_status, plan_phase
 from domain.resume import resume_point
 from domain.runner import PhaseRunner
@@ -120,9 +122,17 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
     return PhaseSummary(phase, status, plan.run, plan.skip)
 
 
-def complete_run(jobs: JobRepository, job_id: str, execution_arn: str) -> dict[str, Any]:
+def complete_run(
+    jobs: JobRepository, secrets: SecretStore, job_id: str, execution_arn: str
+) -> dict[str, Any]:
+    """Settle the job as its run succeeded, then delete its password if no sub-step needs it."""
     owned = claim_for_execution(jobs, job_id, execution_arn)
     job = settle_execution(jobs, job_id, execution_arn, ExecutionStatus.SUCCEEDED, None, job=owned)
+    try:
+        discard_spent_password(jobs, secrets, job)
+    except SecretStoreError:
+        # Not worth failing a settled run: the reconciler deletes it when the execution ends.
+        logger.warning("password secret not deleted yet", job_id=job_id, exc_info=True)
     return {"job_id": job_id, "status": job.status.value}
 
 

@@ -274,7 +274,10 @@ class LastFailureView(_Body):
 class AccountView(_Body):
     registerNewUser: bool  # noqa: N815 - the seed's field names
     email: str
-    password_set: bool = Field(description="A password is stored (in Secrets Manager)")
+    password_set: bool = Field(
+        description="A password was given: kept in Secrets Manager until the platform account "
+        "exists, then deleted"
+    )
 
 
 class ExecutionConfigView(_Body):
@@ -291,7 +294,7 @@ class ExecutionConfigView(_Body):
             account=AccountView(
                 registerNewUser=config.account.registerNewUser,
                 email=str(config.account.email),
-                password_set=config.account.password_secret_ref is not None,
+                password_set=config.account.password_given,
             ),
             menu=config.menu,
             onboarding=config.onboarding,

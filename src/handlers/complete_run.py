@@ -1,4 +1,4 @@
-"""CompleteRun task: every phase has run; settle the job as completed."""
+"""CompleteRun task: every phase has run; settle the job as completed, delete its password."""
 
 from __future__ import annotations
 
@@ -20,4 +20,4 @@ from handlers.events import CompleteRunEvent
 def handler(event: CompleteRunEvent, context: LambdaContext) -> dict[str, Any]:
     logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
     logger.thread_safe_append_keys(job_id=event.job_id, execution=event.execution_arn)
-    return complete_run(wiring.jobs(), event.job_id, event.execution_arn)
+    return complete_run(wiring.jobs(), wiring.secret_store(), event.job_id, event.execution_arn)

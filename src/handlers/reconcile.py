@@ -1,4 +1,7 @@
-"""Reconcile: EventBridge "Step Functions Execution Status Change" → the job's outcome."""
+"""Reconcile: EventBridge "Step Functions Execution Status Change" → the job's outcome.
+
+It also deletes the job's password secret once no sub-step can read it (domain.passwords).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.observability import logger, metrics, tracer
 from domain.outcome import ExecutionStatus
+from domain.passwords import discard_spent_password
 from domain.settlement import settle_execution
 from handlers import wiring
 from handlers.events import ExecutionStatusDetail
@@ -32,7 +36,9 @@ def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, A
     logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
     logger.thread_safe_append_keys(job_id=job_id, execution=detail.executionArn)
     cause = " ".join(filter(None, [detail.error, detail.cause])) or None
-    job = settle_execution(
-        wiring.jobs(), job_id, detail.executionArn, ExecutionStatus(detail.status), cause
-    )
+    jobs = wiring.jobs()
+    job = settle_execution(jobs, job_id, detail.executionArn, ExecutionStatus(detail.status), cause)
+    # Every finished execution passes here: the safety net that deletes a spent password (a
+    # SecretStoreError fails the invocation, which is retried, then dead-lettered).
+    discard_spent_password(jobs, wiring.secret_store(), job)
     return {"settled": True, "job_status": job.status.value}

@@ -3,8 +3,9 @@
 Nothing is built at import: each builder imports its client module and creates its boto3
 client or resource the first time a handler asks for it, then the result is cached for the
 life of the process (a Lambda execution environment). A function builds only what its path
-uses: PrepareRun, CompleteRun and Reconcile need the repository alone (`jobs()`); the phases
-need every Step 6 dependency (`step6_deps()`); the API its own set (`api_deps()`).
+uses: PrepareRun needs the repository alone (`jobs()`), CompleteRun and Reconcile the repository
+and the secret store (`secret_store()`, to delete spent passwords); the phases need every Step 6
+dependency (`step6_deps()`); the API its own set (`api_deps()`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from handlers.settings import get_settings
 if TYPE_CHECKING:
     from clients.platform import PumpdPlatform
     from clients.platform_sandbox import SandboxService
+    from clients.secrets import SecretStore
     from domain.deps import ApiDeps, Step6Deps
     from state.repository import JobRepository
 
@@ -74,6 +76,16 @@ def jobs() -> JobRepository:
 
 
 @lru_cache(maxsize=1)
+def secret_store() -> SecretStore:
+    """The password secrets of CompleteRun and Reconcile, which delete spent ones."""
+    import boto3
+
+    from clients.secrets import SecretsManagerStore
+
+    return SecretsManagerStore(boto3.client("secretsmanager"), get_settings().secrets_prefix)
+
+
+@lru_cache(maxsize=1)
 def step6_deps() -> Step6Deps:
     import boto3
 
@@ -115,6 +127,7 @@ def reset() -> None:
     """Forget built dependencies (tests and the local runtime change the environment)."""
     get_settings.cache_clear()
     jobs.cache_clear()
+    secret_store.cache_clear()
     step6_deps.cache_clear()
     api_deps.cache_clear()
     platform_sandbox.cache_clear()

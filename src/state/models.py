@@ -171,8 +171,15 @@ class Restaurant(_Input):
 class AccountConfig(_Model):
     registerNewUser: bool = True  # noqa: N815 - field names follow the seed's execution_config
     email: Email
-    # Only a reference is stored; the password itself lives in Secrets Manager.
+    # Only a reference is stored; the password itself lives in Secrets Manager, until no
+    # sub-step can read it any more: then the secret is deleted and the reference cleared.
     password_secret_ref: str | None = None
+    password_deleted_at: datetime | None = None
+
+    @property
+    def password_given(self) -> bool:
+        """A password was submitted (stored now, or deleted once it was no longer needed)."""
+        return self.password_secret_ref is not None or self.password_deleted_at is not None
 
 
 class MenuConfig(_Input):

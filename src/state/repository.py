@@ -486,6 +486,38 @@ class JobRepository:
                 ) from error
             raise
 
+    # ------------------------------------------------------------------ the password's secret
+
+    def forget_password_secret(self, job_id: str, ref: str) -> bool:
+        """Clear the job's reference `ref` to its deleted password secret and stamp when.
+
+        Conditional on the job still holding `ref`, so it is idempotent and never clears a
+        reference it did not mean: False when the job holds another one, or none any more.
+        """
+        path = "execution_config.#account"
+        try:
+            self._table.update_item(
+                Key={"pk": _job_pk(job_id), "sk": JOB_SK},
+                UpdateExpression=f"SET {path}.#ref = :none, {path}.#deleted = :now, "
+                "updated_at = :now",
+                ConditionExpression=f"{path}.#ref = :ref",
+                ExpressionAttributeNames={
+                    "#account": "account",
+                    "#ref": "password_secret_ref",
+                    "#deleted": "password_deleted_at",
+                },
+                ExpressionAttributeValues={
+                    ":ref": ref,
+                    ":none": None,
+                    ":now": utc_now().isoformat(),
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
     # ------------------------------------------------------------------ audit trail
 
     def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:

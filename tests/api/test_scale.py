@@ -283,6 +283,9 @@ class InMemorySecrets:
     def get_password(self, ref: str) -> str:
         raise NotImplementedError
 
+    def delete_password(self, ref: str) -> None:
+        raise NotImplementedError
+
 
 def _timed(client: EventClient, method: str, path: str, body: Any = None) -> tuple[Any, float]:
     started = time.perf_counter()

@@ -62,14 +62,16 @@ def test_the_password_never_appears_outside_secrets_manager(
         replies.append(reply)
         return reply
 
-    # a whole run over HTTP: create, fail after the account exists, resume, complete
+    # a whole run over HTTP: create, fail before the account exists, resume, fail after it
+    # exists, resume, complete
     created = call(
         "POST",
         "/registration-batches",
         {"name": "Secrets", "restaurants": [_restaurant("Cafe Aroha")]},
     ).body
     job_id, batch_id = created["jobs"][0]["job_id"], created["batch_id"]
-    client.call("POST", "/__sim/faults", {"sub_step": "restaurantRegistration", "mode": "fail"})
+    for sub_step in ("cloudwaitressAccount", "restaurantRegistration"):
+        client.call("POST", "/__sim/faults", {"sub_step": sub_step, "mode": "fail"})
     config = config_data("Cafe Aroha")
     config["account"]["password"] = PASSWORD
     step5 = call(
@@ -78,6 +80,16 @@ def test_the_password_never_appears_outside_secrets_manager(
         {"jobs": [{"job_id": job_id, "execution_config": config}]},
     )
     assert step5.status == 202 and step5.body["accepted"], step5
+    failed = client.wait_settled(job_id)
+    assert failed["last_failure"]["sub_step"] == "cloudwaitressAccount"
+    # the password is stored, in Secrets Manager only, while the account is yet to be created
+    secrets = boto3.client("secretsmanager")
+    (secret,) = secrets.list_secrets()["SecretList"]
+    stored_before_use = secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"]
+    for path in _reads(batch_id, job_id):
+        call("GET", path)
+    resumed = call("POST", f"/registration-batches/jobs/{job_id}/resume-step-6")
+    assert resumed.status == 202, resumed
     failed = client.wait_settled(job_id)
     assert failed["last_failure"]["sub_step"] == "restaurantRegistration"
     for path in _reads(batch_id, job_id):
@@ -90,12 +102,13 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert server.runtime is not None
     server.runtime.wait_all()
 
-    # the password is stored, in Secrets Manager only (this proves the search looks for it)
-    secrets = boto3.client("secretsmanager")
-    (secret,) = secrets.list_secrets()["SecretList"]
-    assert secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"] == PASSWORD
+    # the password was in Secrets Manager only until the account existed (this proves the
+    # search looks for what was stored): the account was created with it, then it was deleted
+    # for good, with no recovery window in which it could be restored
+    assert stored_before_use == PASSWORD
     accounts = [e for e in server_ledger(client) if e["sub_step"] == "cloudwaitressAccount"]
-    assert accounts and accounts[0]["count"] == 1  # the account was created with it
+    assert accounts and accounts[0]["count"] == 1
+    assert secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
 
     # API responses
     assert replies and PASSWORD not in json.dumps([[r.body, r.headers] for r in replies])
@@ -108,7 +121,7 @@ def test_the_password_never_appears_outside_secrets_manager(
     # state machine input and output, every event of every execution's history
     sfn = boto3.client("stepfunctions")
     executions = sfn.list_executions(stateMachineArn=server.runtime.state_machine_arn)
-    assert len(executions["executions"]) == 2
+    assert len(executions["executions"]) == 3
     for execution in executions["executions"]:
         arn = execution["executionArn"]
         described = sfn.describe_execution(executionArn=arn)

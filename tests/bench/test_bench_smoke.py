@@ -22,6 +22,7 @@ NUMBERS = (
     "state_transitions_per_job",
     "lambda_invocations_per_job",
     "cost_per_1000_jobs_usd",
+    "secrets_storage_per_1000_jobs_usd_month",
     "critical_path_ratio",
     "sequential_ratio",
     "batch_api_500_s",
@@ -93,6 +94,20 @@ def test_prices_and_targets_are_reported(results: dict[str, Any]) -> None:
         "s3_requests",
     }
     assert all(isinstance(t["target"], str) and "met" in t for t in results["targets"])
+
+
+@pytest.mark.timeout(900)
+def test_password_secrets_are_not_billed_forever(results: dict[str, Any]) -> None:
+    # the smoke run's jobs completed: their password secrets are deleted when they settle
+    secrets = results["secretsmanager_per_job"]
+    assert secrets["secrets_created"] > 0
+    assert secrets["secrets_left"] == 0
+    assert secrets["secrets_deleted"] == 1
+    assert 0 < secrets["deleted_secret_life_s"] < 3600
+    assert _number(results["secrets_storage_per_1000_jobs_usd_month"])
+    assert 0 < results["secrets_storage_per_1000_jobs_usd_month"] <= 1.0
+    (target,) = [t for t in results["targets"] if "password secrets" in t["target"]]
+    assert target["met"] is True
 
 
 @pytest.mark.timeout(900)

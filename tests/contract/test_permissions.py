@@ -62,6 +62,8 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "settle_run": ({"UpdateItem", "GetItem"}, False),
     "checkpoint_sub_step": ({"UpdateItem", "GetItem"}, False),
     "record_skips": ({"UpdateItem", "GetItem"}, False),
+    # conditional on the reference; a failed condition answers False, no read-back
+    "forget_password_secret": ({"UpdateItem"}, False),
     "append_event": ({"PutItem"}, False),
     "append_events": ({"BatchWriteItem"}, False),
     "trim_events": ({"Query", "BatchWriteItem"}, False),  # query the job's events, delete some
@@ -78,6 +80,7 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
         # create_secret, then put_secret_value when the job's secret exists (a resubmission)
         "put_password": {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"},
         "get_password": {"secretsmanager:GetSecretValue"},  # get_secret_value
+        "delete_password": {"secretsmanager:DeleteSecret"},  # delete_secret
     },
     "clients/executions.py": {
         "start": {"states:StartExecution"},  # start_execution
@@ -86,7 +89,12 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
 }
 CLIENT_BOTO_CALLS = {
     "clients/storage.py": {"put_object", "get_object"},
-    "clients/secrets.py": {"create_secret", "put_secret_value", "get_secret_value"},
+    "clients/secrets.py": {
+        "create_secret",
+        "put_secret_value",
+        "get_secret_value",
+        "delete_secret",
+    },
     "clients/executions.py": {"start_execution", "describe_execution"},
 }
 
@@ -98,6 +106,8 @@ _RECORD_EVENT = {"append_event", "trim_events"}
 _CLAIM_FOR_EXECUTION = {"get_job", "reclaim_for_redrive"} | _RECORD_EVENT
 # domain.settlement.settle_execution: get_job, settle_run (retried on a fresh get_job), event.
 _SETTLE_EXECUTION = {"get_job", "settle_run"} | _RECORD_EVENT
+# domain.passwords.discard_spent_password: secrets.delete_password, then the reference cleared.
+_DISCARD_PASSWORD = {"forget_password_secret"}
 
 # Repository methods per function (handlers/wiring.py: jobs() / step6_deps() / api_deps()).
 FUNCTION_REPOSITORY: dict[str, set[str]] = {
@@ -112,11 +122,11 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
         | _RECORD_EVENT
         for n in range(1, 5)
     },
-    # handlers.complete_run -> domain.phase_tasks.complete_run
-    "CompleteRunFunction": _CLAIM_FOR_EXECUTION | _SETTLE_EXECUTION,
+    # handlers.complete_run -> domain.phase_tasks.complete_run: claim, settle, discard_password
+    "CompleteRunFunction": _CLAIM_FOR_EXECUTION | _SETTLE_EXECUTION | _DISCARD_PASSWORD,
     # handlers.reconcile -> domain.settlement.settle_execution (the event carries the status:
-    # no DescribeExecution)
-    "ReconcileFunction": _SETTLE_EXECUTION,
+    # no DescribeExecution), then domain.passwords.discard_spent_password
+    "ReconcileFunction": _SETTLE_EXECUTION | _DISCARD_PASSWORD,
     # handlers.api: onboarding.create_batch (create_batch, append_events, get_batch);
     # reads.list_batches / read_batch (get_batch, list_jobs, reconcile_stale -> settle) /
     # read_job (get_job_for_org, reconcile_stale) / read_events (get_job_for_org, list_events);
@@ -173,14 +183,24 @@ PHASE_PLATFORM_GRANTS: dict[str, set[str]] = {
 
 # Port methods per function besides the repository (handlers/wiring.py): the API stores
 # passwords (onboarding.submit_step5), starts runs (runs.start_run) and describes stale ones
-# (settlement.reconcile_stale). The phases' store and secret calls are derived from the
-# sub-steps (phase_port_calls). The other functions build the repository alone.
+# (settlement.reconcile_stale); CompleteRun and Reconcile delete spent passwords
+# (passwords.discard_spent_password, via wiring.secret_store()). The phases' store and secret
+# calls are derived from the sub-steps (phase_port_calls). PrepareRun builds the repository alone.
 FUNCTION_PORTS: dict[str, set[str]] = {
     "ApiFunction": {"put_password", "start", "status"},
+    "CompleteRunFunction": {"delete_password"},
+    "ReconcileFunction": {"delete_password"},
+}
+# The handlers that build the secret store for deleting (wiring.secret_store()), by function.
+SECRET_STORE_HANDLERS = {
+    "handlers/complete_run.py": "CompleteRunFunction",
+    "handlers/reconcile.py": "ReconcileFunction",
 }
 
 PHASE_OF_HANDLER = re.compile(r"handlers\.phase\.(phase[1-4])")
-PORT_CALL = re.compile(r"\b(store|secrets)\.(put_text|get_text|put_password|get_password)\(")
+PORT_CALL = re.compile(
+    r"\b(store|secrets)\.(put_text|get_text|put_password|get_password|delete_password)\("
+)
 
 
 def phase_port_calls(phase: str) -> set[str]:
@@ -309,9 +329,11 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         for spec in SUB_STEPS.values()
         if PORT_CALL.search(inspect.getsource(importlib.import_module(spec.logic.__module__)))
     }
-    assert users == sub_step_modules | {"domain/onboarding.py"}
+    assert users == sub_step_modules | {"domain/onboarding.py", "domain/passwords.py"}
     onboarding = (SRC / "domain" / "onboarding.py").read_text(encoding="utf-8")
     assert PORT_CALL.findall(onboarding) == [("secrets", "put_password")]
+    passwords = (SRC / "domain" / "passwords.py").read_text(encoding="utf-8")
+    assert PORT_CALL.findall(passwords) == [("secrets", "delete_password")]
     # Step Functions: runs.start_run starts, settlement.reconcile_stale describes (API paths)
     execution_users = {
         str(path.relative_to(SRC))
@@ -320,6 +342,29 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         if re.search(r"\bexecutions\.(start|status)\(", path.read_text(encoding="utf-8"))
     }
     assert execution_users == {"domain/runs.py", "domain/settlement.py"}
+
+
+def test_only_complete_run_and_reconcile_delete_passwords() -> None:
+    # domain.passwords is reached from CompleteRun's use case and the reconciler's handler only
+    callers = {
+        str(path.relative_to(SRC))
+        for package in ("domain", "handlers")
+        for path in (SRC / package).rglob("*.py")
+        if re.search(r"\bdiscard_spent_password\(", path.read_text(encoding="utf-8"))
+    }
+    assert callers == {"domain/passwords.py", "domain/phase_tasks.py", "handlers/reconcile.py"}
+    # in phase_tasks, by complete_run (the source after its def), never by a phase
+    phase_tasks = (SRC / "domain" / "phase_tasks.py").read_text(encoding="utf-8")
+    assert re.findall(r"\bdiscard_spent_password\(", phase_tasks.split("def complete_run(")[1])
+    # the store they delete with is built by these handlers, and granted to their functions
+    builders = {
+        str(path.relative_to(SRC))
+        for path in (SRC / "handlers").rglob("*.py")
+        if "wiring.secret_store()" in path.read_text(encoding="utf-8")
+    }
+    assert builders == set(SECRET_STORE_HANDLERS)
+    for function in SECRET_STORE_HANDLERS.values():
+        assert FUNCTION_PORTS[function] == {"delete_password"}
 
 
 def test_phase_derivation_sees_the_known_calls() -> None:

@@ -196,6 +196,16 @@ class FakeJobRepository:
                 )
             self.writes += 1
 
+    def forget_password_secret(self, job_id: str, ref: str) -> bool:
+        with self._lock:
+            account = (self._jobs[job_id].get("execution_config") or {}).get("account") or {}
+            if account.get("password_secret_ref") != ref:
+                return False
+            account["password_secret_ref"] = None
+            account["password_deleted_at"] = utc_now().isoformat()
+            self.writes += 1
+            return True
+
     def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:
         with self._lock:
             self._events.setdefault(job_id, []).append(

@@ -32,11 +32,12 @@ class InMemoryObjectStore:
 
 
 class InMemorySecretStore:
-    """`SecretStore` in a dict; `reads` records every reference asked for."""
+    """`SecretStore` in a dict; `reads` and `deletes` record every reference asked for."""
 
     def __init__(self) -> None:
         self.secrets: dict[str, str] = {}
         self.reads: list[str] = []
+        self.deletes: list[str] = []
 
     def put_password(self, job_id: str, password: str) -> str:
         ref = f"secret://jobs/{job_id}/account-password"
@@ -48,6 +49,10 @@ class InMemorySecretStore:
         if ref not in self.secrets:
             raise KeyError(f"no secret {ref!r}")
         return self.secrets[ref]
+
+    def delete_password(self, ref: str) -> None:
+        self.deletes.append(ref)
+        self.secrets.pop(ref, None)  # one already gone counts as deleted
 
 
 def restaurant_data(name: str = "Cafe Aroha", **overrides: Any) -> dict[str, Any]:

@@ -14,10 +14,12 @@ Between steps the machine checks what must hold for *any* history:
 - a settled job has no stale `in_progress` sub-step, and nothing to do before its resume
   point (`resume_from` is the first phase that is not completed);
 - the planner never plans a completed sub-step, and context reconstruction gives every planned
-  sub-step what it needs.
+  sub-step what it needs;
+- the password's secret exists while a sub-step may still read it, and a job's reference to it
+  is cleared only once it is deleted (CompleteRun and the reconciler delete it).
 
 At the end the faults stop: reads and resumes must then complete the job, with exactly the
-outputs an uninterrupted run produces and each effect exactly once.
+outputs an uninterrupted run produces and each effect exactly once, and no password secret left.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from domain.deps import Step6Deps
 from domain.errors import NotResumableError
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.outcome import ExecutionStatus
+from domain.passwords import PASSWORD_READERS, discard_spent_password
 from domain.phase_tasks import complete_run, prepare_run, run_phase
-from domain.planner import disabled_ancestor, plan_phase
+from domain.planner import disabled_ancestor, is_settled, plan_phase
 from domain.resume import resume_point
 from domain.runner import RetryPolicy
 from domain.runs import resume_job
@@ -127,7 +130,7 @@ class Step6Histories(RuleBasedStateMachine):
                 execution.failed_state = phase
                 run_phase(self.deps, self.job_id, phase, arn)
             execution.failed_state = "CompleteRun"
-            complete_run(self.jobs, self.job_id, arn)  # type: ignore[arg-type]
+            complete_run(self.jobs, self.secrets, self.job_id, arn)  # type: ignore[arg-type]
             execution.status, execution.failed_state = "SUCCEEDED", None
         except SimulatedCrash as crash:
             execution.status, execution.cause = "FAILED", f"Runtime.ExitError {crash}"
@@ -140,14 +143,16 @@ class Step6Histories(RuleBasedStateMachine):
             event("status-change event lost")
 
     def deliver(self, arn: str) -> None:
+        """The reconciler: settle, then delete the password if no sub-step can read it."""
         execution = self.executions.executions[arn]
-        settle_execution(
+        job = settle_execution(
             self.jobs,  # type: ignore[arg-type]
             self.job_id,
             arn,
             ExecutionStatus(execution.status),
             execution.cause,
         )
+        discard_spent_password(self.jobs, self.secrets, job)  # type: ignore[arg-type]
 
     def job(self) -> Job:
         return self.jobs.get_job(self.job_id)
@@ -226,6 +231,20 @@ class Step6Histories(RuleBasedStateMachine):
                     self.seen_outputs[name] = sub.output
 
     @invariant()
+    def the_password_is_kept_while_a_sub_step_may_read_it(self) -> None:
+        if not self.job_id:
+            return
+        job = self.job()
+        config = job.execution_config
+        assert config is not None
+        ref = config.account.password_secret_ref
+        if not all(is_settled(s, config, job.step6_progress) for s in PASSWORD_READERS):
+            assert ref is not None and ref in self.secrets.secrets
+        if ref is None:
+            # a reference is cleared only after its secret was deleted: nothing is orphaned
+            assert self.secrets.secrets == {} and config.account.password_deleted_at is not None
+
+    @invariant()
     def a_settled_job_resumes_where_work_is_left(self) -> None:
         if not self.job_id:
             return
@@ -286,6 +305,8 @@ class Step6Histories(RuleBasedStateMachine):
         assert set(completed) == can_run
         ledger = self.platform.effects_for(self.job_id)
         assert {e.sub_step: e.count for e in ledger} == dict.fromkeys(can_run, 1)
+        # and the completed job's password is deleted, its reference gone
+        assert config.account.password_secret_ref is None and self.secrets.secrets == {}
 
 
 Step6Histories.TestCase.settings = settings(max_examples=100, stateful_step_count=10, deadline=None)

@@ -75,7 +75,7 @@ function configFields(job, locked) {
       check("registerNewUser", "Register a new user account", account.registerNewUser),
       h("div", { class: "field" }, h("label", { for: "s5-email" }, "Account email"), h("input", { type: "email", id: "s5-email", name: "email", required: true, autocomplete: "off", value: account.email || "" })),
       locked
-        ? h("div", { class: "field" }, h("span", { class: "label" }, "Password"), h("p", { class: "readonly-value", id: "s5-password-state" }, account.passwordSet ? "Set — kept in Secrets Manager and never shown." : "Not set."))
+        ? h("div", { class: "field" }, h("span", { class: "label" }, "Password"), h("p", { class: "readonly-value", id: "s5-password-state" }, account.passwordSet ? "Set — kept in Secrets Manager until the platform account exists, never shown." : "Not set."))
         : h(
             "div",
             { class: "field" },
