@@ -18,7 +18,7 @@ from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
 from handlers import wiring
 from handlers.api import handler
 from local.lambdas import FakeLambdaContext
-from local.runtime import TABLE_ID, LocalRuntime
+from local.runtime import LOCAL_ENV, TABLE_ID, LocalRuntime
 from local.samples import config_data, restaurant_data
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.server import LocalServer, proxy_event
@@ -198,3 +198,14 @@ def served() -> Iterator[tuple[LocalServer, HttpClient]]:
     finally:
         server.stop()
         simulator.reset()
+
+
+def job_password_secrets(*, planned_deletion: bool = False) -> list[dict[str, Any]]:
+    """The jobs' password secrets in Secrets Manager (the runtime keeps its platform API key
+    in a secret of its own, outside the jobs' prefix)."""
+    prefix = f"{LOCAL_ENV['SECRETS_PREFIX']}/jobs/"
+    listed = boto3.client("secretsmanager").list_secrets(
+        Filters=[{"Key": "name", "Values": [prefix]}], IncludePlannedDeletion=planned_deletion
+    )
+    secrets: list[dict[str, Any]] = listed["SecretList"]
+    return secrets

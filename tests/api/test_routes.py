@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from domain import batch_actions, reads
 from local.samples import config_data, restaurant_data
-from tests.api.conftest import ORG, OTHER_ORG, Api
+from tests.api.conftest import ORG, OTHER_ORG, Api, job_password_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -254,7 +253,7 @@ def _assert_unchanged_422(
     assert any(f["field"].startswith(field) for f in reply.body["fields"]), reply
     assert api.job_item(job_id) == before
     assert api.executions(job_id) == []
-    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert job_password_secrets() == []
 
 
 def test_resubmitting_a_completed_step5_is_rejected_and_changes_nothing(api: Api) -> None:

@@ -17,7 +17,7 @@ from local.runtime import TABLE_ID
 from local.samples import config_data
 from local.server import API_FUNCTION, LocalServer
 from local.workers import ProcessLambdas
-from tests.api.conftest import HttpClient, Reply
+from tests.api.conftest import HttpClient, Reply, job_password_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert failed["last_failure"]["sub_step"] == "cloudwaitressAccount"
     # the password is stored, in Secrets Manager only, while the account is yet to be created
     secrets = boto3.client("secretsmanager")
-    (secret,) = secrets.list_secrets()["SecretList"]
+    (secret,) = job_password_secrets()
     stored_before_use = secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"]
     for path in _reads(batch_id, job_id):
         call("GET", path)
@@ -108,7 +108,7 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert stored_before_use == PASSWORD
     accounts = [e for e in server_ledger(client) if e["sub_step"] == "cloudwaitressAccount"]
     assert accounts and accounts[0]["count"] == 1
-    assert secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
+    assert job_password_secrets(planned_deletion=True) == []
 
     # API responses
     assert replies and PASSWORD not in json.dumps([[r.body, r.headers] for r in replies])
