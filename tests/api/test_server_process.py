@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
-import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -88,21 +89,43 @@ def _url_from_stdout(process: subprocess.Popen[str], errors: Path) -> str:
 def _line_matching(
     process: subprocess.Popen[str], pattern: str, deadline_s: float
 ) -> re.Match[str] | None:
-    """The first line the process prints that matches, or None at the deadline or its exit."""
-    assert process.stdout is not None
+    """The first line the process prints that matches, or None at the deadline or its exit.
+
+    Lines come from a reader thread (`_lines_of`): a select() on the pipe would miss lines
+    already read ahead into the text wrapper's buffer and wait for data that never comes."""
+    lines = _lines_of(process)
     deadline = time.monotonic() + deadline_s
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while (left := deadline - time.monotonic()) > 0:
-            if not selector.select(timeout=left):
-                return None
-            line = process.stdout.readline()
-            if not line:  # it exited
-                return None
-            found = re.search(pattern, line)
-            if found:
-                return found
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            return None
+        if line is None:  # it exited
+            return None
+        found = re.search(pattern, line)
+        if found:
+            return found
     return None
+
+
+_READERS: dict[int, queue.Queue[str | None]] = {}
+
+
+def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
+    """The process's stdout, line by line, read by a thread of its own (None: the end)."""
+    if process.pid not in _READERS:
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            assert process.stdout is not None
+            with contextlib.suppress(ValueError, OSError):  # closed when the test ends
+                for line in process.stdout:
+                    lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        _READERS[process.pid] = lines
+    return _READERS[process.pid]
 
 
 def _stopped_within(process: subprocess.Popen[str], deadline_s: float) -> tuple[int, float]:
