@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
@@ -88,7 +88,7 @@ class DynamoDBPlatformState:
             raise
         return True
 
-    def _change_faults(self, change: Any) -> None:
+    def _change_faults(self, change: Callable[[list[FaultSpec]], list[FaultSpec]]) -> None:
         for _ in range(MAX_FAULT_UPDATES):
             faults, _, version = self._control()
             if self._write_faults(change(faults), version):
