@@ -624,30 +624,42 @@ class LocalServer:
 
 
 class _Signals:
-    """SIGTERM and SIGINT, made safe: the handler only writes a byte to a pipe, which the main
-    thread reads (no lock is taken in the handler, so it cannot deadlock whatever the main
-    thread holds). A second signal, while shutting down, exits at once."""
+    """SIGTERM and SIGINT, made safe. CPython's own C handler writes each signal's number to a
+    wakeup pipe (`signal.set_wakeup_fd`), whichever thread the kernel delivered it to; a
+    thread of ours reads that pipe, releases the main thread on the first signal and exits at
+    once on a second. No lock is taken in a signal handler, and nothing depends on the main
+    thread being interruptible where it waits (a hung shutdown blocked in a lock is not)."""
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()
         os.set_blocking(self._write, False)
         self.received = 0
+        self._first = threading.Event()
 
     def install(self) -> _Signals:
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
+        signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        # A Python-level handler makes CPython catch the signal (and write it to the pipe);
+        # what it does is the watcher's job, so the handler itself does nothing.
+        signal.signal(signal.SIGTERM, self._noted)
+        signal.signal(signal.SIGINT, self._noted)
+        threading.Thread(target=self._watch, name="signals", daemon=True).start()
         return self
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.received += 1
-        if self.received > 1:
-            os.write(2, b"second signal: exiting now\n")
-            _force_exit(128 + signum)
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._write, b"\0")
+    @staticmethod
+    def _noted(signum: int, frame: FrameType | None) -> None:
+        pass
+
+    def _watch(self) -> None:
+        while True:
+            signum = os.read(self._read, 1)[0]
+            self.received += 1
+            if self.received > 1:
+                os.write(2, b"second signal: exiting now\n")
+                _force_exit(128 + signum)
+            self._first.set()
 
     def wait(self) -> None:
-        os.read(self._read, 1)  # retried after the handler runs (PEP 475)
+        self._first.wait()
 
 
 def _children() -> list[Any]:
