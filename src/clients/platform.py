@@ -25,7 +25,15 @@ class TransientPlatformError(PlatformError):
 
 
 class PermanentPlatformError(PlatformError):
-    """4xx or validation: retrying cannot help."""
+    """4xx or validation: retrying cannot help.
+
+    `code` is the platform's own machine-readable reason when it gives one (e.g.
+    `email_taken`); the message is the platform's words, without keys or ids.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class CallMeta(BaseModel):

@@ -30,3 +30,8 @@ class InvalidRequestError(ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidConfigError(Exception):
+    """The job's execution config cannot be used as it is (e.g. no password for a new account):
+    the operator amends it, then resumes."""

@@ -144,11 +144,14 @@ def _config_of(job: Job) -> ExecutionConfig:
 
 def _skips(plan: PhasePlan, existing: Mapping[str, SubStepProgress]) -> dict[str, SubStepProgress]:
     now = utc_now()
+    previous = {name: existing.get(name, SubStepProgress()) for name in plan.skip}
     return {
         name: SubStepProgress(
             status=SubStepStatus.SKIPPED,
             skip_reason=reason,
-            attempts=existing[name].attempts if name in existing else 0,
+            blocked_by=list(plan.blocked_by[name]) if name in plan.blocked_by else None,
+            attempts=previous[name].attempts,
+            generation=previous[name].generation,
             finished_at=now,
         )
         for name, reason in plan.skip.items()

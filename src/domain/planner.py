@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from domain.catalogue import SUB_STEPS, sub_steps_of
@@ -23,6 +24,8 @@ class PhasePlan:
     # Sub-steps to execute, in dependency order; in-phase dependencies are in `waits_for`.
     run: tuple[str, ...]
     skip: dict[str, SkipReason] = field(default_factory=dict)
+    # For each `dependency_not_met` skip: the dependencies that are not completed.
+    blocked_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Already completed, or disabled and already recorded as such: nothing to do.
     done: tuple[str, ...] = ()
     waits_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -44,6 +47,23 @@ def disabled_ancestor(spec: SubStep, config: ExecutionConfig) -> str | None:
     return None
 
 
+def final_blocker(spec: SubStep, config: ExecutionConfig, progress: Step6Progress) -> str | None:
+    """The first dependency (direct or transitive) that will never complete: disabled by the
+    config, or skipped by an operator. Its dependents' skips are final too."""
+    for dep in spec.depends_on:
+        dep_spec = SUB_STEPS[dep]
+        if not dep_spec.enabled(config) or _operator_skipped(progress, dep_spec):
+            return dep
+        inherited = final_blocker(dep_spec, config, progress)
+        if inherited is not None:
+            return inherited
+    return None
+
+
+def _operator_skipped(progress: Step6Progress, spec: SubStep) -> bool:
+    return _status(progress, spec).skip_reason == SkipReason.OPERATOR
+
+
 def _status(progress: Step6Progress, spec: SubStep) -> SubStepProgress:
     phase = progress.phases.get(spec.phase)
     if phase is None or spec.name not in phase.sub_steps:
@@ -54,19 +74,20 @@ def _status(progress: Step6Progress, spec: SubStep) -> SubStepProgress:
 def is_settled(spec: SubStep, config: ExecutionConfig, progress: Step6Progress) -> bool:
     """True when re-running the sub-step can change nothing."""
     current = _status(progress, spec)
-    if current.status == SubStepStatus.COMPLETED:
+    if current.status == SubStepStatus.COMPLETED or current.skip_reason == SkipReason.OPERATOR:
         return True
-    return not spec.enabled(config) or disabled_ancestor(spec, config) is not None
+    return not spec.enabled(config) or final_blocker(spec, config, progress) is not None
 
 
 def plan_phase(phase: PhaseName, config: ExecutionConfig, progress: Step6Progress) -> PhasePlan:
     run: list[str] = []
     skip: dict[str, SkipReason] = {}
+    blocked_by: dict[str, tuple[str, ...]] = {}
     done: list[str] = []
     waits_for: dict[str, tuple[str, ...]] = {}
     for spec in sub_steps_of(phase):
         current = _status(progress, spec)
-        if current.status == SubStepStatus.COMPLETED:
+        if current.status == SubStepStatus.COMPLETED or current.skip_reason == SkipReason.OPERATOR:
             done.append(spec.name)
             continue
         if not spec.enabled(config):
@@ -75,25 +96,45 @@ def plan_phase(phase: PhaseName, config: ExecutionConfig, progress: Step6Progres
             else:
                 skip[spec.name] = SkipReason.DISABLED
             continue
-        if disabled_ancestor(spec, config) is not None or _earlier_dependency_unmet(spec, progress):
+        unmet = _unmet_dependencies(spec, config, progress, skip)
+        if unmet:
             skip[spec.name] = SkipReason.DEPENDENCY_NOT_MET
+            blocked_by[spec.name] = unmet
             continue
         in_phase = tuple(d for d in spec.depends_on if SUB_STEPS[d].phase == phase)
-        if any(d in skip for d in in_phase):
-            skip[spec.name] = SkipReason.DEPENDENCY_NOT_MET
-            continue
         # An in-phase dependency that is already completed needs no waiting.
         waits_for[spec.name] = tuple(d for d in in_phase if d in run)
         run.append(spec.name)
-    return PhasePlan(phase, tuple(run), skip, tuple(done), waits_for)
-
-
-def _earlier_dependency_unmet(spec: SubStep, progress: Step6Progress) -> bool:
-    return any(
-        SUB_STEPS[dep].phase != spec.phase
-        and _status(progress, SUB_STEPS[dep]).status != SubStepStatus.COMPLETED
-        for dep in spec.depends_on
+    return PhasePlan(
+        phase, tuple(run), skip, done=tuple(done), waits_for=waits_for, blocked_by=blocked_by
     )
+
+
+def _unmet_dependencies(
+    spec: SubStep,
+    config: ExecutionConfig,
+    progress: Step6Progress,
+    skipped_now: Mapping[str, SkipReason],
+) -> tuple[str, ...]:
+    """The direct dependencies that stop `spec` from running in this plan: one that will never
+    complete (or depends on one that will not), one of an earlier phase that is not completed,
+    or one of this phase that this plan skips."""
+    unmet = []
+    for dep in spec.depends_on:
+        dep_spec = SUB_STEPS[dep]
+        never = (
+            not dep_spec.enabled(config)
+            or _operator_skipped(progress, dep_spec)
+            or final_blocker(dep_spec, config, progress) is not None
+        )
+        earlier = dep_spec.phase != spec.phase
+        if (
+            never
+            or (earlier and _status(progress, dep_spec).status != SubStepStatus.COMPLETED)
+            or (not earlier and dep in skipped_now)
+        ):
+            unmet.append(dep)
+    return tuple(unmet)
 
 
 def phase_status(phase: PhaseName, config: ExecutionConfig, progress: Step6Progress) -> PhaseStatus:

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from clients.platform import TransientPlatformError
+from domain.causes import of_exception
 from domain.observability import logger, metrics
 from domain.planner import PhasePlan
 from state.item_size import check_output
@@ -69,12 +70,14 @@ class PhaseRunner:
             while waiting or running:
                 for name in list(waiting):
                     deps = plan.waits_for.get(name, ())
-                    if any(
-                        results.get(d) and results[d].status != SubStepStatus.COMPLETED
+                    unmet = [
+                        d
                         for d in deps
-                    ):
+                        if d in results and results[d].status != SubStepStatus.COMPLETED
+                    ]
+                    if unmet:
                         waiting.remove(name)
-                        results[name] = self._skip(name, existing.get(name))
+                        results[name] = self._skip(name, existing.get(name), unmet)
                     elif all(d in results for d in deps):
                         waiting.remove(name)
                         running[
@@ -89,11 +92,15 @@ class PhaseRunner:
                     results[running.pop(future)] = future.result()
         return results
 
-    def _skip(self, name: str, previous: SubStepProgress | None) -> SubStepProgress:
+    def _skip(
+        self, name: str, previous: SubStepProgress | None, blocked_by: list[str]
+    ) -> SubStepProgress:
         progress = SubStepProgress(
             status=SubStepStatus.SKIPPED,
             skip_reason=SkipReason.DEPENDENCY_NOT_MET,
+            blocked_by=blocked_by,
             attempts=previous.attempts if previous else 0,
+            generation=previous.generation if previous else 0,
             output=None,
             finished_at=utc_now(),
         )
@@ -119,6 +126,7 @@ class PhaseRunner:
         self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]
     ) -> SubStepProgress:
         attempts = previous.attempts if previous else 0
+        generation = previous.generation if previous else 0
         started = utc_now()
         tries = 0
         while True:
@@ -127,7 +135,10 @@ class PhaseRunner:
             self._checkpoint(
                 name,
                 SubStepProgress(
-                    status=SubStepStatus.IN_PROGRESS, attempts=attempts, started_at=started
+                    status=SubStepStatus.IN_PROGRESS,
+                    attempts=attempts,
+                    generation=generation,
+                    started_at=started,
                 ),
             )
             logger.info("sub-step started", attempt=attempts)
@@ -144,12 +155,13 @@ class PhaseRunner:
                     )
                     self._sleep(delay)
                     continue
-                return self._failed(name, attempts, started, error)
+                return self._failed(name, attempts, generation, started, error)
             except Exception as error:  # noqa: BLE001 - any failure of one sub-step is recorded, not fatal
-                return self._failed(name, attempts, started, error)
+                return self._failed(name, attempts, generation, started, error)
             progress = SubStepProgress(
                 status=SubStepStatus.COMPLETED,
                 attempts=attempts,
+                generation=generation,
                 output=output,
                 started_at=started,
                 finished_at=utc_now(),
@@ -159,15 +171,23 @@ class PhaseRunner:
             metrics.add_metric(name="SubStepCompleted", unit=MetricUnit.Count, value=1)
             return progress
 
-    def _failed(self, name: str, attempts: int, started: Any, error: Exception) -> SubStepProgress:
+    def _failed(
+        self, name: str, attempts: int, generation: int, started: Any, error: Exception
+    ) -> SubStepProgress:
+        cause = of_exception(error)
         progress = SubStepProgress(
             status=SubStepStatus.FAILED,
             attempts=attempts,
-            error=truncate_error(f"{type(error).__name__}: {error}"),
+            generation=generation,
+            error=truncate_error(cause.message),
+            error_code=cause.code,
+            platform_code=cause.platform_code,
             started_at=started,
             finished_at=utc_now(),
         )
         self._checkpoint(name, progress)
-        logger.warning("sub-step failed", error=progress.error, exc_info=error)
+        logger.warning(
+            "sub-step failed", error=progress.error, error_code=cause.code, exc_info=error
+        )
         metrics.add_metric(name="SubStepFailed", unit=MetricUnit.Count, value=1)
         return progress

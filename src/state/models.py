@@ -53,12 +53,18 @@ def utc_now() -> datetime:
 
 
 class StepStatus(StrEnum):
-    """A step's status, and a job's: a job is in the state of its current step (the seed's)."""
+    """A step's status, and a job's: a job is in the state of its current step (the seed's).
+
+    `completed_with_errors` is Step 6's only: its run ended with non-blocking sub-steps failed
+    or skipped for a failed dependency. The job itself then stays `completed` (the seed's
+    states), and its batch counts it under `completed_with_errors` (`tally_of`).
+    """
 
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
     ACTION_REQUIRED = "action_required"
     COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
 
 
@@ -82,6 +88,32 @@ class SubStepStatus(StrEnum):
 class SkipReason(StrEnum):
     DISABLED = "disabled"
     DEPENDENCY_NOT_MET = "dependency_not_met"
+    # An operator accepted a failed non-blocking sub-step as skipped: final, like `disabled`.
+    OPERATOR = "operator"
+
+
+class ErrorCode(StrEnum):
+    """Why a sub-step or a run failed: one stable code per condition (the page branches on it)."""
+
+    PLATFORM_REJECTED = "platform_rejected"  # a permanent platform answer
+    PLATFORM_UNAVAILABLE = "platform_unavailable"  # transient errors, retries used up
+    INTERRUPTED = "interrupted"  # the function died or the run stopped mid-sub-step
+    TIMED_OUT = "timed_out"  # the run hit its time limit
+    ABORTED = "aborted"  # cancelled (StopExecution)
+    OUTPUT_TOO_LARGE = "output_too_large"  # the sub-step's result is over its size limit
+    INVALID_CONFIG = "invalid_config"  # the config cannot be used as it is
+    INTERNAL_ERROR = "internal_error"  # a fault of this system, not of the platform or config
+
+
+# Whether a plain resume can be expected to help: nothing has to change first.
+RETRYABLE_CODES = frozenset(
+    {
+        ErrorCode.PLATFORM_UNAVAILABLE,
+        ErrorCode.INTERRUPTED,
+        ErrorCode.TIMED_OUT,
+        ErrorCode.ABORTED,
+    }
+)
 
 
 class PhaseStatus(StrEnum):
@@ -210,10 +242,25 @@ class SubStepProgress(_Model):
     status: SubStepStatus = SubStepStatus.PENDING
     attempts: int = 0
     output: dict[str, Any] | None = None
+    # A failure: a sentence for people, its code, and the platform's own code when it gave one.
     error: str | None = None
+    error_code: ErrorCode | None = None
+    platform_code: str | None = Field(default=None, max_length=64)
     skip_reason: SkipReason | None = None
+    # A `dependency_not_met` skip: the dependencies that were not completed.
+    blocked_by: list[str] | None = None
+    # An operator's skip: why, and who.
+    skip_note: str | None = Field(default=None, max_length=500)
+    skipped_by: str | None = Field(default=None, max_length=200)
+    # How many times an operator has asked for a re-run: part of the idempotency key, so each
+    # re-run takes effect once more, exactly once.
+    generation: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+    @property
+    def retryable(self) -> bool | None:
+        return None if self.error_code is None else self.error_code in RETRYABLE_CODES
 
     # model_copy(update=...) skips validation; the serializer still bounds what is stored.
     @field_validator("error")
@@ -248,8 +295,16 @@ class LastFailure(_Model):
     phase: PhaseName | None = None
     sub_step: str | None = None
     error: str
+    error_code: ErrorCode = ErrorCode.INTERNAL_ERROR
+    platform_code: str | None = Field(default=None, max_length=64)
     at: datetime
     execution: str | None = None
+    # Step Functions' name for how the execution failed (e.g. `States.Timeout`), when it did.
+    execution_error: str | None = Field(default=None, max_length=200)
+
+    @property
+    def retryable(self) -> bool:
+        return self.error_code in RETRYABLE_CODES
 
     @field_validator("error")
     @classmethod
@@ -294,11 +349,67 @@ class Job(_Model):
     # The most recent execution to claim the job; only it may be redriven.
     latest_execution: str | None = None
     run_number: int = 0
+    # Rows of the runs history written so far (a redrive adds a row, not a run number).
+    runs_recorded: int = 0
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 
     def step(self, number: int) -> StepState:
         return self.steps[number - 1]
+
+
+def tally_of(status: StepStatus, steps: list[StepState]) -> StepStatus:
+    """The batch counter a job counts under: its status, but a job whose Step 6 completed with
+    errors is counted apart, so that a batch never reads "completed" for a restaurant without
+    its menu."""
+    step6 = next((s.status for s in steps if s.step == 6), None)
+    if status == StepStatus.COMPLETED and step6 == StepStatus.COMPLETED_WITH_ERRORS:
+        return StepStatus.COMPLETED_WITH_ERRORS
+    return status
+
+
+# ---------------------------------------------------------------- runs history
+
+RunTrigger = Literal["step5", "resume", "redrive", "rerun", "operation", "console"]
+RunStatus = Literal["running", "succeeded", "failed", "timed_out", "aborted"]
+# The runs history keeps a job's newest RUNS_KEPT runs.
+RUNS_KEPT = 20
+
+
+class RunSubStep(_Model):
+    """What one run did to one sub-step."""
+
+    status: SubStepStatus
+    attempts: int  # made in this run
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error_code: ErrorCode | None = None
+    error: str | None = None
+    skip_reason: SkipReason | None = None
+
+    @field_serializer("error")
+    def _stored_error(self, value: str | None) -> str | None:
+        return None if value is None else truncate_error(value)
+
+
+class RunRecord(_Model):
+    """One run of Step 6 (an execution, or a redrive of one): written when it is claimed,
+    completed when it settles."""
+
+    job_id: str
+    run: int = Field(ge=1)
+    execution_arn: str
+    trigger: RunTrigger
+    actor: str
+    resume_from: PhaseName | None = None
+    started_at: datetime
+    ended_at: datetime | None = None
+    status: RunStatus = "running"
+    step6_status: StepStatus | None = None
+    error_code: ErrorCode | None = None
+    # Each sub-step's (status, attempts) when the run started: the run did the difference.
+    baseline: dict[str, tuple[SubStepStatus, int]] = Field(default_factory=dict)
+    sub_steps: dict[str, RunSubStep] = Field(default_factory=dict)
 
 
 class Batch(_Model):
@@ -312,8 +423,13 @@ class Batch(_Model):
     updated_at: datetime = Field(default_factory=utc_now)
 
 
+# The actor of what the system does by itself (a settlement, a run's own events).
+SYSTEM_ACTOR = "system"
+
+
 class AuditEvent(_Model):
     job_id: str
     at: datetime
     type: str
+    actor: str = SYSTEM_ACTOR
     detail: dict[str, Any] = Field(default_factory=dict)

@@ -16,6 +16,7 @@ from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,
     TRUNCATION_MARK,
+    ErrorCode,
     SkipReason,
     SubStepProgress,
     SubStepStatus,
@@ -168,7 +169,8 @@ def test_a_long_error_is_stored_truncated_to_its_limit() -> None:
     error = results["servicesConfig"].error or ""
     assert results["servicesConfig"].status == SubStepStatus.FAILED
     assert len(error) == MAX_ERROR_CHARS and error.endswith(TRUNCATION_MARK)
-    assert error.startswith("PermanentPlatformError: xxx")
+    assert error.startswith("The platform refused it: xxx")
+    assert results["servicesConfig"].error_code == ErrorCode.PLATFORM_REJECTED
     checkpointed = [p for n, p in recorder.checkpoints if n == "servicesConfig"][-1]
     assert checkpointed.error == error
 
@@ -186,9 +188,8 @@ def test_an_output_over_its_limit_fails_the_sub_step_with_a_clear_error() -> Non
     # then the sub-step fails (it is not retried: the output will not shrink), naming the limit
     failed = results["paymentConfig"]
     assert failed.status == SubStepStatus.FAILED and failed.attempts == 1
-    assert failed.error is not None and failed.error.startswith(
-        "OutputTooLargeError: paymentConfig"
-    )
+    assert failed.error is not None and failed.error.startswith("paymentConfig output is")
+    assert failed.error_code == ErrorCode.OUTPUT_TOO_LARGE and failed.retryable is False
     assert f"the limit is {MAX_OUTPUT_BYTES}" in failed.error
     assert "object store" in failed.error
     # and the oversized output was never checkpointed
