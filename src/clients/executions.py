@@ -17,13 +17,25 @@ class ExecutionStatusUnavailableError(Exception):
     """The execution could not be described (throttled, missing, no permission)."""
 
 
+class ExecutionStopError(Exception):
+    """Step Functions refused to stop the execution."""
+
+
+# The error name an operator's cancel gives StopExecution (the cause says who and why).
+CANCELLED_ERROR = "Cancelled"
+
+
 class ExecutionRunner(Protocol):
     def execution_arn(self, name: str) -> str: ...
 
     def start(self, name: str, payload: dict[str, Any]) -> str: ...
 
-    def status(self, execution_arn: str) -> tuple[str, str | None]:
-        """The execution's status and, when it ended badly, its error and cause."""
+    def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
+        """The execution's status and, when it ended badly, its error's name and its cause."""
+        ...
+
+    def stop(self, execution_arn: str, *, cause: str) -> None:
+        """Stop a running execution (StopExecution); one that has ended is left as it is."""
         ...
 
 
@@ -48,10 +60,19 @@ class StepFunctionsRunner:
         except self._client.exceptions.ClientError as error:
             raise ExecutionStartError(str(error)) from error
 
-    def status(self, execution_arn: str) -> tuple[str, str | None]:
+    def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
         try:
             described = self._client.describe_execution(executionArn=execution_arn)
         except self._client.exceptions.ClientError as error:
             raise ExecutionStatusUnavailableError(str(error)) from error
-        detail = " ".join(filter(None, [described.get("error"), described.get("cause")]))
-        return described["status"], detail or None
+        return described["status"], described.get("error"), described.get("cause")
+
+    def stop(self, execution_arn: str, *, cause: str) -> None:
+        try:
+            self._client.stop_execution(
+                executionArn=execution_arn, error=CANCELLED_ERROR, cause=cause[:32_768]
+            )
+        except self._client.exceptions.ExecutionDoesNotExist as error:
+            raise ExecutionStopError(str(error)) from error
+        except self._client.exceptions.ClientError as error:
+            raise ExecutionStopError(str(error)) from error

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.observability import logger
+from state.models import SYSTEM_ACTOR
 from state.repository import JobRepository
 
 # A sub-step that fails on every resume adds a resume, a sub-step failure and a failed run each
@@ -21,6 +22,9 @@ BOUNDED_EVENTS = frozenset(
         "resume_requested",
         "run_redriven",
         "run_started",
+        "cancel_requested",
+        "config_amended",
+        "rerun_requested",
     }
 )
 
@@ -32,6 +36,7 @@ def record_event(
     detail: Mapping[str, Any],
     *,
     at_most: int | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> None:
     """Append an event; trim its kind to the newest EVENTS_KEPT if it is a bounded kind.
 
@@ -39,7 +44,7 @@ def record_event(
     (e.g. one resume per run): while it is within EVENTS_KEPT the trim's query is skipped, so
     a batch-wide resume pays nothing for the bound until a job has been resumed ten times.
     """
-    jobs.append_event(job_id, event_type, detail)
+    jobs.append_event(job_id, event_type, detail, actor=actor)
     if event_type not in BOUNDED_EVENTS or (at_most is not None and at_most <= EVENTS_KEPT):
         return
     try:

@@ -21,7 +21,7 @@ from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.runs import StartedRun, resume_job
 from state.errors import ConflictError
-from state.models import Job, StepStatus
+from state.models import SYSTEM_ACTOR, Job, StepStatus
 from state.repository import JobRepository
 
 # Most ids one batch-wide request may name (the API answers 422 beyond it).
@@ -64,6 +64,8 @@ def resume_selected(
     org_id: str,
     batch_id: str,
     job_ids: Sequence[str],
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> Settled:
     """Resume the named jobs of a batch, all-settled; duplicate ids count once."""
     batch = jobs.get_batch(org_id, batch_id)
@@ -74,7 +76,9 @@ def resume_selected(
         job = members.get(job_id)
         if job is None:
             return JobRejection(job_id, RejectionCode.NOT_FOUND, f"job {job_id} is not in batch")
-        return _attempt(jobs, job, lambda current: resume_job(jobs, executions, current))
+        return _attempt(
+            jobs, job, lambda current: resume_job(jobs, executions, current, actor=actor)
+        )
 
     return _split(each(wanted, one))
 
@@ -86,6 +90,8 @@ def submit_step5_selected(
     org_id: str,
     batch_id: str,
     configs: Sequence[tuple[str, ExecutionConfigInput]],
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> Settled:
     """Complete Step 5 and start Step 6 for each named job, all-settled.
 
@@ -100,7 +106,9 @@ def submit_step5_selected(
         if job is None:
             return JobRejection(job_id, RejectionCode.NOT_FOUND, f"job {job_id} is not in batch")
         return _attempt(
-            jobs, job, lambda current: submit_step5(jobs, secrets, executions, current, config)
+            jobs,
+            job,
+            lambda current: submit_step5(jobs, secrets, executions, current, config, actor=actor),
         )
 
     return _split(each(list(configs), one))

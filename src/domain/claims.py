@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from domain.audit import record_event
+from domain.history import open_run
 from domain.observability import logger
 from state.errors import SupersededExecutionError
-from state.models import ExecutionConfig, Job, StepState, StepStatus
+from state.models import (
+    ExecutionConfig,
+    Job,
+    PhaseName,
+    RunTrigger,
+    Step6Progress,
+    StepState,
+    StepStatus,
+    utc_now,
+)
 from state.repository import JobRepository
 
 
@@ -23,15 +33,32 @@ def claim_new_run(
     job: Job,
     execution_arn: str,
     *,
+    trigger: RunTrigger,
+    actor: str,
+    resume_from: PhaseName | None,
     steps: list[StepState] | None = None,
     execution_config: ExecutionConfig | None = None,
+    progress: Step6Progress | None = None,
 ) -> None:
-    """Claim `job` (as read) for its next run; ConflictError when a run holds it."""
+    """Claim `job` (as read) for its next run; ConflictError when a run holds it.
+
+    `progress`, when given, replaces the job's progress in the same write (a re-run's reset).
+    """
     jobs.claim_new_run(
         job,
         execution_arn,
         steps=with_step(steps if steps is not None else job.steps, 6, StepStatus.IN_PROGRESS),
+        run=open_run(
+            job,
+            execution_arn,
+            trigger=trigger,
+            actor=actor,
+            resume_from=resume_from,
+            at=utc_now(),
+            progress=progress,
+        ),
         execution_config=execution_config,
+        progress=progress,
     )
 
 
@@ -49,7 +76,17 @@ def claim_for_execution(
         return job
     if job.active_execution is None and job.latest_execution == execution_arn:
         jobs.reclaim_for_redrive(
-            job, execution_arn, steps=with_step(job.steps, 6, StepStatus.IN_PROGRESS)
+            job,
+            execution_arn,
+            steps=with_step(job.steps, 6, StepStatus.IN_PROGRESS),
+            run=open_run(
+                job,
+                execution_arn,
+                trigger="redrive",
+                actor="console",
+                resume_from=None,
+                at=utc_now(),
+            ),
         )
         record_event(jobs, job_id, "run_redriven", {"execution": execution_arn})
         logger.info("job reclaimed by a redriven execution", execution=execution_arn)

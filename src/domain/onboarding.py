@@ -25,6 +25,7 @@ from state.fields import Email, Text
 from state.models import (
     PHASE_NAMES,
     STEP_NAMES,
+    SYSTEM_ACTOR,
     AccountConfig,
     Batch,
     ExecutionConfig,
@@ -147,11 +148,15 @@ def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
     )
 
 
-def create_batch(jobs: JobRepository, org_id: str, request: NewBatch) -> tuple[Batch, list[Job]]:
+def create_batch(
+    jobs: JobRepository, org_id: str, request: NewBatch, *, actor: str = SYSTEM_ACTOR
+) -> tuple[Batch, list[Job]]:
     batch = Batch(batch_id=uuid.uuid4().hex, org_id=org_id, name=request.name)
     new_jobs = [new_job(batch.batch_id, org_id, r) for r in request.restaurants]
     jobs.create_batch(batch, new_jobs)
-    jobs.append_events([(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs])
+    jobs.append_events(
+        [(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs], actor=actor
+    )
     return jobs.get_batch(org_id, batch.batch_id), new_jobs
 
 
@@ -173,6 +178,8 @@ def submit_step5(
     executions: ExecutionRunner,
     job: Job,
     config: ExecutionConfigInput,
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> StartedRun:
     """Complete Step 5 with `config` and start Step 6; a completed Step 5 cannot change."""
     if job.step(5).status == StepStatus.COMPLETED:
@@ -205,5 +212,12 @@ def submit_step5(
     ]
     # Step 5 completes in the same conditional write that claims the job for its first run.
     return start_run(
-        jobs, executions, job, reason="step5_submitted", steps=steps, execution_config=stored
+        jobs,
+        executions,
+        job,
+        reason="step5_submitted",
+        trigger="step5",
+        actor=actor,
+        steps=steps,
+        execution_config=stored,
     )

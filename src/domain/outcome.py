@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain import causes
 from domain.catalogue import SUB_STEPS
-from domain.resume import current_phase, resume_point
+from domain.causes import Cause
+from domain.resume import current_phase, phase_statuses, resume_point
 from state.models import (
     PHASE_NAMES,
     BatchStatus,
+    ErrorCode,
+    ExecutionConfig,
     Job,
     LastFailure,
     PhaseProgress,
+    PhaseStatus,
     Step6Progress,
     StepState,
     StepStatus,
@@ -56,14 +61,19 @@ class Settlement:
         )
 
 
-def interrupt_stale(progress: Step6Progress, reason: str, at: datetime) -> Step6Progress:
-    """Sub-steps left `in_progress` by a dead execution become `failed` (planned again)."""
+def interrupt_stale(progress: Step6Progress, cause: Cause, at: datetime) -> Step6Progress:
+    """Sub-steps left `in_progress` by an ended execution become `failed` (planned again)."""
     phases = {}
     for name, phase in progress.phases.items():
         sub_steps = {
             sub_name: (
                 sub.model_copy(
-                    update={"status": SubStepStatus.FAILED, "error": reason, "finished_at": at}
+                    update={
+                        "status": SubStepStatus.FAILED,
+                        "error": cause.message,
+                        "error_code": cause.code,
+                        "finished_at": at,
+                    }
                 )
                 if sub.status == SubStepStatus.IN_PROGRESS
                 else sub
@@ -86,18 +96,35 @@ def first_failure(progress: Step6Progress) -> tuple[str, str, SubStepProgress] |
     return failed[0] if failed else None
 
 
+def step6_outcome(config: ExecutionConfig, progress: Step6Progress) -> StepStatus:
+    """Step 6's status once a run has succeeded: `completed_with_errors` while any phase holds
+    a failed non-blocking sub-step, or one skipped because such a one failed."""
+    statuses = phase_statuses(config, progress).values()
+    if any(s == PhaseStatus.COMPLETED_WITH_ERRORS for s in statuses):
+        return StepStatus.COMPLETED_WITH_ERRORS
+    return StepStatus.COMPLETED
+
+
 def settle(
-    job: Job, execution: ExecutionStatus, *, execution_arn: str, cause: str | None, at: datetime
+    job: Job,
+    execution: ExecutionStatus,
+    *,
+    execution_arn: str,
+    cause: str | None,
+    at: datetime,
+    error: str | None = None,
 ) -> Settlement:
-    """The job's state once `execution` has ended with `execution` status."""
-    assert job.execution_config is not None  # only a job past Step 5 has executions
+    """The job's state once `execution` has ended with `execution` status.
+
+    `error` and `cause` are Step Functions' (the error's name, e.g. `States.Timeout`, and its
+    text, which may be a JSON envelope): only an operator's cancel reason is ever shown; the
+    rest stays in the logs, and the error's name in `last_failure.execution_error`.
+    """
+    config = job.execution_config
+    assert config is not None  # only a job past Step 5 has executions
     progress = job.step6_progress
     if execution != ExecutionStatus.SUCCEEDED:
-        progress = interrupt_stale(
-            progress,
-            f"interrupted: execution {execution.value.lower()}" + (f" ({cause})" if cause else ""),
-            at,
-        )
+        progress = interrupt_stale(progress, causes.of_interruption(execution.value, error), at)
     failure = first_failure(progress)
     last_failure: LastFailure | None = None
     if failure is not None:
@@ -106,26 +133,38 @@ def settle(
             phase=phase,
             sub_step=name,
             error=sub.error or "failed",
+            error_code=sub.error_code or ErrorCode.INTERNAL_ERROR,
+            platform_code=sub.platform_code,
             at=sub.finished_at or at,
             execution=execution_arn,
+            execution_error=error,
         )
     if execution == ExecutionStatus.SUCCEEDED:
-        step6 = StepStatus.COMPLETED
+        step6 = step6_outcome(config, progress)
         status = StepStatus.COMPLETED
     else:
         step6 = StepStatus.FAILED
         status = StepStatus.ACTION_REQUIRED
-        if last_failure is None:
+        if last_failure is None or execution == ExecutionStatus.ABORTED:
+            ended = causes.of_execution(execution.value, error)
+            message = ended.message
+            if execution == ExecutionStatus.ABORTED and cause:
+                message = f"{message[:-1]}: {cause}"
             last_failure = LastFailure(
-                phase=current_phase(progress),
-                sub_step=None,
-                error=f"execution {execution.value.lower()}" + (f": {cause}" if cause else ""),
+                phase=last_failure.phase if last_failure else current_phase(progress),
+                sub_step=last_failure.sub_step if last_failure else None,
+                error=message,
+                error_code=ended.code,
                 at=at,
                 execution=execution_arn,
+                execution_error=error,
             )
     steps = [
         s.model_copy(
-            update={"status": step6, "completed_at": at if step6 == StepStatus.COMPLETED else None}
+            update={
+                "status": step6,
+                "completed_at": at if step6 != StepStatus.FAILED else None,
+            }
         )
         if s.step == 6
         else s
@@ -148,11 +187,18 @@ def waits_for_resume(job: Job) -> bool:
         and job.step(5).status == StepStatus.COMPLETED
         and job.active_execution is None
         and job.step(6).status
-        in (StepStatus.FAILED, StepStatus.COMPLETED, StepStatus.ACTION_REQUIRED)
+        in (
+            StepStatus.FAILED,
+            StepStatus.COMPLETED,
+            StepStatus.COMPLETED_WITH_ERRORS,
+            StepStatus.ACTION_REQUIRED,
+        )
     )
 
 
 def batch_status(counts: Mapping[StepStatus, int]) -> BatchStatus:
+    """From the batch's counters (`state.models.tally_of`): a job whose Step 6 completed with
+    errors makes the batch `completed_with_errors`, never `completed`."""
     total = sum(counts.values())
     if total == 0:
         return BatchStatus.PENDING
@@ -166,6 +212,8 @@ def batch_status(counts: Mapping[StepStatus, int]) -> BatchStatus:
             if counts.get(StepStatus.FAILED) == total
             else BatchStatus.COMPLETED_WITH_ERRORS
         )
-    if counts.get(StepStatus.COMPLETED, 0) == total:
-        return BatchStatus.COMPLETED
+    done = counts.get(StepStatus.COMPLETED, 0)
+    with_errors = counts.get(StepStatus.COMPLETED_WITH_ERRORS, 0)
+    if done + with_errors == total:
+        return BatchStatus.COMPLETED_WITH_ERRORS if with_errors else BatchStatus.COMPLETED
     return BatchStatus.PENDING

@@ -48,8 +48,21 @@ def prepare_run(
     config = _config_of(job)
     if job.active_execution != execution_arn and job.latest_execution != execution_arn:
         # Started outside the API (e.g. from the console): claim it as a new run.
-        claim_new_run(jobs, job, execution_arn)
-        record_event(jobs, job_id, "run_started", {"execution": execution_arn, "source": "direct"})
+        claim_new_run(
+            jobs,
+            job,
+            execution_arn,
+            trigger="console",
+            actor="console",
+            resume_from=resume_from if resume_from in PHASE_NAMES else None,
+        )
+        record_event(
+            jobs,
+            job_id,
+            "run_started",
+            {"execution": execution_arn, "source": "direct"},
+            actor="console",
+        )
         job = jobs.get_job(job_id)
     job = claim_for_execution(jobs, job_id, execution_arn, job=job)
     point = resume_point(config, job.step6_progress) or "phase4"

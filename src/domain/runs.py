@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,15 @@ from domain.outcome import is_resumable
 from domain.resume import resume_point
 from domain.settlement import reconcile_stale
 from state.errors import ConflictError
-from state.models import ExecutionConfig, Job, PhaseName, StepState
+from state.models import (
+    SYSTEM_ACTOR,
+    ExecutionConfig,
+    Job,
+    PhaseName,
+    RunTrigger,
+    Step6Progress,
+    StepState,
+)
 from state.repository import JobRepository
 
 
@@ -31,21 +40,37 @@ def start_run(
     job: Job,
     *,
     reason: str,
+    trigger: RunTrigger,
+    actor: str,
     steps: list[StepState] | None = None,
     execution_config: ExecutionConfig | None = None,
+    progress: Step6Progress | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> StartedRun:
     """Claim the job for a new run, then start its execution at the resume point.
 
-    `steps` and `execution_config`, when given (Step 5's submission), are written with the
-    claim. If Step Functions refuses the start, the claim is handed back.
+    `steps` and `execution_config` (Step 5's submission) and `progress` (a re-run's reset),
+    when given, are written with the claim. If Step Functions refuses the start, the claim is
+    handed back. `reason` is the audit event recorded, with `detail` added to it.
     """
     config = execution_config or job.execution_config
-    point = resume_point(config, job.step6_progress)
+    progress_now = progress if progress is not None else job.step6_progress
+    point = resume_point(config, progress_now)
     if point is None:
         raise NotResumableError(f"job {job.job_id}: every Step 6 phase is already completed")
     name = execution_name(job.job_id, job.run_number + 1)
     arn = executions.execution_arn(name)
-    claim_new_run(jobs, job, arn, steps=steps, execution_config=execution_config)
+    claim_new_run(
+        jobs,
+        job,
+        arn,
+        trigger=trigger,
+        actor=actor,
+        resume_from=point,
+        steps=steps,
+        execution_config=execution_config,
+        progress=progress,
+    )
     payload: dict[str, Any] = {"job_id": job.job_id}
     if point != "phase1":
         payload["resume_from"] = point
@@ -66,24 +91,37 @@ def start_run(
         jobs,
         job.job_id,
         reason,
-        {"execution": arn, "resume_from": point},
+        {"execution": arn, "resume_from": point, **(detail or {})},
         at_most=job.run_number + 1,
+        actor=actor,
     )
     logger.info("run started", job_id=job.job_id, execution=arn, resume_from=point)
     return StartedRun(job.job_id, arn, point)
 
 
-def resume_job(jobs: JobRepository, executions: ExecutionRunner, job: Job) -> StartedRun:
+def resume_job(
+    jobs: JobRepository,
+    executions: ExecutionRunner,
+    job: Job,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    trigger: RunTrigger = "resume",
+) -> StartedRun:
     job = reconcile_stale(jobs, executions, job)
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
     if not is_resumable(job):
         raise NotResumableError(f"job {job.job_id} has nothing to resume")
-    return start_run(jobs, executions, job, reason="resume_requested")
+    return start_run(jobs, executions, job, reason="resume_requested", trigger=trigger, actor=actor)
 
 
 def resume_one(
-    jobs: JobRepository, executions: ExecutionRunner, org_id: str, job_id: str
+    jobs: JobRepository,
+    executions: ExecutionRunner,
+    org_id: str,
+    job_id: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> StartedRun:
     """Resume one of the org's jobs; ConflictError if running, NotResumableError if done."""
-    return resume_job(jobs, executions, jobs.get_job_for_org(org_id, job_id))
+    return resume_job(jobs, executions, jobs.get_job_for_org(org_id, job_id), actor=actor)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import datetime
 
 from clients.executions import ExecutionRunner, ExecutionStatusUnavailableError
 from domain.audit import record_event
+from domain.history import close_run
 from domain.observability import logger
 from domain.outcome import ExecutionStatus, Settlement, settle
 from state.errors import ConflictError
-from state.models import Job, utc_now
+from state.models import Job, RunRecord, utc_now
 from state.repository import JobRepository
 
 # Settling retries a write that lost while the execution still owns the job (full jitter).
@@ -25,6 +27,7 @@ def settle_execution(
     status: ExecutionStatus,
     cause: str | None,
     *,
+    error: str | None = None,
     job: Job | None = None,
 ) -> Job:
     """Record the job-level outcome of a finished execution; return the job as settled.
@@ -40,7 +43,8 @@ def settle_execution(
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         if job.active_execution != execution_arn or status == ExecutionStatus.RUNNING:
             return job
-        outcome = settle(job, status, execution_arn=execution_arn, cause=cause, at=utc_now())
+        at = utc_now()
+        outcome = settle(job, status, execution_arn=execution_arn, cause=cause, error=error, at=at)
         try:
             jobs.settle_run(
                 job,
@@ -50,6 +54,7 @@ def settle_execution(
                 steps=outcome.steps,
                 progress=outcome.progress,
                 last_failure=outcome.last_failure,
+                run=_closed_run(jobs, job, execution_arn, status, outcome, at),
             )
         except ConflictError:
             job = jobs.get_job(job_id)
@@ -64,6 +69,29 @@ def settle_execution(
         _record_settled(jobs, job_id, execution_arn, status, outcome)
         return outcome.applied_to(job)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _closed_run(
+    jobs: JobRepository,
+    job: Job,
+    execution_arn: str,
+    status: ExecutionStatus,
+    outcome: Settlement,
+    at: datetime,
+) -> RunRecord | None:
+    """The job's latest row of the runs history, closed, if it is this execution's."""
+    run = jobs.get_run(job.job_id, job.runs_recorded) if job.runs_recorded else None
+    if run is None or run.execution_arn != execution_arn:
+        return None
+    step6 = next(s.status for s in outcome.steps if s.step == 6)
+    return close_run(
+        run,
+        outcome.progress,
+        execution_status=status.value,
+        step6=step6,
+        last_failure=outcome.last_failure,
+        at=at,
+    )
 
 
 def _record_settled(
@@ -95,11 +123,13 @@ def reconcile_stale(jobs: JobRepository, executions: ExecutionRunner, job: Job) 
     if job.active_execution is None:
         return job
     try:
-        status, cause = executions.status(job.active_execution)
+        status, error, cause = executions.status(job.active_execution)
     except ExecutionStatusUnavailableError:
         # Left for the status-change event or a later read to settle.
         logger.warning("cannot describe execution", execution=job.active_execution, exc_info=True)
         return job
     if status == ExecutionStatus.RUNNING.value:
         return job
-    return settle_execution(jobs, job.job_id, job.active_execution, ExecutionStatus(status), cause)
+    return settle_execution(
+        jobs, job.job_id, job.active_execution, ExecutionStatus(status), cause, error=error
+    )

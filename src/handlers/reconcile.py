@@ -35,9 +35,15 @@ def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, A
         return {"settled": False}
     logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
     logger.thread_safe_append_keys(job_id=job_id, execution=detail.executionArn)
-    cause = " ".join(filter(None, [detail.error, detail.cause])) or None
     jobs = wiring.jobs()
-    job = settle_execution(jobs, job_id, detail.executionArn, ExecutionStatus(detail.status), cause)
+    job = settle_execution(
+        jobs,
+        job_id,
+        detail.executionArn,
+        ExecutionStatus(detail.status),
+        detail.cause,
+        error=detail.error,
+    )
     # Every finished execution passes here: the safety net that deletes a spent password (a
     # SecretStoreError fails the invocation, which is retried, then dead-lettered).
     discard_spent_password(jobs, wiring.secret_store(), job)

@@ -4,6 +4,8 @@ Single table, access patterns:
 - job by id ............ pk=JOB#<job_id>      sk=JOB
 - a job's audit trail .. pk=JOB#<job_id>      sk=EVENT#<iso time>#<unique>   (oldest first;
                           the oldest of a bounded event type are deleted: trim_events)
+- a job's runs ......... pk=JOB#<job_id>      sk=RUN#<n, 6 digits>   (newest RUNS_KEPT kept:
+                          a claim deletes the run that falls out, in its transaction)
 - batch by id .......... pk=BATCH#<batch_id>  sk=BATCH
 - jobs of a batch ...... gsi1pk=BATCH#<batch_id>        gsi1sk=JOB#<created>#<job_id>
 - batches of an org .... gsi1pk=ORG#<org_id>#BATCHES    gsi1sk=<created_at>
@@ -41,16 +43,20 @@ from state.fields import TRUSTED_STORED
 from state.item_size import check_output, item_size
 from state.models import (
     JOB_ITEM_LIMIT_BYTES,
+    RUNS_KEPT,
+    SYSTEM_ACTOR,
     AuditEvent,
     Batch,
     ExecutionConfig,
     Job,
     LastFailure,
     PhaseName,
+    RunRecord,
     Step6Progress,
     StepState,
     StepStatus,
     SubStepProgress,
+    tally_of,
     utc_now,
 )
 
@@ -69,6 +75,10 @@ def _job_pk(job_id: str) -> str:
 
 def _batch_pk(batch_id: str) -> str:
     return f"BATCH#{batch_id}"
+
+
+def _run_key(job_id: str, run: int) -> dict[str, str]:
+    return {"pk": _job_pk(job_id), "sk": f"RUN#{run:06d}"}
 
 
 def job_item(job: Job) -> dict[str, Any]:
@@ -140,7 +150,7 @@ def _is_item_too_large(error: ClientError) -> bool:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """A job status transition, applied to the batch counters in the same transaction."""
+    """A move between batch counters (`tally_of`), applied in the job write's transaction."""
 
     batch_id: str
     old: StepStatus
@@ -244,12 +254,17 @@ class JobRepository:
         execution_arn: str,
         *,
         steps: list[StepState],
+        run: RunRecord | None = None,
         execution_config: ExecutionConfig | None = None,
+        progress: Step6Progress | None = None,
     ) -> None:
-        """Claim a free job for its next run (ConflictError if a run holds it or it moved on).
+        """Claim a free job for its next run (ConflictError if a run holds it or it moved on),
+        and open its row in the runs history.
 
         With `execution_config` (Step 5's submission) the config is stored in the same write,
-        so Step 5 completes exactly when the job's first run is claimed.
+        so Step 5 completes exactly when the job's first run is claimed. With `progress` (an
+        operator's re-run, which resets sub-steps) the progress is replaced in the same write,
+        conditional on it being as read.
         """
         fields: dict[str, Any] = {
             "active_execution": execution_arn,
@@ -258,31 +273,88 @@ class JobRepository:
             "current_step": 6,
             "steps": steps,
         }
+        if run is not None:
+            fields["runs_recorded"] = run.run
+        condition = f"{_NOT_ACTIVE} AND run_number = :previous_run"
+        names: dict[str, str] = {}
+        values: dict[str, Any] = _NULL | {":previous_run": job.run_number}
         if execution_config is not None:
             fields["execution_config"] = execution_config
+        if progress is not None:
+            fields["step6_progress"] = progress
+            unchanged, names, as_read = _progress_as_read(job)
+            condition = f"{condition} AND {unchanged}"
+            values |= as_read
         self._update_job(
             job,
             fields,
-            condition=f"{_NOT_ACTIVE} AND run_number = :previous_run",
-            values=_NULL | {":previous_run": job.run_number},
+            condition=condition,
+            values=values,
+            names=names,
             status=StepStatus.IN_PROGRESS,
+            also=self._run_opened(run),
             conflict_message="a Step 6 run is already active for this job",
         )
 
-    def reclaim_for_redrive(self, job: Job, execution_arn: str, *, steps: list[StepState]) -> None:
-        """Hand a free job back to its latest execution, being redriven.
+    def reclaim_for_redrive(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        run: RunRecord | None = None,
+    ) -> None:
+        """Hand a free job back to its latest execution, being redriven (a row of its own in
+        the runs history).
 
         SupersededExecutionError when a newer run has claimed the job since.
         """
         self._update_job(
             job,
-            {"active_execution": execution_arn, "steps": steps, "current_step": 6},
+            {"active_execution": execution_arn, "steps": steps, "current_step": 6}
+            | ({"runs_recorded": run.run} if run is not None else {}),
             condition=f"{_NOT_ACTIVE} AND latest_execution = :arn",
             values=_NULL | {":arn": execution_arn},
             status=StepStatus.IN_PROGRESS,
+            also=self._run_opened(run),
             conflict=SupersededExecutionError,
             conflict_message=f"execution {execution_arn} was superseded",
         )
+
+    def _run_opened(self, run: RunRecord | None) -> list[dict[str, Any]]:
+        """The transaction items that add `run` to the history and drop the one that falls out."""
+        if run is None:
+            return []
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": to_item(run) | _run_key(run.job_id, run.run),
+                }
+            }
+        ]
+        if run.run > RUNS_KEPT:
+            key = _run_key(run.job_id, run.run - RUNS_KEPT)
+            items.append({"Delete": {"TableName": self._table.name, "Key": key}})
+        return items
+
+    def get_run(self, job_id: str, run: int) -> RunRecord | None:
+        item = self._table.get_item(Key=_run_key(job_id, run), ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return RunRecord.model_validate(_strip_keys(item), context=TRUSTED_STORED)
+
+    def list_runs(self, job_id: str) -> list[RunRecord]:
+        """The job's runs, newest first (at most RUNS_KEPT are kept)."""
+        page = self._table.query(
+            KeyConditionExpression=Key("pk").eq(_job_pk(job_id)) & Key("sk").begins_with("RUN#"),
+            ScanIndexForward=False,
+            Limit=RUNS_KEPT,
+        )
+        return [
+            RunRecord.model_validate(_strip_keys(item), context=TRUSTED_STORED)
+            for item in page.get("Items", [])
+        ]
 
     def release_claim(
         self, job: Job, execution_arn: str, *, steps: list[StepState], status: StepStatus
@@ -306,8 +378,10 @@ class JobRepository:
         steps: list[StepState],
         progress: Step6Progress,
         last_failure: LastFailure | None,
+        run: RunRecord | None = None,
     ) -> None:
-        """Record a finished run's outcome and free the job, if nothing moved since `job`.
+        """Record a finished run's outcome (and its row in the runs history, when it has one)
+        and free the job, if nothing moved since `job`.
 
         Conditional on the execution still owning the job and on every sub-step's status and
         attempts being as read: a Lambda still running for the execution (StopExecution does
@@ -328,6 +402,47 @@ class JobRepository:
             values={":arn": execution_arn} | values,
             names=names,
             status=status,
+            also=self._run_closed(run),
+        )
+
+    def _run_closed(self, run: RunRecord | None) -> list[dict[str, Any]]:
+        if run is None:
+            return []
+        item = to_item(run) | _run_key(run.job_id, run.run)
+        return [{"Put": {"TableName": self._table.name, "Item": item}}]
+
+    # ------------------------------------------------------------------ operator actions
+
+    def amend_config(self, job: Job, config: ExecutionConfig) -> None:
+        """Replace the execution config of a job no run holds, if no run has started since
+        `job` was read (ConflictError otherwise)."""
+        self._update_job(
+            job,
+            {"execution_config": config},
+            condition=f"{_NOT_ACTIVE} AND run_number = :previous_run",
+            values=_NULL | {":previous_run": job.run_number},
+            conflict_message="the job changed meanwhile",
+        )
+
+    def record_operator_change(
+        self,
+        job: Job,
+        *,
+        progress: Step6Progress,
+        steps: list[StepState],
+        status: StepStatus,
+        last_failure: LastFailure | None,
+    ) -> None:
+        """Write an operator's change to the progress of a job no run holds, if nothing moved
+        since `job` was read; the batch counters follow the job's new standing."""
+        unchanged, names, values = _progress_as_read(job)
+        self._update_job(
+            job,
+            {"step6_progress": progress, "steps": steps, "last_failure": last_failure},
+            condition=f"{_NOT_ACTIVE} AND run_number = :previous_run AND {unchanged}",
+            values=_NULL | {":previous_run": job.run_number} | values,
+            names=names,
+            status=status,
         )
 
     def _update_job(
@@ -339,6 +454,7 @@ class JobRepository:
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
         status: StepStatus | None = None,
+        also: list[dict[str, Any]] | None = None,
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
     ) -> None:
@@ -346,7 +462,9 @@ class JobRepository:
 
         `set_fields` maps attribute names to new values (models are serialised). When `status`
         is given, the job's status moves from `job.status` to it (conditional on `job.status`)
-        and, when it changes, the batch's counters move in the same transaction.
+        and, when the counter it counts under changes (`tally_of`: its status, or Step 6's
+        completed with errors), the batch's counters move in the same transaction. `also`:
+        more transaction items (low-level), written with the job's update or not at all.
         """
         expr_names = {f"#f{i}": name for i, name in enumerate(set_fields)} | dict(names or {})
         expr_values = {f":f{i}": to_attr(value) for i, value in enumerate(set_fields.values())} | {
@@ -371,11 +489,14 @@ class JobRepository:
         }
         # DynamoDB makes each conditional write atomic, so one claim wins a race; moto 5.2.5 does
         # not (check, then write, no lock): races are tested on DynamoDB Local only.
+        old = tally_of(job.status, job.steps)
+        new = old if status is None else tally_of(status, set_fields.get("steps", job.steps))
+        change = StatusChange(job.batch_id, old, new) if old != new else None
         try:
-            if status is None or status == job.status:
+            if change is None and not also:
                 self._table.update_item(**update)
                 return
-            self._transact_with_counts(update, StatusChange(job.batch_id, job.status, status))
+            self._transact(update, change, also or [])
         except ClientError as error:
             if _is_item_too_large(error):
                 raise ItemTooLargeError(
@@ -387,9 +508,17 @@ class JobRepository:
                 raise conflict(conflict_message, active_execution=current) from error
             raise
 
-    def _transact_with_counts(self, job_update: dict[str, Any], change: StatusChange) -> None:
+    def _transact(
+        self, job_update: dict[str, Any], change: StatusChange | None, also: list[dict[str, Any]]
+    ) -> None:
         # The resource's client serialises plain Python values itself, as the Table does.
-        counts_update = {
+        items: list[Any] = [{"Update": {"TableName": self._table.name, **job_update}}]
+        if change is not None:
+            items.append({"Update": self._counts_update(change)})
+        self._client.transact_write_items(TransactItems=items + also)
+
+    def _counts_update(self, change: StatusChange) -> dict[str, Any]:
+        return {
             "TableName": self._table.name,
             "Key": {"pk": _batch_pk(change.batch_id), "sk": BATCH_SK},
             "UpdateExpression": "ADD job_counts.#old :minus, job_counts.#new :plus "
@@ -397,11 +526,6 @@ class JobRepository:
             "ExpressionAttributeNames": {"#old": change.old.value, "#new": change.new.value},
             "ExpressionAttributeValues": {":minus": -1, ":plus": 1, ":now": utc_now().isoformat()},
         }
-        items: list[Any] = [
-            {"Update": {"TableName": self._table.name, **job_update}},
-            {"Update": counts_update},
-        ]
-        self._client.transact_write_items(TransactItems=items)
 
     def _peek_active_execution(self, job_id: str) -> str | None:
         item = self._table.get_item(
@@ -520,14 +644,23 @@ class JobRepository:
 
     # ------------------------------------------------------------------ audit trail
 
-    def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:
-        self._table.put_item(Item=_event_item(job_id, event_type, detail))
+    def append_event(
+        self,
+        job_id: str,
+        event_type: str,
+        detail: Mapping[str, Any],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> None:
+        self._table.put_item(Item=_event_item(job_id, event_type, detail, actor))
 
-    def append_events(self, events: list[tuple[str, str, Mapping[str, Any]]]) -> None:
+    def append_events(
+        self, events: list[tuple[str, str, Mapping[str, Any]]], *, actor: str = SYSTEM_ACTOR
+    ) -> None:
         """Append (job_id, type, detail) events in batches of 25 (a batch's creation)."""
         with self._table.batch_writer() as writer:
             for job_id, event_type, detail in events:
-                writer.put_item(Item=_event_item(job_id, event_type, detail))
+                writer.put_item(Item=_event_item(job_id, event_type, detail, actor))
 
     def trim_events(self, job_id: str, event_type: str, keep: int) -> int:
         """Delete the job's oldest `event_type` events beyond the newest `keep`; return how many.
@@ -559,9 +692,11 @@ class JobRepository:
         ]
 
 
-def _event_item(job_id: str, event_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+def _event_item(
+    job_id: str, event_type: str, detail: Mapping[str, Any], actor: str
+) -> dict[str, Any]:
     at = utc_now()
-    event = AuditEvent(job_id=job_id, at=at, type=event_type, detail=dict(detail))
+    event = AuditEvent(job_id=job_id, at=at, type=event_type, actor=actor, detail=dict(detail))
     return to_item(event) | {
         "pk": _job_pk(job_id),
         "sk": f"EVENT#{at.isoformat()}#{uuid.uuid4().hex[:8]}",

@@ -79,8 +79,11 @@ class RecordingRunner:
         self.started.append(name)
         return self.execution_arn(name)
 
-    def status(self, execution_arn: str) -> tuple[str, str | None]:
-        return "RUNNING", None
+    def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
+        return "RUNNING", None, None
+
+    def stop(self, execution_arn: str, *, cause: str) -> None:
+        raise AssertionError("a scale test never cancels")
 
 
 @contextmanager

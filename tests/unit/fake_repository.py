@@ -19,11 +19,14 @@ from state.errors import ConflictError, NotFoundError, SupersededExecutionError
 from state.fields import TRUSTED_STORED
 from state.item_size import check_output
 from state.models import (
+    RUNS_KEPT,
+    SYSTEM_ACTOR,
     AuditEvent,
     ExecutionConfig,
     Job,
     LastFailure,
     PhaseName,
+    RunRecord,
     Step6Progress,
     StepState,
     StepStatus,
@@ -36,6 +39,7 @@ class FakeJobRepository:
     def __init__(self) -> None:
         self._jobs: dict[str, dict[str, Any]] = {}
         self._events: dict[str, list[AuditEvent]] = {}
+        self._runs: dict[tuple[str, int], RunRecord] = {}
         self._lock = threading.RLock()
         self.writes = 0
 
@@ -59,7 +63,9 @@ class FakeJobRepository:
         execution_arn: str,
         *,
         steps: list[StepState],
+        run: RunRecord | None = None,
         execution_config: ExecutionConfig | None = None,
+        progress: Step6Progress | None = None,
     ) -> None:
         fields: dict[str, Any] = {
             "active_execution": execution_arn,
@@ -68,22 +74,38 @@ class FakeJobRepository:
             "current_step": 6,
             "steps": steps,
         }
+        if run is not None:
+            fields["runs_recorded"] = run.run
         if execution_config is not None:
             fields["execution_config"] = execution_config
+        as_read = _statuses_and_attempts(job.step6_progress.model_dump(mode="json"))
+        if progress is not None:
+            fields["step6_progress"] = progress
         self._update(
             job,
             fields,
             lambda item: (
-                item.get("active_execution") is None and item["run_number"] == job.run_number
+                item.get("active_execution") is None
+                and item["run_number"] == job.run_number
+                and (progress is None or _statuses_and_attempts(item["step6_progress"]) == as_read)
             ),
             status=StepStatus.IN_PROGRESS,
             conflict_message="a Step 6 run is already active for this job",
+            run=run,
         )
 
-    def reclaim_for_redrive(self, job: Job, execution_arn: str, *, steps: list[StepState]) -> None:
+    def reclaim_for_redrive(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        run: RunRecord | None = None,
+    ) -> None:
         self._update(
             job,
-            {"active_execution": execution_arn, "steps": steps, "current_step": 6},
+            {"active_execution": execution_arn, "steps": steps, "current_step": 6}
+            | ({"runs_recorded": run.run} if run is not None else {}),
             lambda item: (
                 item.get("active_execution") is None
                 and item.get("latest_execution") == execution_arn
@@ -91,6 +113,47 @@ class FakeJobRepository:
             status=StepStatus.IN_PROGRESS,
             conflict=SupersededExecutionError,
             conflict_message=f"execution {execution_arn} was superseded",
+            run=run,
+        )
+
+    def get_run(self, job_id: str, run: int) -> RunRecord | None:
+        with self._lock:
+            return self._runs.get((job_id, run))
+
+    def list_runs(self, job_id: str) -> list[RunRecord]:
+        with self._lock:
+            mine = [r for (j, _), r in self._runs.items() if j == job_id]
+            return sorted(mine, key=lambda r: r.run, reverse=True)[:RUNS_KEPT]
+
+    def amend_config(self, job: Job, config: ExecutionConfig) -> None:
+        self._update(
+            job,
+            {"execution_config": config},
+            lambda item: (
+                item.get("active_execution") is None and item["run_number"] == job.run_number
+            ),
+            status=job.status,
+        )
+
+    def record_operator_change(
+        self,
+        job: Job,
+        *,
+        progress: Step6Progress,
+        steps: list[StepState],
+        status: StepStatus,
+        last_failure: LastFailure | None,
+    ) -> None:
+        as_read = _statuses_and_attempts(job.step6_progress.model_dump(mode="json"))
+        self._update(
+            job,
+            {"step6_progress": progress, "steps": steps, "last_failure": last_failure},
+            lambda item: (
+                item.get("active_execution") is None
+                and item["run_number"] == job.run_number
+                and _statuses_and_attempts(item["step6_progress"]) == as_read
+            ),
+            status=status,
         )
 
     def release_claim(
@@ -113,6 +176,7 @@ class FakeJobRepository:
         steps: list[StepState],
         progress: Step6Progress,
         last_failure: LastFailure | None,
+        run: RunRecord | None = None,
     ) -> None:
         as_read = _statuses_and_attempts(job.step6_progress.model_dump(mode="json"))
         self._update(
@@ -129,6 +193,7 @@ class FakeJobRepository:
                 and _statuses_and_attempts(item["step6_progress"]) == as_read
             ),
             status=status,
+            run=run,
         )
 
     def _update(
@@ -140,6 +205,7 @@ class FakeJobRepository:
         status: StepStatus,
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
+        run: RunRecord | None = None,
     ) -> None:
         with self._lock:
             item = self._jobs[job.job_id]
@@ -151,6 +217,9 @@ class FakeJobRepository:
             updated["status"] = status.value
             updated["updated_at"] = utc_now().isoformat()
             self._jobs[job.job_id] = Job.model_validate(updated).model_dump(mode="json")
+            if run is not None:
+                self._runs[(job.job_id, run.run)] = run
+                self._runs.pop((job.job_id, run.run - RUNS_KEPT), None)
             self.writes += 1
 
     def _owned(self, job_id: str, execution_arn: str) -> dict[str, Any]:
@@ -206,10 +275,19 @@ class FakeJobRepository:
             self.writes += 1
             return True
 
-    def append_event(self, job_id: str, event_type: str, detail: Mapping[str, Any]) -> None:
+    def append_event(
+        self,
+        job_id: str,
+        event_type: str,
+        detail: Mapping[str, Any],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> None:
         with self._lock:
             self._events.setdefault(job_id, []).append(
-                AuditEvent(job_id=job_id, at=utc_now(), type=event_type, detail=dict(detail))
+                AuditEvent(
+                    job_id=job_id, at=utc_now(), type=event_type, actor=actor, detail=dict(detail)
+                )
             )
 
     def trim_events(self, job_id: str, event_type: str, keep: int) -> int:

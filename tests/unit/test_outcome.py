@@ -11,10 +11,12 @@ from domain.outcome import ExecutionStatus, batch_status, is_resumable, settle
 from domain.resume import last_completed_phase, phase_statuses
 from state.models import (
     BatchStatus,
+    ErrorCode,
     Job,
     PhaseStatus,
     StepStatus,
     SubStepStatus,
+    tally_of,
 )
 from tests.factories import make_config, make_job, make_progress
 
@@ -76,26 +78,77 @@ def test_blocking_failure_keeps_step5_and_names_phase_and_sub_step() -> None:
 
 
 @pytest.mark.parametrize(
-    "status", [ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED, ExecutionStatus.FAILED]
+    ("status", "sub_step_code", "job_code"),
+    [
+        (ExecutionStatus.TIMED_OUT, ErrorCode.TIMED_OUT, ErrorCode.TIMED_OUT),
+        (ExecutionStatus.ABORTED, ErrorCode.INTERRUPTED, ErrorCode.ABORTED),
+        (ExecutionStatus.FAILED, ErrorCode.INTERRUPTED, ErrorCode.INTERRUPTED),
+    ],
 )
-def test_a_dead_execution_turns_stale_in_progress_into_a_failure(status: ExecutionStatus) -> None:
+def test_a_dead_execution_turns_stale_in_progress_into_a_failure(
+    status: ExecutionStatus, sub_step_code: ErrorCode, job_code: ErrorCode
+) -> None:
+    # given a run that ended while menuImport was in progress
     statuses = {s.name: SubStepStatus.COMPLETED for s in sub_steps_of("phase1")}
     statuses["menuImport"] = SubStepStatus.IN_PROGRESS
     outcome = settle(job_with(statuses), status, execution_arn=ARN, cause=None, at=AT)
+    # then the sub-step failed with the interruption's code, and the job says why the run ended
     sub = outcome.progress.sub_step("phase2", "menuImport")
     assert sub.status == SubStepStatus.FAILED
-    assert status.value.lower() in (sub.error or "")
+    assert sub.error_code == sub_step_code and sub.retryable is True
     assert outcome.last_failure is not None and outcome.last_failure.sub_step == "menuImport"
+    assert outcome.last_failure.error_code == job_code and outcome.last_failure.retryable
 
 
 def test_failure_before_any_sub_step_still_records_a_last_failure() -> None:
+    # given a run whose function died with Lambda's JSON envelope as the cause
+    envelope = '{"errorType": "Runtime.ExitError", "errorMessage": "RequestId: 1f2e Error: exit"}'
     outcome = settle(
-        job_with({}), ExecutionStatus.FAILED, execution_arn=ARN, cause="States.Runtime", at=AT
+        job_with({}),
+        ExecutionStatus.FAILED,
+        execution_arn=ARN,
+        error="Runtime.ExitError",
+        cause=envelope,
+        at=AT,
     )
+    # then the failure is a sentence naming the error, the envelope and ids stay out of it
     assert outcome.status == StepStatus.ACTION_REQUIRED
+    failure = outcome.last_failure
+    assert failure is not None and failure.sub_step is None
+    assert failure.error_code == ErrorCode.INTERRUPTED
+    assert failure.execution_error == "Runtime.ExitError"
+    assert "{" not in failure.error and "1f2e" not in failure.error and ARN not in failure.error
+
+
+def test_an_operator_cancel_is_aborted_and_says_the_operator_s_words() -> None:
+    outcome = settle(
+        job_with({}),
+        ExecutionStatus.ABORTED,
+        execution_arn=ARN,
+        error="Cancelled",
+        cause="cancelled by ops@pumpd.example: the platform is slow",
+        at=AT,
+    )
     assert outcome.last_failure is not None
-    assert outcome.last_failure.sub_step is None
-    assert "States.Runtime" in outcome.last_failure.error
+    assert outcome.last_failure.error_code == ErrorCode.ABORTED
+    assert outcome.last_failure.error.endswith("the platform is slow")
+
+
+def test_a_run_that_succeeds_with_a_failed_non_blocking_sub_step_completes_with_errors() -> None:
+    # given every sub-step completed but paymentConfig (non-blocking), which failed
+    statuses = dict(ALL_DONE) | {"paymentConfig": SubStepStatus.FAILED}
+    outcome = settle(
+        job_with(statuses), ExecutionStatus.SUCCEEDED, execution_arn=ARN, cause=None, at=AT
+    )
+    # then the job is completed (the seed's states), Step 6 completed with errors, counted apart
+    assert outcome.status == StepStatus.COMPLETED
+    assert outcome.steps[5].status == StepStatus.COMPLETED_WITH_ERRORS
+    assert tally_of(outcome.status, outcome.steps) == StepStatus.COMPLETED_WITH_ERRORS
+    assert outcome.last_failure is not None and outcome.last_failure.sub_step == "paymentConfig"
+    assert batch_status({StepStatus.COMPLETED: 3, StepStatus.COMPLETED_WITH_ERRORS: 1}) == (
+        BatchStatus.COMPLETED_WITH_ERRORS
+    )
+    assert batch_status({StepStatus.COMPLETED: 4}) == BatchStatus.COMPLETED
 
 
 def test_non_blocking_failure_completes_the_job_but_stays_resumable() -> None:

@@ -90,9 +90,14 @@ class InProcessExecutions:
         self.started.append(arn)
         return arn
 
-    def status(self, execution_arn: str) -> tuple[str, str | None]:
+    def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
         execution = self.executions[execution_arn]
-        return execution.status, execution.cause
+        return execution.status, None, execution.cause
+
+    def stop(self, execution_arn: str, *, cause: str) -> None:
+        execution = self.executions[execution_arn]
+        if execution.status == "RUNNING":
+            execution.status, execution.cause = "ABORTED", cause
 
 
 class Step6Histories(RuleBasedStateMachine):
