@@ -33,15 +33,16 @@ def claim_new_run(
     job: Job,
     execution_arn: str,
     *,
-    trigger: RunTrigger,
-    actor: str,
-    resume_from: PhaseName | None,
+    trigger: RunTrigger = "console",
+    actor: str = "console",
+    resume_from: PhaseName | None = None,
     steps: list[StepState] | None = None,
     execution_config: ExecutionConfig | None = None,
     progress: Step6Progress | None = None,
 ) -> None:
     """Claim `job` (as read) for its next run; ConflictError when a run holds it.
 
+    The defaults describe a run started outside the API (from the console).
     `progress`, when given, replaces the job's progress in the same write (a re-run's reset).
     """
     jobs.claim_new_run(

@@ -35,3 +35,36 @@ class InvalidRequestError(ValueError):
 class InvalidConfigError(Exception):
     """The job's execution config cannot be used as it is (e.g. no password for a new account):
     the operator amends it, then resumes."""
+
+
+class NotRunningError(Exception):
+    """There is no active run to cancel."""
+
+
+class ConfigInUseError(Exception):
+    """An amendment changes config fields that completed sub-steps have read."""
+
+    def __init__(self, message: str, *, used: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.used = used
+
+
+class NotRerunnableError(Exception):
+    """A re-run names a sub-step that is not declared re-runnable (it creates a unique
+    object), or one that has not completed."""
+
+
+class BlockingSubStepError(Exception):
+    """An operator may skip only non-blocking sub-steps."""
+
+
+class NotFailedError(Exception):
+    """An operator may skip only a failed or dependency-skipped sub-step."""
+
+
+class StepNotCompletedError(Exception):
+    """The action needs Step 5 completed (a config to amend, a Step 6 to fix)."""
+
+
+class NotCompletedError(Exception):
+    """A re-run names a sub-step that has not completed (a resume runs it)."""

@@ -70,17 +70,20 @@ class AccountInput(BaseModel):
     @field_validator("password")
     @classmethod
     def _password_rule(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return value
-        raw = value.get_secret_value()
-        if not (
-            12 <= len(raw) <= 128
-            and re.search(r"[A-Za-z]", raw)
-            and re.search(r"\d", raw)
-            and raw == raw.strip()
-        ):
-            raise ValueError(f"password must be {PASSWORD_RULE}")
-        return value
+        return value if value is None else check_password_rule(value)
+
+
+def check_password_rule(value: SecretStr) -> SecretStr:
+    """The password rule, for Step 5 and for an amendment (raises ValueError: a 422)."""
+    raw = value.get_secret_value()
+    if not (
+        12 <= len(raw) <= 128
+        and re.search(r"[A-Za-z]", raw)
+        and re.search(r"\d", raw)
+        and raw == raw.strip()
+    ):
+        raise ValueError(f"password must be {PASSWORD_RULE}")
+    return value
 
 
 class ExecutionConfigInput(BaseModel):
@@ -160,9 +163,8 @@ def create_batch(
     return jobs.get_batch(org_id, batch.batch_id), new_jobs
 
 
-def check_selected_menu(job: Job, config: ExecutionConfigInput) -> None:
+def check_selected_menu(job: Job, selected: str | None) -> None:
     """`menu.selectedMenuId`, when given, names the job's own menu (a job has one menu)."""
-    selected = config.menu.selectedMenuId
     menu_id = job.restaurant.menu.menu_id
     if selected is not None and selected != menu_id:
         raise InvalidRequestError(
@@ -188,7 +190,7 @@ def submit_step5(
         )
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
-    check_selected_menu(job, config)
+    check_selected_menu(job, config.menu.selectedMenuId)
     ref = (
         secrets.put_password(job.job_id, config.account.password.get_secret_value())
         if config.account.password is not None

@@ -15,7 +15,16 @@ from domain.concurrency import each
 from domain.outcome import batch_status, waits_for_resume
 from domain.resume import current_phase, first_not_completed, last_completed, phase_statuses
 from domain.settlement import reconcile_stale
-from state.models import AuditEvent, Batch, BatchStatus, Job, PhaseName, PhaseStatus, utc_now
+from state.models import (
+    AuditEvent,
+    Batch,
+    BatchStatus,
+    Job,
+    PhaseName,
+    PhaseStatus,
+    RunRecord,
+    utc_now,
+)
 from state.repository import JobRepository
 
 # A batch read reconciles only jobs whose run has not written anything for this long (a live
@@ -71,6 +80,11 @@ def read_job(
 def read_events(jobs: JobRepository, org_id: str, job_id: str) -> list[AuditEvent]:
     jobs.get_job_for_org(org_id, job_id)
     return jobs.list_events(job_id)
+
+
+def read_runs(jobs: JobRepository, org_id: str, job_id: str) -> list[RunRecord]:
+    jobs.get_job_for_org(org_id, job_id)
+    return jobs.list_runs(job_id)
 
 
 def list_batches(jobs: JobRepository, org_id: str) -> list[tuple[Batch, BatchStatus]]:

@@ -51,24 +51,39 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from clients.executions import ExecutionStartError
-from domain import batch_actions, reads, runs
-from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
+from clients.executions import ExecutionStartError, ExecutionStopError
+from domain import batch_actions, operator_actions, reads, runs
+from domain.errors import (
+    BlockingSubStepError,
+    ConfigInUseError,
+    InvalidRequestError,
+    NotCompletedError,
+    NotFailedError,
+    NotRerunnableError,
+    NotResumableError,
+    NotRunningError,
+    StepAlreadyCompletedError,
+    StepNotCompletedError,
+)
 from domain.observability import logger, tracer
 from domain.onboarding import create_batch
+from domain.operator_actions import ConfigAmendment, RerunRequest, SkipRequest
 from domain.outcome import batch_status
 from handlers import wiring
 from handlers.api_models import (
     BatchList,
     BatchSummary,
     BatchView,
+    CancelledRun,
     CreateBatchRequest,
     CreatedBatch,
     ErrorBody,
     EventList,
     FieldError,
     JobView,
+    RerunStarted,
     ResumeBatchRequest,
+    RunList,
     SettledJobs,
     StartedJob,
     Step5Request,
@@ -77,6 +92,7 @@ from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"
 CALLER_ORG = "caller_org"  # the key of the caller's org in the resolver's per-request context
+CALLER_ACTOR = "caller_actor"
 API_TITLE = "Pumpd onboarding: registration batches"
 API_VERSION = "1.0.0"
 CORS_HEADERS = ["Authorization", "Content-Type"]
@@ -154,6 +170,7 @@ app = APIGatewayRestResolver(
 IdPath = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 BatchId = Annotated[str, IdPath]
 JobIdParam = Annotated[str, IdPath]
+SubStepParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z]+$")]
 
 
 def _ok(model: type[BaseModel], description: str) -> OpenAPIResponse:
@@ -172,6 +189,12 @@ REFUSED: dict[int, OpenAPIResponse] = {
 NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No such batch or job in the caller's org")}
 JSON_ONLY: dict[int, OpenAPIResponse] = {415: _error("The body is not application/json")}
 INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each field")}
+
+
+def caller_actor() -> str:
+    """Who makes this request (audited): the ID token's email, else its user name."""
+    actor = app.context.get(CALLER_ACTOR)
+    return actor if isinstance(actor, str) else "unknown"
 
 
 def caller_org() -> str:
@@ -198,7 +221,7 @@ def caller_org() -> str:
     },
 )
 def post_batch(request: CreateBatchRequest) -> CreatedBatch:
-    batch, jobs = create_batch(wiring.api_deps().jobs, caller_org(), request)
+    batch, jobs = create_batch(wiring.api_deps().jobs, caller_org(), request, actor=caller_actor())
     return CreatedBatch.of(batch, batch_status(batch.job_counts), jobs)
 
 
@@ -281,6 +304,7 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
         caller_org(),
         batchId,
         [(entry.job_id, entry.execution_config) for entry in request.jobs],
+        actor=caller_actor(),
     )
     return SettledJobs.of(settled)
 
@@ -304,7 +328,9 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
 )
 def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
     deps = wiring.api_deps()
-    return StartedJob.of(runs.resume_one(deps.jobs, deps.executions, caller_org(), jobId))
+    return StartedJob.of(
+        runs.resume_one(deps.jobs, deps.executions, caller_org(), jobId, actor=caller_actor())
+    )
 
 
 @app.post(
@@ -323,7 +349,133 @@ def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJ
     deps = wiring.api_deps()
     return SettledJobs.of(
         batch_actions.resume_selected(
-            deps.jobs, deps.executions, caller_org(), batchId, request.job_ids
+            deps.jobs, deps.executions, caller_org(), batchId, request.job_ids, actor=caller_actor()
+        )
+    )
+
+
+@app.get(
+    "/registration-batches/jobs/<jobId>/runs",
+    summary="The job's Step 6 runs, newest first (the newest 20)",
+    responses={
+        200: _ok(RunList, "Each run: trigger, actor, resume point, times, what each sub-step did"),
+        **REFUSED,
+        **NOT_FOUND,
+        **INVALID,
+    },
+)
+def get_job_runs(jobId: JobIdParam) -> RunList:  # noqa: N803
+    return RunList.of(reads.read_runs(wiring.api_deps().jobs, caller_org(), jobId))
+
+
+@app.post(
+    "/registration-batches/jobs/<jobId>/cancel",
+    summary="Stop the job's active run; it settles as action_required (aborted), resumable",
+    status_code=202,
+    responses={
+        202: _ok(CancelledRun, "The run was asked to stop"),
+        **REFUSED,
+        **NOT_FOUND,
+        409: _error("not_running: the job has no active run"),
+        **INVALID,
+        503: _error("Step Functions refused to stop the run"),
+    },
+)
+def post_cancel(jobId: JobIdParam) -> CancelledRun:  # noqa: N803
+    deps = wiring.api_deps()
+    arn = operator_actions.cancel_run(
+        deps.jobs, deps.executions, caller_org(), jobId, actor=caller_actor()
+    )
+    return CancelledRun(job_id=jobId, execution_arn=arn)
+
+
+@app.patch(
+    "/registration-batches/jobs/<jobId>/execution-config",
+    summary="Amend config fields no completed sub-step has read (Step 5 stays completed)",
+    responses={
+        200: _ok(JobView, "The job with its amended config"),
+        **REFUSED,
+        **NOT_FOUND,
+        409: _error(
+            "config_in_use: completed sub-steps read a changed field (fields[].used_by names "
+            "them); already_running; step5_not_completed; conflict"
+        ),
+        **INVALID,
+        **JSON_ONLY,
+    },
+)
+def patch_execution_config(jobId: JobIdParam, request: ConfigAmendment) -> JobView:  # noqa: N803
+    deps = wiring.api_deps()
+    return JobView.of(
+        operator_actions.amend_config(
+            deps.jobs,
+            deps.secrets,
+            deps.executions,
+            caller_org(),
+            jobId,
+            request,
+            actor=caller_actor(),
+        )
+    )
+
+
+@app.post(
+    "/registration-batches/jobs/<jobId>/rerun",
+    summary="Re-run completed sub-steps and all that depends on them (new idempotency keys)",
+    status_code=202,
+    responses={
+        202: _ok(RerunStarted, "The run started; `reset` lists what runs again"),
+        **REFUSED,
+        **NOT_FOUND,
+        409: _error(
+            "not_rerunnable: a named sub-step (or one depending on it) creates a unique object; "
+            "not_completed: a named sub-step has not completed (resume runs it); "
+            "already_running; not_resumable; conflict"
+        ),
+        **INVALID,
+        **JSON_ONLY,
+        503: _error("Step Functions refused to start the run"),
+    },
+)
+def post_rerun(jobId: JobIdParam, request: RerunRequest) -> RerunStarted:  # noqa: N803
+    deps = wiring.api_deps()
+    started, reset = operator_actions.rerun(
+        deps.jobs, deps.executions, caller_org(), jobId, request.sub_steps, actor=caller_actor()
+    )
+    return RerunStarted(
+        job_id=started.job_id,
+        execution_arn=started.execution_arn,
+        resume_from=started.resume_from,
+        reset=reset,
+    )
+
+
+@app.post(
+    "/registration-batches/jobs/<jobId>/sub-steps/<subStep>/skip",
+    summary="Accept a failed non-blocking sub-step as skipped, for good (with a reason)",
+    responses={
+        200: _ok(JobView, "The job; not resumable any more when nothing else is left"),
+        **REFUSED,
+        **NOT_FOUND,
+        409: _error(
+            "blocking_sub_step: the job cannot go on without it; not_failed: it has not "
+            "failed; already_running; conflict"
+        ),
+        **INVALID,
+        **JSON_ONLY,
+    },
+)
+def post_skip(jobId: JobIdParam, subStep: SubStepParam, request: SkipRequest) -> JobView:  # noqa: N803
+    deps = wiring.api_deps()
+    return JobView.of(
+        operator_actions.skip_sub_step(
+            deps.jobs,
+            deps.executions,
+            caller_org(),
+            jobId,
+            subStep,
+            request.reason,
+            actor=caller_actor(),
         )
     )
 
@@ -357,6 +509,41 @@ def _conflict(error: ConflictError) -> Response[Any]:
 
 def _not_resumable(error: NotResumableError) -> Response[Any]:
     return _answer(HTTPStatus.CONFLICT, "not_resumable", str(error))
+
+
+# One code per condition the state forbids (the request itself is well formed: 409, not 422).
+STATE_CONFLICTS: dict[type[Exception], str] = {
+    NotRunningError: "not_running",
+    NotRerunnableError: "not_rerunnable",
+    NotCompletedError: "not_completed",
+    BlockingSubStepError: "blocking_sub_step",
+    NotFailedError: "not_failed",
+    StepNotCompletedError: "step5_not_completed",
+}
+
+
+def _state_conflict(error: Exception) -> Response[Any]:
+    return _answer(HTTPStatus.CONFLICT, STATE_CONFLICTS[type(error)], str(error))
+
+
+def _config_in_use(error: ConfigInUseError) -> Response[Any]:
+    fields = [
+        FieldError(
+            field=path,
+            message=f"{path} was read by {', '.join(names)}, which completed",
+            type="config_in_use",
+            used_by=names,
+        )
+        for path, names in error.used.items()
+    ]
+    return _answer(HTTPStatus.CONFLICT, "config_in_use", str(error), fields=fields)
+
+
+def _stop_failed(error: ExecutionStopError) -> Response[Any]:
+    logger.warning("Step Functions refused to stop a run", error=str(error))
+    return _answer(
+        HTTPStatus.SERVICE_UNAVAILABLE, "stop_failed", "could not stop the run; try again"
+    )
 
 
 def _step_completed(error: StepAlreadyCompletedError) -> Response[Any]:
@@ -418,6 +605,10 @@ app.not_found(_no_route)
 app.exception_handler(NotFoundError)(_not_found)
 app.exception_handler(ConflictError)(_conflict)
 app.exception_handler(NotResumableError)(_not_resumable)
+for _condition in STATE_CONFLICTS:
+    app.exception_handler(_condition)(_state_conflict)
+app.exception_handler(ConfigInUseError)(_config_in_use)
+app.exception_handler(ExecutionStopError)(_stop_failed)
 app.exception_handler(StepAlreadyCompletedError)(_step_completed)
 app.exception_handler(InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)
@@ -429,12 +620,26 @@ app.exception_handler(ItemTooLargeError)(_too_large)
 # ---------------------------------------------------------------------- entry point
 
 
-def _org_claim(event: dict[str, Any]) -> str | None:
-    """The caller's org from the authorizer's claims; None when absent or empty."""
+def _claims(event: dict[str, Any]) -> dict[str, Any]:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
-    org = claims.get(ORG_CLAIM) if isinstance(claims, dict) else None
+    return claims if isinstance(claims, dict) else {}
+
+
+def _org_claim(event: dict[str, Any]) -> str | None:
+    """The caller's org from the authorizer's claims; None when absent or empty."""
+    org = _claims(event).get(ORG_CLAIM)
     return org if isinstance(org, str) and org else None
+
+
+def _actor_claim(event: dict[str, Any]) -> str:
+    """The caller as the audit trail names them: the email, else the Cognito user name."""
+    claims = _claims(event)
+    for name in ("email", "cognito:username", "sub"):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value[:200]
+    return "unknown"
 
 
 def _is_json(event: dict[str, Any]) -> bool:
@@ -505,6 +710,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with _one_request_at_a_time:
         if org is not None:
             app.context[CALLER_ORG] = org  # per request: resolve() clears the context
+            app.context[CALLER_ACTOR] = _actor_claim(event)
         return app.resolve(event, context)
 
 

@@ -22,6 +22,7 @@ from state.models import (
     AuditEvent,
     Batch,
     BatchStatus,
+    ErrorCode,
     ExecutionConfig,
     Job,
     LastFailure,
@@ -30,9 +31,13 @@ from state.models import (
     PhaseName,
     PhaseStatus,
     Restaurant,
+    RunRecord,
+    RunStatus,
+    RunTrigger,
     SkipReason,
     StepSource,
     StepStatus,
+    SubStepProgress,
     SubStepStatus,
 )
 
@@ -61,6 +66,9 @@ class FieldError(_Body):
     field: str = Field(description="Dotted path of the offending field in the request body")
     message: str
     type: str
+    used_by: list[str] | None = Field(
+        default=None, description="On a 409 config_in_use: the completed sub-steps that read it"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -69,15 +77,19 @@ class ErrorBody(BaseModel):
     statusCode: int  # noqa: N815 - the field Powertools' own error bodies use
     error: str = Field(
         description="not_found, already_running (a Step 6 run is active), conflict (the job "
-        "changed meanwhile: try again), not_resumable, step5_completed, validation_error, "
-        "unsupported_media_type, too_large, unauthorized, start_failed or internal_error"
+        "changed meanwhile: try again), not_resumable, step5_completed, step5_not_completed, "
+        "not_running, config_in_use, not_rerunnable, not_completed, blocking_sub_step, "
+        "not_failed, validation_error, unsupported_media_type, too_large, unauthorized, "
+        "start_failed, stop_failed or internal_error"
     )
     message: str
     active_execution: str | None = Field(
         default=None, description="On a 409 already_running: the active execution's ARN"
     )
     fields: list[FieldError] | None = Field(
-        default=None, description="On a 422: each invalid field and why"
+        default=None,
+        description="On a 422: each invalid field and why; on a 409 config_in_use: each field "
+        "that may no longer change and the sub-steps that used it",
     )
 
 
@@ -221,11 +233,45 @@ class StepView(_Body):
 class SubStepView(_Body):
     status: SubStepStatus
     attempts: int
-    error: str | None = None
+    error: str | None = Field(default=None, description="Why it failed, in a sentence")
+    error_code: ErrorCode | None = None
+    retryable: bool | None = Field(
+        default=None, description="A plain resume can be expected to help (nothing to fix)"
+    )
+    platform_code: str | None = Field(
+        default=None, description="The platform's own reason code, when it gave one"
+    )
     skip_reason: SkipReason | None = None
+    blocked_by: list[str] | None = Field(
+        default=None, description="A dependency_not_met skip: the dependencies not completed"
+    )
+    skip_note: str | None = Field(default=None, description="An operator's skip: the reason")
+    skipped_by: str | None = None
+    generation: int = Field(
+        default=0, description="How many times an operator has re-run it (its key generation)"
+    )
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_ms: int | None = None
+
+    @classmethod
+    def of(cls, sub: SubStepProgress) -> SubStepView:
+        return cls(
+            status=sub.status,
+            attempts=sub.attempts,
+            error=sub.error,
+            error_code=sub.error_code,
+            retryable=sub.retryable,
+            platform_code=sub.platform_code,
+            skip_reason=sub.skip_reason,
+            blocked_by=sub.blocked_by,
+            skip_note=sub.skip_note,
+            skipped_by=sub.skipped_by,
+            generation=sub.generation,
+            started_at=sub.started_at,
+            finished_at=sub.finished_at,
+            duration_ms=sub.duration_ms,
+        )
 
 
 class PhaseView(_Body):
@@ -254,9 +300,17 @@ class Step6Summary(_Body):
 class LastFailureView(_Body):
     phase: PhaseName | None = None
     sub_step: str | None = None
-    error: str
+    error: str = Field(description="Why it failed, in a sentence (no ids, keys or envelopes)")
+    error_code: ErrorCode
+    retryable: bool = Field(
+        description="true: a plain resume can be expected to help; false: change something first"
+    )
+    platform_code: str | None = None
     at: datetime
     execution: str | None = None
+    execution_error: str | None = Field(
+        default=None, description="Step Functions' name for how the run failed"
+    )
 
     @classmethod
     def of(cls, failure: LastFailure | None) -> LastFailureView | None:
@@ -266,8 +320,12 @@ class LastFailureView(_Body):
             phase=failure.phase,
             sub_step=failure.sub_step,
             error=failure.error,
+            error_code=failure.error_code,
+            retryable=failure.retryable,
+            platform_code=failure.platform_code,
             at=failure.at,
             execution=failure.execution,
+            execution_error=failure.execution_error,
         )
 
 
@@ -394,15 +452,7 @@ class JobView(_Body):
                         name: PhaseView(
                             status=details.phase_statuses[name],
                             sub_steps={
-                                sub_name: SubStepView(
-                                    status=sub.status,
-                                    attempts=sub.attempts,
-                                    error=sub.error,
-                                    skip_reason=sub.skip_reason,
-                                    started_at=sub.started_at,
-                                    finished_at=sub.finished_at,
-                                    duration_ms=sub.duration_ms,
-                                )
+                                sub_name: SubStepView.of(sub)
                                 for sub_name, sub in phase.sub_steps.items()
                             },
                         )
@@ -491,6 +541,7 @@ class CreatedBatch(_Body):
 class EventView(_Body):
     at: datetime
     type: str
+    actor: str = Field(description="Who did it: a user, `console`, or `system`")
     detail: dict[str, Any]
 
 
@@ -501,4 +552,73 @@ class EventList(_Body):
 
     @classmethod
     def of(cls, events: list[AuditEvent]) -> EventList:
-        return cls(events=[EventView(at=e.at, type=e.type, detail=e.detail) for e in events])
+        return cls(
+            events=[EventView(at=e.at, type=e.type, actor=e.actor, detail=e.detail) for e in events]
+        )
+
+
+class RunSubStepView(_Body):
+    status: SubStepStatus
+    attempts: int = Field(description="Attempts made in this run")
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error_code: ErrorCode | None = None
+    error: str | None = None
+    skip_reason: SkipReason | None = None
+
+
+class RunView(_Body):
+    run: int = Field(description="Run 1 is the first; a redrive is a run of its own")
+    execution_arn: str
+    trigger: RunTrigger
+    actor: str
+    resume_from: PhaseName | None
+    started_at: datetime
+    ended_at: datetime | None
+    status: RunStatus
+    step6_status: StepStatus | None = Field(description="Step 6's status as this run left it")
+    error_code: ErrorCode | None
+    sub_steps: dict[str, RunSubStepView] = Field(
+        description="Each sub-step this run attempted or skipped, and what came of it"
+    )
+
+
+class RunList(_Body):
+    """The job's runs, newest first (the newest 20 are kept)."""
+
+    runs: list[RunView]
+
+    @classmethod
+    def of(cls, runs: list[RunRecord]) -> RunList:
+        return cls(
+            runs=[
+                RunView(
+                    run=r.run,
+                    execution_arn=r.execution_arn,
+                    trigger=r.trigger,
+                    actor=r.actor,
+                    resume_from=r.resume_from,
+                    started_at=r.started_at,
+                    ended_at=r.ended_at,
+                    status=r.status,
+                    step6_status=r.step6_status,
+                    error_code=r.error_code,
+                    sub_steps={
+                        name: RunSubStepView.model_validate(sub.model_dump())
+                        for name, sub in r.sub_steps.items()
+                    },
+                )
+                for r in runs
+            ]
+        )
+
+
+class CancelledRun(_Body):
+    job_id: str
+    execution_arn: str = Field(description="The run asked to stop; the job settles when it has")
+
+
+class RerunStarted(StartedJob):
+    reset: list[str] = Field(
+        description="The sub-steps set back to pending: those named and all that depend on them"
+    )

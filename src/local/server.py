@@ -73,7 +73,9 @@ SIM_PREFIX = "/__sim/"
 API_FUNCTION = "ApiFunction"
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-BEARER = re.compile(r"^Bearer\s+local:([A-Za-z0-9_.-]{1,64})$")
+# `Bearer local:<org_id>` or `Bearer local:<org_id>:<user>` (the actor; `local-user` if none).
+BEARER = re.compile(r"^Bearer\s+local:([A-Za-z0-9_.-]{1,64})(?::([A-Za-z0-9_.@+-]{1,128}))?$")
+LOCAL_USER = "local-user"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # Worker threads: each request holds one for as long as its Lambda runs, and a Step 5 for
@@ -125,8 +127,19 @@ def org_from_authorization(value: str | None) -> tuple[str | None, str]:
     return match.group(1), ""
 
 
+def user_from_authorization(value: str | None) -> str:
+    """The user a local bearer token names (after its org), or `local-user`."""
+    match = BEARER.match((value or "").strip())
+    return (match.group(2) if match else None) or LOCAL_USER
+
+
 def proxy_event(
-    method: str, raw_path: str, headers: dict[str, str], body: bytes, org_id: str | None
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    org_id: str | None,
+    user: str = LOCAL_USER,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as API Gateway builds it after the authorizer."""
     split = urlsplit(raw_path)
@@ -150,9 +163,16 @@ def proxy_event(
         "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
     }
     if org_id is not None:
-        context["authorizer"] = {
-            "claims": {"sub": f"local-{org_id}", "custom:org_id": org_id, "token_use": "id"}
+        # As Cognito's ID token carries them: the user's name, and an email when it is one.
+        claims = {
+            "sub": f"local-{org_id}",
+            "custom:org_id": org_id,
+            "token_use": "id",
+            "cognito:username": user,
         }
+        if "@" in user:
+            claims["email"] = user
+        context["authorizer"] = {"claims": claims}
     return {
         "resource": path,
         "path": path,
@@ -316,7 +336,10 @@ class LocalApp:
             org, refusal = _authorization(request.header("Authorization"))
             if refusal is not None:
                 return refusal
-        event = proxy_event(request.method, request.target, request.headers, request.body, org)
+        user = user_from_authorization(request.header("Authorization"))
+        event = proxy_event(
+            request.method, request.target, request.headers, request.body, org, user
+        )
         runtime = self.server.runtime
         assert runtime is not None, "start() first"
         result, error_type = runtime.lambdas.invoke(API_FUNCTION, event)
