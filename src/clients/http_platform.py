@@ -37,7 +37,8 @@ Headers on every request:
 - ``X-Job-Id: <job_id>`` — the external reference the service records on every object it
   creates, so a side effect is attributable to its job whatever key it came with.
 - ``X-Sub-Step: <sub_step>``
-- ``Idempotency-Key: <job_id>:<sub_step>`` (POST only). The service **must** store the
+- ``Idempotency-Key: <job_id>:<sub_step>`` (POST only; ``<job_id>:<sub_step>:<n>`` with
+  ``X-Generation: <n>`` for an operator's n-th re-run). The service **must** store the
   response of the first request with a key and answer every later request with the same key
   with that stored response, without a second effect — including after a timeout on the
   client side, when the first request may or may not have taken effect. Concurrent requests
@@ -286,6 +287,8 @@ class HttpPlatform:
         if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Idempotency-Key"] = meta.idempotency_key
+            if meta.generation:
+                headers["X-Generation"] = str(meta.generation)
             data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         url = self._base_url + path
         headers |= self._auth.headers(method, url, headers, data)

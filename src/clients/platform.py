@@ -4,8 +4,9 @@ The platform has no public API. Sub-steps talk to this Protocol; two adapters im
 `clients.http_platform.HttpPlatform` (the contract a real automation service implements) and
 `clients.simulator.PlatformSimulator` (in-memory, deterministic, the embedded default).
 
-Every mutating call carries an idempotency key `<job_id>:<sub_step>`: calling again with the
-same key returns the first result and takes no second effect. `job_id` is the platform
+Every mutating call carries an idempotency key `<job_id>:<sub_step>` (`<job_id>:<sub_step>:<n>`
+for an operator's n-th re-run): calling again with the same key returns the first result and
+takes no second effect. `job_id` is the platform
 object's external reference, so an effect repeated under another key is still attributable.
 """
 
@@ -44,10 +45,13 @@ class CallMeta(BaseModel):
     job_id: str
     sub_step: str
     restaurant_name: str
+    # An operator's re-run asks for the effect once more: a new generation, a new key.
+    generation: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.job_id}:{self.sub_step}"
+        base = f"{self.job_id}:{self.sub_step}"
+        return f"{base}:{self.generation}" if self.generation else base
 
 
 class PlatformResult(BaseModel):

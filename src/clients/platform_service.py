@@ -130,4 +130,12 @@ def _meta(headers: Mapping[str, str], *, restaurant_name: str) -> CallMeta:
     job_id, sub_step = headers.get("x-job-id"), headers.get("x-sub-step")
     if not job_id or not sub_step:
         raise BadRequestError("X-Job-Id and X-Sub-Step are required")
-    return CallMeta(job_id=job_id, sub_step=sub_step, restaurant_name=restaurant_name)
+    generation = headers.get("x-generation", "0")
+    if not generation.isdigit() or len(generation) > 6:
+        raise BadRequestError("X-Generation must be a whole number")
+    return CallMeta(
+        job_id=job_id,
+        sub_step=sub_step,
+        restaurant_name=restaurant_name,
+        generation=int(generation),
+    )

@@ -194,7 +194,12 @@ class _SubStepCall:
                 config=self.config,
                 context=context,
                 meta=CallMeta(
-                    job_id=job.job_id, sub_step=name, restaurant_name=job.restaurant.name
+                    job_id=job.job_id,
+                    sub_step=name,
+                    restaurant_name=job.restaurant.name,
+                    generation=current.phases[spec.phase]
+                    .sub_steps.get(name, SubStepProgress())
+                    .generation,
                 ),
                 platform=self.deps.platform,
                 store=self.deps.store,
