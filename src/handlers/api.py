@@ -1,4 +1,4 @@
-"""The registration batches HTTP API (API Gateway REST, Powertools resolver; DESIGN section 6).
+"""The registration batches HTTP API (API Gateway REST, Powertools resolver).
 
 Thin: each route parses its input (pydantic, via `enable_validation`), calls one use case of
 `domain`, and returns a response model. Domain errors become HTTP answers in one place, the
@@ -12,10 +12,15 @@ ConflictError, the job changed        409     `conflict` (a write lost the race;
 NotResumableError                     409     `not_resumable`
 StepAlreadyCompletedError             409     `step5_completed` (the state forbids it; the
                                               request itself is well formed, so not 422)
+STATE_CONFLICTS (operator actions)    409     `not_running`, `not_rerunnable`,
+                                              `not_completed`, `blocking_sub_step`,
+                                              `not_failed`, `step5_not_completed`
+ConfigInUseError                      409     `config_in_use`, `fields[].used_by`
 InvalidRequestError (domain rule)     422     `validation_error`, naming the field
 RequestValidationError (schema)       422     `validation_error`, naming each field
 MalformedBodyError (`parse_body`)     422     `validation_error`, naming the field `body`
 ExecutionStartError                   503     `start_failed` (the claim was handed back)
+ExecutionStopError                    503     `stop_failed`
 ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
 

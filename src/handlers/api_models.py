@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (DESIGN section 6); the OpenAPI document is
+"""Request and response bodies of the HTTP API (README "The HTTP API"); the OpenAPI document is
 generated from these.
 
 Responses are allowlists: each view names the fields it shows, so nothing the domain keeps
