@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -64,24 +65,6 @@ def test_the_owner_checkpoints_a_sub_step(repo: JobRepository) -> None:
     assert progress == expected
 
 
-def test_a_superseded_execution_cannot_checkpoint(repo: JobRepository, table: Table) -> None:
-    # Given run 1 settled and run 2 holding the job
-    _, (job,) = given_batch(repo)
-    _, first = given_settled(repo, job)
-    _, second = given_claimed(repo, job)
-    before = stored_job_item(table, job.job_id)
-
-    # When run 1 (e.g. a late Lambda of it) writes a checkpoint
-    with pytest.raises(SupersededExecutionError) as raised:
-        repo.checkpoint_sub_step(
-            job.job_id, first, "phase1", "cloudwaitressAccount", _completed("cloudwaitressAccount")
-        )
-
-    # Then the write is refused, names run 2, and nothing changed
-    assert raised.value.active_execution == second
-    assert stored_job_item(table, job.job_id) == before
-
-
 def test_no_execution_can_checkpoint_a_settled_job(repo: JobRepository, table: Table) -> None:
     # Given run 1 has been settled: nobody holds the job
     _, (job,) = given_batch(repo)
@@ -126,18 +109,38 @@ def test_record_skips_stores_a_phase_skips_in_one_write(repo: JobRepository) -> 
         assert progress.sub_step("phase1", name) == claimed.step6_progress.sub_step("phase1", name)
 
 
-def test_a_superseded_execution_cannot_record_skips(repo: JobRepository, table: Table) -> None:
-    # Given run 2 holds the job
+# What a run writes as its phases go, each by execution `arn` into the job `job_id`.
+PROGRESS_WRITES = [
+    pytest.param(
+        lambda repo, job_id, arn: repo.checkpoint_sub_step(
+            job_id, arn, "phase1", "cloudwaitressAccount", _completed("cloudwaitressAccount")
+        ),
+        id="checkpoint",
+    ),
+    pytest.param(
+        lambda repo, job_id, arn: repo.record_skips(
+            job_id, arn, "phase2", {"menuImport": _skipped()}
+        ),
+        id="record-skips",
+    ),
+]
+
+
+@pytest.mark.parametrize("write", PROGRESS_WRITES)
+def test_a_superseded_execution_cannot_write_progress(
+    repo: JobRepository, table: Table, write: Callable[[JobRepository, str, str], object]
+) -> None:
+    # Given run 1 settled and run 2 holding the job
     _, (job,) = given_batch(repo)
     _, first = given_settled(repo, job)
     _, second = given_claimed(repo, job)
     before = stored_job_item(table, job.job_id)
 
-    # When run 1 records a skip
+    # When run 1 (e.g. a late Lambda of it) writes a checkpoint or records a skip
     with pytest.raises(SupersededExecutionError) as raised:
-        repo.record_skips(job.job_id, first, "phase2", {"menuImport": _skipped()})
+        write(repo, job.job_id, first)
 
-    # Then it is refused and nothing changed
+    # Then the write is refused, names run 2, and nothing changed
     assert raised.value.active_execution == second
     assert stored_job_item(table, job.job_id) == before
 
