@@ -20,8 +20,8 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from bench.harness import Bench, max_jobs_per_request
@@ -158,6 +158,20 @@ def estimate_on_aws(
     }
 
 
+def _held_call(
+    bench: Bench, jobs: int, start: Callable[[], list[str]], sequential: bool = False
+) -> dict[str, Any]:
+    """`_call` of an API call that starts executions, held at PrepareRun while it runs (the
+    call alone `one_job_at_a_time` if `sequential`); returns once those executions settled."""
+    executions: list[str] = []
+    bench.hold_executions()
+    with one_job_at_a_time() if sequential else nullcontext():
+        measured = _call(bench, jobs, lambda: executions.extend(start()))
+    bench.release_executions()
+    bench.wait(executions)
+    return measured
+
+
 def api(jobs: int, endpoint: str | None = None) -> dict[str, Any]:
     with Bench(dynamodb_endpoint_url=endpoint) as bench:
         # Held executions have no activity; idle polling would only compete with the call.
@@ -170,38 +184,20 @@ def api(jobs: int, endpoint: str | None = None) -> dict[str, Any]:
             FaultSpec(sub_step="cloudwaitressAccount", mode="fail", times=10_000)
         )
         probe_jobs = min(PROBE_JOBS, jobs)
-        arns: list[str] = []
-        bench.hold_executions()
-        submit = _call(bench, jobs, lambda: arns.extend(bench.submit(batch_id, created)))
-        bench.release_executions()
-        bench.wait(arns)
-        resumed: list[str] = []
         job_ids = [j["job_id"] for j in created]
-        bench.hold_executions()
-        resume = _call(bench, jobs, lambda: resumed.extend(bench.resume(batch_id, job_ids)))
-        bench.release_executions()
-        bench.wait(resumed)
+        submit = _held_call(bench, jobs, lambda: bench.submit(batch_id, created))
+        resume = _held_call(bench, jobs, lambda: bench.resume(batch_id, job_ids))
         # The probe: the same calls for a few jobs, one job at a time.
         probe_batch, probe_created = bench.create_batch(
             [f"Probe Cafe {i}" for i in range(probe_jobs)]
         )
         probe_ids = [j["job_id"] for j in probe_created]
-        probes: list[str] = []
-        bench.hold_executions()
-        with one_job_at_a_time():
-            submit_probe = _call(
-                bench, probe_jobs, lambda: probes.extend(bench.submit(probe_batch, probe_created))
-            )
-        bench.release_executions()
-        bench.wait(probes)
-        probes = []
-        bench.hold_executions()
-        with one_job_at_a_time():
-            resume_probe = _call(
-                bench, probe_jobs, lambda: probes.extend(bench.resume(probe_batch, probe_ids))
-            )
-        bench.release_executions()
-        bench.wait(probes)
+        submit_probe = _held_call(
+            bench, probe_jobs, lambda: bench.submit(probe_batch, probe_created), sequential=True
+        )
+        resume_probe = _held_call(
+            bench, probe_jobs, lambda: bench.resume(probe_batch, probe_ids), sequential=True
+        )
     submit["on_aws"] = estimate_on_aws(submit_probe, probe_jobs, submit, jobs)
     resume["on_aws"] = estimate_on_aws(resume_probe, probe_jobs, resume, jobs)
     return {

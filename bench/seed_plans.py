@@ -16,15 +16,9 @@ succeeded.
 from __future__ import annotations
 
 from domain.catalogue import sub_steps_of
-from domain.resume import phase_statuses
-from state.models import (
-    PHASE_NAMES,
-    ExecutionConfig,
-    PhaseName,
-    PhaseStatus,
-    Step6Progress,
-    SubStepStatus,
-)
+from domain.context import completed_outputs
+from domain.resume import phase_statuses, resume_point
+from state.models import PHASE_NAMES, ExecutionConfig, PhaseName, PhaseStatus, Step6Progress
 
 
 def _run_phases(phases: tuple[PhaseName, ...], config: ExecutionConfig) -> list[str]:
@@ -32,10 +26,8 @@ def _run_phases(phases: tuple[PhaseName, ...], config: ExecutionConfig) -> list[
 
 
 def seed_phase_level(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
-    for index, phase in enumerate(PHASE_NAMES):
-        if phase_statuses(config, progress)[phase] != PhaseStatus.COMPLETED:
-            return _run_phases(PHASE_NAMES[index:], config)
-    return []
+    phase = resume_point(config, progress)  # the first phase not `completed`
+    return [] if phase is None else _run_phases(PHASE_NAMES[PHASE_NAMES.index(phase) :], config)
 
 
 def seed_literal(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
@@ -53,12 +45,7 @@ def restart(progress: Step6Progress, config: ExecutionConfig) -> list[str]:
 
 
 def completed(progress: Step6Progress) -> set[str]:
-    return {
-        name
-        for phase in progress.phases.values()
-        for name, sub in phase.sub_steps.items()
-        if sub.status == SubStepStatus.COMPLETED
-    }
+    return set(completed_outputs(progress))
 
 
 def reexecuted(plan: list[str], progress: Step6Progress) -> list[str]:

@@ -29,7 +29,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import psutil
 
@@ -70,47 +70,52 @@ def tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-@dataclass
-class Sampler:
-    pid: int
-    samples: list[tuple[float, float]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
+class Periodic:
+    """Calls `tick` every `interval_s` on a daemon thread of its own, from `start` to `stop`."""
 
-    def start(self) -> Sampler:
+    interval_s: ClassVar[float]
+
+    def start(self) -> Self:
+        self._stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.samples.append((time.monotonic(), tree_rss_mb(self.pid)))
+        while not self._stop.wait(self.interval_s):
+            self.tick()
+
+    def tick(self) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self._stop.set()
+
+
+@dataclass
+class Sampler(Periodic):
+    pid: int
+    samples: list[tuple[float, float]] = field(default_factory=list)
+    interval_s = 0.2
+
+    def tick(self) -> None:
+        self.samples.append((time.monotonic(), tree_rss_mb(self.pid)))
 
     def peak(self, since: float = 0.0) -> float:
         return max((mb for at, mb in self.samples if at >= since), default=0.0)
 
 
 @dataclass
-class Bystander:
+class Bystander(Periodic):
     url: str
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
+    interval_s = 0.5
 
-    def start(self) -> Bystander:
-        threading.Thread(target=self._run, daemon=True).start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            started = time.monotonic()
-            status, _ = _call(self.url, "GET", "/registration-batches", BYSTANDER)
-            self.latencies.append(time.monotonic() - started)
-            self.errors += status != 200
-
-    def stop(self) -> None:
-        self._stop.set()
+    def tick(self) -> None:
+        started = time.monotonic()
+        status, _ = _call(self.url, "GET", "/registration-batches", BYSTANDER)
+        self.latencies.append(time.monotonic() - started)
+        self.errors += status != 200
 
 
 def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:

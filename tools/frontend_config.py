@@ -11,7 +11,6 @@ the page needs is there. The checked-in file is the local one (`make serve`, tes
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -19,16 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tools.stack_outputs import (
-    REPO_ROOT,
-    Stack,
-    StackError,
-    add_stack_arguments,
-    require,
-    session_for,
-    stack_of_arguments,
-    stack_outputs,
-)
+from tools.stack_outputs import REPO_ROOT, Stack, StackError, deployed, require, stack_command
 
 CONFIG_JS = REPO_ROOT / "frontend" / "config.js"
 # Without these the deployed page cannot call the API or sign anyone in.
@@ -75,22 +65,15 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def config_js_for(stack: Stack) -> str:
-    outputs = stack_outputs(stack, session_for(stack))
-    return render(page_config(outputs, stack), stack)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.frontend_config",
-        description="Write frontend/config.js from a deployed stack's outputs.",
+    parser = stack_command(
+        "frontend_config", "Write frontend/config.js from a deployed stack's outputs."
     )
-    add_stack_arguments(parser)
     parser.add_argument("--out", type=Path, default=CONFIG_JS, help="default: frontend/config.js")
     args = parser.parse_args(argv)
     try:
-        stack = stack_of_arguments(args)
-        text = config_js_for(stack)
+        stack, _, outputs = deployed(args)
+        text = render(page_config(outputs, stack), stack)
     except StackError as error:
         print(f"frontend-config: {error}; nothing written", file=sys.stderr)
         return 1

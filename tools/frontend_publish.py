@@ -12,7 +12,6 @@ The equivalent by hand: `make frontend-config`, `aws s3 sync frontend/ s3://<buc
 
 from __future__ import annotations
 
-import argparse
 import mimetypes
 import sys
 import time
@@ -23,16 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from tools.frontend_config import page_config, render
-from tools.stack_outputs import (
-    REPO_ROOT,
-    Stack,
-    StackError,
-    add_stack_arguments,
-    require,
-    session_for,
-    stack_of_arguments,
-    stack_outputs,
-)
+from tools.stack_outputs import REPO_ROOT, Stack, StackError, deployed, require, stack_command
 
 FRONTEND = REPO_ROOT / "frontend"
 HOSTING_OUTPUTS = ("FrontendBucketName", "FrontendDistributionId")
@@ -112,17 +102,14 @@ def publish(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.frontend_publish",
-        description="Upload the operations page to the stack's bucket and invalidate CloudFront.",
+    parser = stack_command(
+        "frontend_publish",
+        "Upload the operations page to the stack's bucket and invalidate CloudFront.",
     )
-    add_stack_arguments(parser)
     parser.add_argument("--root", type=Path, default=FRONTEND, help="default: frontend/")
     args = parser.parse_args(argv)
     try:
-        stack = stack_of_arguments(args)
-        session = session_for(stack)
-        outputs = stack_outputs(stack, session)
+        stack, session, outputs = deployed(args)
         result = publish(
             outputs, stack, args.root, session.client("s3"), session.client("cloudfront")
         )

@@ -52,6 +52,13 @@ def stack_of_environment(config_env: str, samconfig: Path = SAMCONFIG) -> Stack:
     return Stack(name=str(name), region=setting("region"))
 
 
+def stack_command(module: str, description: str) -> argparse.ArgumentParser:
+    """The command line of `python -m tools.<module>`: which stack, and in which region."""
+    parser = argparse.ArgumentParser(prog=f"python -m tools.{module}", description=description)
+    add_stack_arguments(parser)
+    return parser
+
+
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--stack-name", help="the deployed stack's name")
@@ -85,6 +92,13 @@ def stack_outputs(stack: Stack, session: boto3.session.Session) -> dict[str, str
     except BotoCoreError as error:  # no credentials, no region, no network
         raise StackError(f"cannot describe stack {stack.name}: {error}") from error
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def deployed(args: argparse.Namespace) -> tuple[Stack, boto3.session.Session, dict[str, str]]:
+    """The stack the command line names, a session in its region, and the stack's outputs."""
+    stack = stack_of_arguments(args)
+    session = session_for(stack)
+    return stack, session, stack_outputs(stack, session)
 
 
 def require(outputs: Mapping[str, str], names: Iterable[str], stack: Stack, why: str) -> None:

@@ -74,6 +74,13 @@ class Client:
         ]
         return self.post(f"/registration-batches/{batch_id}/step-5", {"jobs": entries}, org=org)
 
+    def submit_config(self, batch_id: str, job_id: str, config: dict[str, Any]) -> Reply:
+        """Step 5 for one job with exactly `config` as its execution config."""
+        return self.post(
+            f"/registration-batches/{batch_id}/step-5",
+            {"jobs": [{"job_id": job_id, "execution_config": config}]},
+        )
+
     def job(self, job_id: str, org: str = ORG) -> dict[str, Any]:
         reply = self.get(f"/registration-batches/jobs/{job_id}", org=org)
         assert reply.status == 200, reply
@@ -142,6 +149,16 @@ class HttpClient(Client):
         return Reply(status, parsed, got)
 
 
+@dataclass(frozen=True)
+class WaitingJob:
+    """A one-job batch (Cafe Aroha) whose job waits at Step 5."""
+
+    batch_id: str
+    job_id: str
+    item: dict[str, Any]  # the job's stored item, as it was before the test acted
+    config: dict[str, Any]  # a valid execution config for it, for the test to spoil
+
+
 @dataclass
 class Api:
     runtime: LocalRuntime
@@ -160,6 +177,21 @@ class Api:
         sfn = boto3.client("stepfunctions")
         found = sfn.list_executions(stateMachineArn=self.runtime.state_machine_arn)["executions"]
         return [e for e in found if job_id is None or e["name"].startswith(f"{job_id}-run-")]
+
+    def waiting_job(self) -> WaitingJob:
+        created = self.client.create_batch(["Cafe Aroha"])
+        job_id = created["jobs"][0]["job_id"]
+        config = config_data("Cafe Aroha")
+        return WaitingJob(created["batch_id"], job_id, self.job_item(job_id), config)
+
+    def running_job(self) -> tuple[dict[str, Any], str]:
+        """A one-job batch whose run is slowed in its first sub-step (1.5 s): the batch as
+        created, and the run's execution ARN."""
+        created = self.client.create_batch(["Cafe Aroha"])
+        self.fault("cloudwaitressAccount", "latency", latency_ms=1500)
+        reply = self.client.submit(created["batch_id"], created["jobs"])
+        arn: str = reply.body["accepted"][0]["execution_arn"]
+        return created, arn
 
     def failed_job(self, sub_step: str = "restaurantRegistration") -> dict[str, Any]:
         """A one-job batch whose first run failed at a blocking sub-step (resumable)."""

@@ -144,19 +144,13 @@ def test_step5_refuses_a_value_of_the_wrong_json_type(
     api: Api, where: tuple[str, str], value: Any
 ) -> None:
     # given a job waiting at Step 5
-    created = api.client.create_batch(["Cafe Aroha"])
-    job_id = created["jobs"][0]["job_id"]
-    before = api.job_item(job_id)
+    job = api.waiting_job()
     # when its config holds a value of the wrong JSON type
-    config = config_data("Cafe Aroha")
-    config[where[0]][where[1]] = value
-    reply = api.client.post(
-        f"/registration-batches/{created['batch_id']}/step-5",
-        {"jobs": [{"job_id": job_id, "execution_config": config}]},
-    )
+    job.config[where[0]][where[1]] = value
+    reply = api.client.submit_config(job.batch_id, job.job_id, job.config)
     # then it is refused naming the field, and the job, runs and secrets are unchanged
     _assert_422(reply, f"jobs.0.execution_config.{where[0]}.{where[1]}")
-    _job_untouched(api, job_id, before)
+    _job_untouched(api, job.job_id, job.item)
     assert job_password_secrets() == []
 
 
@@ -363,17 +357,11 @@ def test_an_email_with_a_display_name_or_padding_is_refused_not_rewritten(
 ) -> None:
     _assert_422(_create(api, restaurant_data("Cafe Aroha", email=email)), "restaurants.0.email")
     _assert_nothing_created(api)
-    created = api.client.create_batch(["Cafe Aroha"])
-    job_id = created["jobs"][0]["job_id"]
-    before = api.job_item(job_id)
-    config = config_data("Cafe Aroha")
-    config["account"]["email"] = email
-    reply = api.client.post(
-        f"/registration-batches/{created['batch_id']}/step-5",
-        {"jobs": [{"job_id": job_id, "execution_config": config}]},
-    )
+    job = api.waiting_job()
+    job.config["account"]["email"] = email
+    reply = api.client.submit_config(job.batch_id, job.job_id, job.config)
     _assert_422(reply, "jobs.0.execution_config.account.email")
-    _job_untouched(api, job_id, before)
+    _job_untouched(api, job.job_id, job.item)
 
 
 def test_emails_are_stored_exactly_as_given(api: Api) -> None:

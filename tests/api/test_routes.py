@@ -209,16 +209,10 @@ BAD_CONFIGS = [
 def test_step5_rejects_a_bad_account_naming_the_field_and_changes_nothing(
     api: Api, account: dict[str, Any], field: str
 ) -> None:
-    created = api.client.create_batch(["Cafe Aroha"])
-    job_id = created["jobs"][0]["job_id"]
-    before = api.job_item(job_id)
-    config = config_data("Cafe Aroha")
-    config["account"].update(account)
-    reply = api.client.post(
-        f"/registration-batches/{created['batch_id']}/step-5",
-        {"jobs": [{"job_id": job_id, "execution_config": config}]},
-    )
-    _assert_unchanged_422(api, reply, field, job_id, before)
+    job = api.waiting_job()
+    job.config["account"].update(account)
+    reply = api.client.submit_config(job.batch_id, job.job_id, job.config)
+    _assert_unchanged_422(api, reply, field, job.job_id, job.item)
     if account.get("password"):
         # the rejected password is never echoed back
         assert account["password"].strip() not in str(reply.body)
@@ -301,11 +295,7 @@ def test_step5_is_all_settled_across_the_selected_jobs(api: Api) -> None:
 
 
 def test_resume_job_answers_409_while_a_run_is_active(api: Api) -> None:
-    created = api.client.create_batch(["Cafe Aroha"])
-    api.fault("cloudwaitressAccount", "latency", latency_ms=1500)
-    arn = api.client.submit(created["batch_id"], created["jobs"]).body["accepted"][0][
-        "execution_arn"
-    ]
+    created, arn = api.running_job()
     reply = api.client.post(
         f"/registration-batches/jobs/{created['jobs'][0]['job_id']}/resume-step-6"
     )
@@ -392,11 +382,7 @@ def test_resume_batch_answers_404_for_an_unknown_batch(api: Api) -> None:
 
 
 def test_resume_batch_rejects_a_running_job_with_its_execution(api: Api) -> None:
-    created = api.client.create_batch(["Cafe Aroha"])
-    api.fault("cloudwaitressAccount", "latency", latency_ms=1500)
-    arn = api.client.submit(created["batch_id"], created["jobs"]).body["accepted"][0][
-        "execution_arn"
-    ]
+    created, arn = api.running_job()
     reply = api.client.post(
         f"/registration-batches/{created['batch_id']}/resume-step-6",
         {"job_ids": [created["jobs"][0]["job_id"]]},

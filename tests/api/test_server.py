@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from local.lambdas import FakeLambdaContext
 from local.server import LocalServer
 from local.template import PROJECT_ROOT
 from tests.api.conftest import ORG, Api, HttpClient
+from tests.local_server import start_server, url_in_log
 
 pytestmark = pytest.mark.integration
 
@@ -139,33 +137,25 @@ def test_other_methods_and_media_types(served: Served) -> None:
 
 def test_make_serve_binds_127_0_0_1_on_port_and_stops_on_sigterm(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
-    env = os.environ | {"PORT": "0", "PYTHONPATH": str(PROJECT_ROOT / "src")}
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.server"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = _wait_for_url(log, process)
-            assert url.startswith("http://127.0.0.1:")
-            client = HttpClient(url)
-            assert client.get("/registration-batches", org="org-serve").body == {"batches": []}
-            assert client.get("/registration-batches", org=None).status == 401
-        finally:
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
+    process = start_server(log)
+    try:
+        url = _wait_for_url(log, process)
+        assert url.startswith("http://127.0.0.1:")
+        client = HttpClient(url)
+        assert client.get("/registration-batches", org="org-serve").body == {"batches": []}
+        assert client.get("/registration-batches", org=None).status == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
 
 
 def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
-        found = re.search(r"API on (http://127\.0\.0\.1:\d+)", log.read_text())
-        if found:
-            return found.group(1)
+        url = url_in_log(log)
+        if url:
+            return url
         time.sleep(0.1)  # waiting for a subprocess to boot
     raise AssertionError(f"no URL in time: {log.read_text()}")
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +25,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from local.samples import config_data, restaurant_data
+from tests.local_server import start_server, url_in_log
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
@@ -128,9 +127,8 @@ def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the local server exited early:\n{log.read_text()[-4000:]}")
-        found = re.search(r"API on (http://127\.0\.0\.1:\d+)", log.read_text())
-        if found:
-            url = found.group(1)
+        url = url_in_log(log)
+        if url:
             try:
                 with urllib.request.urlopen(url + "/", timeout=5) as response:
                     if response.status == 200:
@@ -152,24 +150,16 @@ def server(output_dir: Path) -> Iterator[LocalApi]:
     """`make serve`'s server on a free port (PORT=0), in a subprocess, stopped after the
     browser tests."""
     log = output_dir / "browser-server.log"
-    env = os.environ | {"PORT": "0", "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.server"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_server(log, {"PYTHONUNBUFFERED": "1"})
+    try:
+        yield LocalApi(_wait_for_url(log, process))
+    finally:
+        process.send_signal(signal.SIGTERM)
         try:
-            yield LocalApi(_wait_for_url(log, process))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture

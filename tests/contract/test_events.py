@@ -243,11 +243,18 @@ def _string_schema_breaches(value: str, schema: dict[str, Any]) -> list[str]:
     return breaches
 
 
-def _function_url_problems(event: dict[str, Any]) -> list[str]:
+def _parsed_problems(
+    event: dict[str, Any], model: type[BaseModel], check: Callable[[Any], list[str]]
+) -> list[str]:
+    """What the model rejects in the event; once it parses, what `check` finds in it."""
     problems: list[str] = []
-    parsed = _parsed(event, LambdaFunctionUrlModel, problems)
-    if parsed is None:
-        return problems
+    parsed = _parsed(event, model, problems)
+    return problems if parsed is None else check(parsed)
+
+
+def _function_url_problems(parsed: Any) -> list[str]:
+    """`parsed`: the event as a LambdaFunctionUrlModel."""
+    problems: list[str] = []
     path, method = parsed.rawPath, parsed.requestContext.http.method
     operation = path.removeprefix("/v1/")
     read = path == FAULTS_PATH or (method, path) == ("GET", "/v1/accounts")
@@ -275,11 +282,9 @@ def _function_url_problems(event: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _api_problems(event: dict[str, Any]) -> list[str]:
+def _api_problems(parsed: Any, event: dict[str, Any]) -> list[str]:
+    """`parsed`: the `event` as an APIGatewayProxyEventModel."""
     problems: list[str] = []
-    parsed = _parsed(event, APIGatewayProxyEventModel, problems)
-    if parsed is None:
-        return problems
     method, resource = parsed.httpMethod, parsed.resource
     operation = _openapi()["paths"].get(resource, {}).get(method.lower())
     if operation is None:
@@ -328,9 +333,11 @@ def problems_of(file: str, event: dict[str, Any]) -> list[str]:
     if sample.handler == EVENTBRIDGE_HANDLER:
         return _eventbridge_problems(event)
     if sample.handler == API_HANDLER:
-        return _api_problems(event)
+        return _parsed_problems(
+            event, APIGatewayProxyEventModel, lambda parsed: _api_problems(parsed, event)
+        )
     if sample.handler == SANDBOX_HANDLER:
-        return _function_url_problems(event)
+        return _parsed_problems(event, LambdaFunctionUrlModel, _function_url_problems)
     return [f"{sample.handler}: this test knows no event model for it; add one"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +72,20 @@ def runtime() -> Iterator[LocalRuntime]:
         yield started
 
 
-@pytest.fixture
-def harness(runtime: LocalRuntime) -> Iterator[Harness]:
-    simulator = runtime.simulator
-    simulator.reset()
+def harness_for_a_test(
+    runtime: LocalRuntime, simulator: PlatformSimulator, clean: Callable[[], None]
+) -> Iterator[Harness]:
+    """The body of a `harness` fixture: the simulator cleaned (`clean`) before and after the
+    test, and the runtime's defaults back afterwards (event delivery on, no Lambda timeouts),
+    once any handler still running past its timeout has ended."""
+    clean()
     yield Harness(runtime, simulator)
     runtime.deliver_events = True
     runtime.lambdas.timeouts.clear()
     runtime.lambdas.wait_idle()
-    simulator.reset()
+    clean()
+
+
+@pytest.fixture
+def harness(runtime: LocalRuntime) -> Iterator[Harness]:
+    yield from harness_for_a_test(runtime, runtime.simulator, runtime.simulator.reset)

@@ -6,14 +6,12 @@ deletion alike: a secret in a recovery window would still be found.
 
 from __future__ import annotations
 
-import boto3
 import pytest
+from bench.cost import secret_exists
 
-from clients.secrets import secret_name
 from domain.batch_actions import submit_step5_selected
 from domain.catalogue import CATALOGUE
 from domain.onboarding import ExecutionConfigInput
-from handlers.settings import get_settings
 from handlers.wiring import api_deps
 from local.samples import config_data
 from state.models import Job, StepStatus, SubStepStatus
@@ -28,15 +26,6 @@ ACCOUNT = "cloudwaitressAccount"
 # (100 jobs: 4 minutes), and the package's runtime keeps every job until it stops: 40 is bounded.
 SCALE_JOBS = 40
 ACCOUNT_ONLY = {spec.name: spec.name == ACCOUNT for spec in CATALOGUE}
-
-
-def secret_exists(job_id: str) -> bool:
-    client = boto3.client("secretsmanager")
-    try:
-        client.describe_secret(SecretId=secret_name(get_settings().secrets_prefix, job_id))
-    except client.exceptions.ResourceNotFoundException:
-        return False
-    return True
 
 
 def password_ref(job: Job) -> str | None:
@@ -64,17 +53,27 @@ def test_a_completed_job_no_longer_has_its_password(harness: Harness) -> None:
     assert harness.effect_counts(job.job_id)[ACCOUNT] == 1
 
 
-def test_a_job_failing_before_its_account_exists_keeps_its_password_for_the_resume(
-    harness: Harness,
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # the account's creation fails permanently once: it is yet to be created with the password
+        pytest.param("fail", id="failing-before-the-account-exists"),
+        # the account is created, then the Lambda dies before the checkpoint: the sub-step may
+        # still run (it will find the account, not create it again)
+        pytest.param("crash_after", id="crashing-right-after-creating-the-account"),
+    ],
+)
+def test_a_job_whose_account_sub_step_failed_keeps_its_password_until_completed(
+    harness: Harness, fault: str
 ) -> None:
-    # given the account's creation fails permanently once
-    harness.fault(ACCOUNT, "fail")
+    # given the account sub-step fails
+    harness.fault(ACCOUNT, fault)
     job, _ = harness.run_job()
     assert job.status == StepStatus.ACTION_REQUIRED
     assert job.step6_progress.sub_step("phase1", ACCOUNT).status == SubStepStatus.FAILED
-    # then the settled job still has its password: the account is yet to be created with it
+    # then the settled job still has its password: the sub-step may yet need it
     assert secret_exists(job.job_id) and password_ref(job) is not None
-    # when it is resumed, the account is created and the job completes
+    # when it is resumed, the account sub-step runs once more and the job completes
     job, _ = harness.resume(job.job_id)
     assert job.status == StepStatus.COMPLETED
     assert harness.effect_counts(job.job_id)[ACCOUNT] == 1
@@ -106,23 +105,6 @@ def test_a_crash_after_the_account_checkpoint_still_ends_with_the_password_delet
     assert job.step6_progress.sub_step("phase1", ACCOUNT).status == SubStepStatus.COMPLETED
     assert job.status == StepStatus.ACTION_REQUIRED
     # then nothing ran after the checkpoint to delete it, yet the job's settlement did
-    assert_password_deleted(harness, job.job_id)
-
-
-def test_a_crash_right_after_creating_the_account_keeps_the_password_until_completed(
-    harness: Harness,
-) -> None:
-    # given the account is created on the platform, then the Lambda dies before the checkpoint
-    harness.fault(ACCOUNT, "crash_after")
-    job, _ = harness.run_job()
-    assert job.step6_progress.sub_step("phase1", ACCOUNT).status == SubStepStatus.FAILED
-    # then the sub-step may still run (it will find the account), so the password is kept
-    assert secret_exists(job.job_id) and password_ref(job) is not None
-    # when resumed, the account is found, not created again, and the job completes
-    job, _ = harness.resume(job.job_id)
-    assert job.status == StepStatus.COMPLETED
-    assert harness.effect_counts(job.job_id)[ACCOUNT] == 1
-    # then the password is deleted
     assert_password_deleted(harness, job.job_id)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -95,6 +97,15 @@ def stored_job_item(table: Table, job_id: str) -> dict[str, Any]:
         Key={"pk": f"JOB#{job_id}", "sk": "JOB"}, ConsistentRead=True
     )["Item"]
     return item
+
+
+@contextmanager
+def unchanged_job_item(table: Table, job_id: str) -> Iterator[None]:
+    """Checks that the block leaves the job item exactly as the engine stored it before (not
+    even updated_at moves). Outside `pytest.raises`, so that it checks after a refusal too."""
+    before = stored_job_item(table, job_id)
+    yield
+    assert stored_job_item(table, job_id) == before
 
 
 def stored_job_size(table: Table, job_id: str) -> int:

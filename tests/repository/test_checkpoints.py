@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,7 +24,7 @@ from tests.repository.support import (
     given_claimed,
     given_settled,
     other_handles,
-    stored_job_item,
+    unchanged_job_item,
 )
 
 if TYPE_CHECKING:
@@ -64,41 +65,21 @@ def test_the_owner_checkpoints_a_sub_step(repo: JobRepository) -> None:
     assert progress == expected
 
 
-def test_a_superseded_execution_cannot_checkpoint(repo: JobRepository, table: Table) -> None:
-    # Given run 1 settled and run 2 holding the job
-    _, (job,) = given_batch(repo)
-    _, first = given_settled(repo, job)
-    _, second = given_claimed(repo, job)
-    before = stored_job_item(table, job.job_id)
-
-    # When run 1 (e.g. a late Lambda of it) writes a checkpoint
-    with pytest.raises(SupersededExecutionError) as raised:
-        repo.checkpoint_sub_step(
-            job.job_id, first, "phase1", "cloudwaitressAccount", _completed("cloudwaitressAccount")
-        )
-
-    # Then the write is refused, names run 2, and nothing changed
-    assert raised.value.active_execution == second
-    assert stored_job_item(table, job.job_id) == before
-
-
 def test_no_execution_can_checkpoint_a_settled_job(repo: JobRepository, table: Table) -> None:
     # Given run 1 has been settled: nobody holds the job
     _, (job,) = given_batch(repo)
     _, arn = given_settled(repo, job)
-    before = stored_job_item(table, job.job_id)
 
-    # When run 1 writes a checkpoint or records skips after the fact
-    with pytest.raises(SupersededExecutionError) as raised:
-        repo.checkpoint_sub_step(
-            job.job_id, arn, "phase1", "codeGeneration", _completed("codeGeneration")
-        )
-    assert raised.value.active_execution is None
-    with pytest.raises(SupersededExecutionError):
-        repo.record_skips(job.job_id, arn, "phase1", {"uploadImages": _skipped()})
-
-    # Then nothing changed
-    assert stored_job_item(table, job.job_id) == before
+    # When run 1 writes a checkpoint or records skips after the fact, then both are refused
+    # and nothing changed
+    with unchanged_job_item(table, job.job_id):
+        with pytest.raises(SupersededExecutionError) as raised:
+            repo.checkpoint_sub_step(
+                job.job_id, arn, "phase1", "codeGeneration", _completed("codeGeneration")
+            )
+        assert raised.value.active_execution is None
+        with pytest.raises(SupersededExecutionError):
+            repo.record_skips(job.job_id, arn, "phase1", {"uploadImages": _skipped()})
 
 
 def _skipped() -> SubStepProgress:
@@ -126,20 +107,38 @@ def test_record_skips_stores_a_phase_skips_in_one_write(repo: JobRepository) -> 
         assert progress.sub_step("phase1", name) == claimed.step6_progress.sub_step("phase1", name)
 
 
-def test_a_superseded_execution_cannot_record_skips(repo: JobRepository, table: Table) -> None:
-    # Given run 2 holds the job
+# What a run writes as its phases go, each by execution `arn` into the job `job_id`.
+PROGRESS_WRITES = [
+    pytest.param(
+        lambda repo, job_id, arn: repo.checkpoint_sub_step(
+            job_id, arn, "phase1", "cloudwaitressAccount", _completed("cloudwaitressAccount")
+        ),
+        id="checkpoint",
+    ),
+    pytest.param(
+        lambda repo, job_id, arn: repo.record_skips(
+            job_id, arn, "phase2", {"menuImport": _skipped()}
+        ),
+        id="record-skips",
+    ),
+]
+
+
+@pytest.mark.parametrize("write", PROGRESS_WRITES)
+def test_a_superseded_execution_cannot_write_progress(
+    repo: JobRepository, table: Table, write: Callable[[JobRepository, str, str], object]
+) -> None:
+    # Given run 1 settled and run 2 holding the job
     _, (job,) = given_batch(repo)
     _, first = given_settled(repo, job)
     _, second = given_claimed(repo, job)
-    before = stored_job_item(table, job.job_id)
 
-    # When run 1 records a skip
-    with pytest.raises(SupersededExecutionError) as raised:
-        repo.record_skips(job.job_id, first, "phase2", {"menuImport": _skipped()})
+    # When run 1 (e.g. a late Lambda of it) writes a checkpoint or records a skip
+    with unchanged_job_item(table, job.job_id), pytest.raises(SupersededExecutionError) as raised:
+        write(repo, job.job_id, first)
 
-    # Then it is refused and nothing changed
+    # Then the write is refused, names run 2, and nothing changed
     assert raised.value.active_execution == second
-    assert stored_job_item(table, job.job_id) == before
 
 
 def test_parallel_checkpoints_of_one_phase_are_all_kept(

@@ -23,6 +23,7 @@ from tests.repository.support import (
     other_handles,
     status_tally,
     stored_job_item,
+    unchanged_job_item,
 )
 
 if TYPE_CHECKING:
@@ -55,15 +56,13 @@ def test_a_second_claim_loses_and_learns_the_active_execution(
     # Given a job claimed by run 1
     batch, (job,) = given_batch(repo)
     _, first = given_claimed(repo, job)
-    before = stored_job_item(table, job.job_id)
 
     # When another caller, holding the same pre-claim snapshot, claims it too
-    with pytest.raises(ConflictError) as raised:
+    with unchanged_job_item(table, job.job_id), pytest.raises(ConflictError) as raised:
         claim_new_run(repo, job, execution_arn(job, 1) + "-twin")
 
     # Then it is refused with the execution that holds the job, and nothing changed
     assert raised.value.active_execution == first
-    assert stored_job_item(table, job.job_id) == before
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
     # The transaction was cancelled by the job's condition (and only by it) on both engines.
     cause = raised.value.__cause__
@@ -161,14 +160,13 @@ def test_the_owner_passes_claim_for_execution_without_a_write(
     # Given a job held by run 1
     _, (job,) = given_batch(repo)
     claimed, arn = given_claimed(repo, job)
-    before = stored_job_item(table, job.job_id)
 
     # When run 1's next state checks its claim
-    checked = claim_for_execution(repo, job.job_id, arn)
+    with unchanged_job_item(table, job.job_id):
+        checked = claim_for_execution(repo, job.job_id, arn)
 
     # Then it passes and the item is untouched (not even updated_at)
     assert checked == claimed
-    assert stored_job_item(table, job.job_id) == before
 
 
 def test_a_redrive_reclaims_the_job_for_the_latest_execution(repo: JobRepository) -> None:
@@ -196,15 +194,13 @@ def test_an_older_execution_is_superseded_and_changes_nothing(
     batch, (job,) = given_batch(repo)
     _, first = given_settled(repo, job)
     _, second = given_settled(repo, job)
-    before = stored_job_item(table, job.job_id)
     counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
 
     # When run 1 is redriven
-    with pytest.raises(SupersededExecutionError):
+    with unchanged_job_item(table, job.job_id), pytest.raises(SupersededExecutionError):
         claim_for_execution(repo, job.job_id, first)
 
     # Then it fails fast: the job, its progress and the batch are exactly as they were
-    assert stored_job_item(table, job.job_id) == before
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == counts
     assert repo.get_job(job.job_id).latest_execution == second
 
@@ -242,16 +238,14 @@ def test_a_redrive_that_raced_a_new_run_is_refused_by_the_write_itself(
     batch, (job,) = given_batch(repo)
     settled, first = given_settled(repo, job)
     _, second = given_claimed(repo, settled)
-    before = stored_job_item(table, job.job_id)
     racing = _StaleFirstRead(table, stale=settled)
 
     # When the redrive's re-claim reaches the table
-    with pytest.raises(SupersededExecutionError) as raised:
+    with unchanged_job_item(table, job.job_id), pytest.raises(SupersededExecutionError) as raised:
         claim_for_execution(racing, job.job_id, first)
 
     # Then the conditional write (free AND latest_execution = run 1) refuses it
     assert raised.value.active_execution == second
-    assert stored_job_item(table, job.job_id) == before
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
 
 

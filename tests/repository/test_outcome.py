@@ -18,7 +18,7 @@ from tests.repository.support import (
     given_claimed,
     given_settled,
     status_tally,
-    stored_job_item,
+    unchanged_job_item,
 )
 
 if TYPE_CHECKING:
@@ -63,17 +63,16 @@ def test_a_second_settle_of_the_same_execution_is_a_no_op(
     # Given run 1 failed and was settled
     batch, (job,) = given_batch(repo)
     _, arn = given_settled(repo, job)
-    before = stored_job_item(table, job.job_id)
     counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
     events = repo.list_events(job.job_id)
 
     # When the same event is delivered again (EventBridge is at-least-once), and a read settles
-    again = settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "again")
-    settle_execution(repo, job.job_id, arn, ExecutionStatus.SUCCEEDED, None)
+    with unchanged_job_item(table, job.job_id):
+        again = settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "again")
+        settle_execution(repo, job.job_id, arn, ExecutionStatus.SUCCEEDED, None)
 
     # Then nothing changes: not the job, not the counters, not the audit trail
     assert again == repo.get_job(job.job_id)
-    assert stored_job_item(table, job.job_id) == before
     assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == counts
     assert repo.list_events(job.job_id) == events
 
@@ -103,14 +102,12 @@ def test_the_job_does_not_settle_if_its_batch_counters_cannot_move(
     table.update_item(
         Key={"pk": f"BATCH#{batch.batch_id}", "sk": "BATCH"}, UpdateExpression="REMOVE job_counts"
     )
-    before = stored_job_item(table, job.job_id)
 
     # When the execution is settled, the batch half of the transaction cannot be applied
-    with pytest.raises(ClientError):
+    with unchanged_job_item(table, job.job_id), pytest.raises(ClientError):
         settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "boom")
 
     # Then the job half was not applied either: one transaction, all or nothing
-    assert stored_job_item(table, job.job_id) == before
     assert repo.get_job(job.job_id).active_execution == arn
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from clients.simulator import shared_simulator
 from local.runtime import LocalRuntime
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, harness_for_a_test
 from tests.resilience.support import Gate
 
 # The watcher describes every running execution each poll: 50 ms keeps that cheap when the
@@ -34,12 +34,7 @@ def runtime() -> Iterator[LocalRuntime]:
 @pytest.fixture
 def harness(runtime: LocalRuntime) -> Iterator[Harness]:
     simulator = shared_simulator()
-    simulator.reset()
-    yield Harness(runtime, simulator)
-    runtime.deliver_events = True
-    runtime.lambdas.timeouts.clear()
-    runtime.lambdas.wait_idle()
-    simulator.reset()
+    yield from harness_for_a_test(runtime, simulator, simulator.reset)
 
 
 @pytest.fixture

@@ -152,6 +152,13 @@ class Run:
     error: BaseException | None = None
     trace: str = ""
 
+    def left_behind(self) -> tuple[Job, LedgerReport]:
+        """The final job and the ledger; raises what went wrong if the run did not finish."""
+        if self.error is not None:
+            raise self.error
+        assert self.final is not None and self.ledger is not None
+        return self.final, self.ledger
+
 
 @dataclass
 class Matrix:
@@ -442,29 +449,25 @@ def test_cell(matrix: Matrix, cell: Cell) -> None:
 
 def test_the_reference_is_what_an_uninterrupted_run_produces(matrix: Matrix) -> None:
     run = matrix.baseline
-    if run.error is not None:
-        raise run.error
-    assert run.final is not None and run.ledger is not None
+    final, ledger = run.left_behind()
     assert run.first_status == "SUCCEEDED"
-    assert run.final.status == StepStatus.COMPLETED
-    assert outputs(run.final) == run.reference
-    assert run.ledger.counts == run.ledger.calls == {s.name: 1 for s in CATALOGUE}
+    assert final.status == StepStatus.COMPLETED
+    assert outputs(final) == run.reference
+    assert ledger.counts == ledger.calls == {s.name: 1 for s in CATALOGUE}
 
 
 def test_transient_errors_within_the_retries_need_no_recovery(matrix: Matrix) -> None:
     # given every sub-step fails transiently max_attempts - 1 times in one run
     run = matrix.within_retries
-    if run.error is not None:
-        raise run.error
-    assert run.final is not None and run.ledger is not None
+    final, ledger = run.left_behind()
     # then the run simply succeeds, each attempt counted, each effect once
     assert run.first_status == "SUCCEEDED"
-    assert run.final.status == StepStatus.COMPLETED and run.final.run_number == 1
-    assert {n: s.attempts for n, s in sub_steps(run.final).items()} == {
+    assert final.status == StepStatus.COMPLETED and final.run_number == 1
+    assert {n: s.attempts for n, s in sub_steps(final).items()} == {
         s.name: matrix.max_attempts for s in CATALOGUE
     }
-    assert outputs(run.final) == run.reference
-    assert run.ledger.counts == {s.name: 1 for s in CATALOGUE}
+    assert outputs(final) == run.reference
+    assert ledger.counts == {s.name: 1 for s in CATALOGUE}
     assert not any(e.type == "sub_step_failed" for e in run.events)
 
 

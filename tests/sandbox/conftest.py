@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.runtime import LocalRuntime
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, harness_for_a_test
 from tests.resilience.conftest import POLL_INTERVAL_S
 
 
@@ -24,10 +24,4 @@ def runtime() -> Iterator[LocalRuntime]:
 
 @pytest.fixture
 def harness(runtime: LocalRuntime) -> Iterator[Harness]:
-    simulator = runtime.simulator
-    simulator.clear_faults()
-    yield Harness(runtime, simulator)
-    runtime.deliver_events = True
-    runtime.lambdas.timeouts.clear()
-    runtime.lambdas.wait_idle()
-    simulator.clear_faults()
+    yield from harness_for_a_test(runtime, runtime.simulator, runtime.simulator.clear_faults)

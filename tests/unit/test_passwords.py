@@ -7,22 +7,17 @@ The decision is pure (`spent_password_ref`); deleting is idempotent and crash-sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from clients.secrets import SecretStoreError
-from clients.simulator import PlatformSimulator
-from domain.deps import Step6Deps
-from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.passwords import PASSWORD_READERS, discard_spent_password, spent_password_ref
-from domain.phase_tasks import complete_run, run_phase
-from domain.runner import RetryPolicy
-from local.samples import config_data
+from domain.phase_tasks import complete_run
 from state.models import PHASE_NAMES, SkipReason, StepStatus, SubStepStatus
 from tests.factories import ALL_SUB_STEPS, make_configured_job, make_job
 from tests.unit.fake_repository import FakeJobRepository
-from tests.unit.fakes import InMemoryObjectStore, InMemorySecretStore
+from tests.unit.fakes import InMemorySecretStore
+from tests.unit.step6_runs import start_step6
 
 ACCOUNT = "cloudwaitressAccount"
 
@@ -185,31 +180,12 @@ def test_a_failed_deletion_keeps_the_reference_for_the_next_attempt() -> None:
 # --- CompleteRun -----------------------------------------------------------------------------
 
 
-class _Executions:
-    def execution_arn(self, name: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:Step6:{name}"
-
-    def start(self, name: str, payload: dict[str, Any]) -> str:
-        return self.execution_arn(name)
-
-
 def _ran_every_phase(secrets: InMemorySecretStore) -> tuple[FakeJobRepository, str, str]:
     """A job submitted with a password whose four phases have run (CompleteRun is next)."""
-    jobs = FakeJobRepository()
-    job = make_job()
-    jobs.put_job(job)
-    config = ExecutionConfigInput.model_validate(config_data(job.restaurant.name))
-    run = submit_step5(jobs, secrets, _Executions(), job, config)  # type: ignore[arg-type]
-    deps = Step6Deps(
-        jobs=jobs,  # type: ignore[arg-type]
-        platform=PlatformSimulator(),
-        store=InMemoryObjectStore(),
-        secrets=secrets,
-        retry=RetryPolicy(max_attempts=1, base_delay_s=0),
-    )
+    run = start_step6(secrets)
     for phase in PHASE_NAMES:
-        run_phase(deps, job.job_id, phase, run.execution_arn)
-    return jobs, job.job_id, run.execution_arn
+        run.phase(phase)
+    return run.jobs, run.job_id, run.arn
 
 
 def test_complete_run_settles_then_deletes_the_password() -> None:

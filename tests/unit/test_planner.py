@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -136,8 +136,13 @@ config_strategy = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(statuses=progress_strategy, config=config_strategy)
+def for_any_statuses_and_config(test: Callable[..., None]) -> Callable[..., None]:
+    """The property holds for 300 generated (consistent) sub-step statuses and configs."""
+    examples = given(statuses=progress_strategy, config=config_strategy)(test)
+    return settings(max_examples=300, deadline=None)(examples)
+
+
+@for_any_statuses_and_config
 def test_planner_properties(statuses: dict[str, SubStepStatus], config: object) -> None:
     progress = make_progress(statuses)
     for phase in PHASE_NAMES:
@@ -182,8 +187,7 @@ def test_resume_point_is_the_first_phase_not_completed(
     assert resume_point(None, make_progress(statuses)) == "phase1"  # before Step 5
 
 
-@settings(max_examples=300, deadline=None)
-@given(statuses=progress_strategy, config=config_strategy)
+@for_any_statuses_and_config
 def test_context_has_every_output_a_planned_sub_step_needs(
     statuses: dict[str, SubStepStatus], config: object
 ) -> None:
@@ -285,8 +289,7 @@ def test_the_runner_never_starts_a_sub_step_before_its_dependencies(
             assert results[name].skip_reason == SkipReason.DEPENDENCY_NOT_MET
 
 
-@settings(max_examples=300, deadline=None)
-@given(statuses=progress_strategy, config=config_strategy)
+@for_any_statuses_and_config
 def test_the_resume_point_leaves_nothing_to_do_before_it(
     statuses: dict[str, SubStepStatus], config: object
 ) -> None:
@@ -306,8 +309,7 @@ def test_the_resume_point_leaves_nothing_to_do_before_it(
         assert plan_phase(phase, config, progress).run == ()  # type: ignore[arg-type]
 
 
-@settings(max_examples=300, deadline=None)
-@given(statuses=progress_strategy, config=config_strategy)
+@for_any_statuses_and_config
 def test_context_covers_in_phase_inputs_once_they_complete(
     statuses: dict[str, SubStepStatus], config: object
 ) -> None:

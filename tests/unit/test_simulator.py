@@ -47,6 +47,13 @@ def create_account(
     return sim.create_account(meta, email=email, password="S3cure-pass-123", name="Cafe Aroha")
 
 
+def register_restaurant(sim: PlatformSimulator, name: str = "Cafe Aroha") -> PlatformResult:
+    """A restaurant registered for a new account (job-1)."""
+    account = create_account(sim)
+    meta = make_meta("job-1", "restaurantRegistration")
+    return sim.register_restaurant(meta, account_id=account.id, name=name, phone=None, company={})
+
+
 class ArnKeyedMeta(CallMeta):
     """A caller that (wrongly) keys its calls by execution: a new key on every run."""
 
@@ -233,14 +240,7 @@ def test_reference_checks_can_be_turned_off() -> None:
 
 def test_option_sets_must_name_items_of_the_import(sim: PlatformSimulator) -> None:
     # Given an account, a restaurant and a menu import with one item
-    account = create_account(sim)
-    restaurant = sim.register_restaurant(
-        make_meta("job-1", "restaurantRegistration"),
-        account_id=account.id,
-        name="Cafe Aroha",
-        phone=None,
-        company={},
-    )
+    restaurant = register_restaurant(sim)
     imported = sim.import_menu(
         make_meta("job-1", "menuImport"),
         restaurant_id=restaurant.id,
@@ -270,14 +270,9 @@ def test_option_sets_must_name_items_of_the_import(sim: PlatformSimulator) -> No
 
 
 def test_menu_import_needs_the_v1_format(sim: PlatformSimulator) -> None:
-    account = create_account(sim)
-    restaurant = sim.register_restaurant(
-        make_meta("job-1", "restaurantRegistration"),
-        account_id=account.id,
-        name="A",
-        phone=None,
-        company={},
-    )
+    # Given a registered restaurant
+    restaurant = register_restaurant(sim, name="A")
+    # When its menu import is not in the v1 format, then the platform refuses it
     with pytest.raises(PermanentPlatformError, match="unsupported format"):
         sim.import_menu(
             make_meta("job-1", "menuImport"),

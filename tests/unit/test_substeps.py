@@ -15,7 +15,7 @@ from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC, SUB_STEP_NAMES, SUB_STEP
 from domain.codegen import generate_code
 from domain.context import RunContext, reconstruct_context
 from domain.menu_format import to_menu_import
-from domain.substeps.base import InvalidInputError, MissingContextError
+from domain.substeps.base import InvalidInputError, MissingContextError, SubStepInput
 from state.models import (
     ExecutionConfig,
     PhaseProgress,
@@ -67,21 +67,23 @@ class World:
     def context(self) -> RunContext:
         return reconstruct_context(self.progress)
 
-    def run(self, name: str, context: RunContext | None = None) -> dict[str, Any]:
-        inp = make_input(
+    def input(self, name: str, context: RunContext) -> SubStepInput:
+        """What sub-step `name` is given in this world, with exactly `context`."""
+        return make_input(
             name,
             platform=self.sim,
             store=self.store,
             secrets=self.secrets,
             restaurant=self.restaurant,
             config=self.config,
-            # as the phase runner does: only what the sub-step declares it reads
-            context=(context or self.context()).only(
-                SUB_STEPS[name].reads_context + SUB_STEPS[name].may_read_context
-            ),
+            context=context,
             job_id=self.job_id,
         )
-        output = SUB_STEP_LOGIC[name](inp)
+
+    def run(self, name: str, context: RunContext | None = None) -> dict[str, Any]:
+        # as the phase runner does: only what the sub-step declares it reads
+        declared = SUB_STEPS[name].reads_context + SUB_STEPS[name].may_read_context
+        output = SUB_STEP_LOGIC[name](self.input(name, (context or self.context()).only(declared)))
         phase = next(spec.phase for spec in CATALOGUE if spec.name == name)
         self.progress.phases.setdefault(phase, PhaseProgress()).sub_steps[name] = SubStepProgress(
             status=SubStepStatus.COMPLETED, attempts=1, output=output
@@ -441,16 +443,7 @@ def test_phase_two_sub_steps_run_concurrently_without_interference(world: World)
 
     # When the other five phase 2 sub-steps run in threads, twice each
     def run(name: str) -> dict[str, Any]:
-        inp = make_input(
-            name,
-            platform=world.sim,
-            store=world.store,
-            secrets=world.secrets,
-            restaurant=world.restaurant,
-            config=world.config,
-            context=context,
-        )
-        return SUB_STEP_LOGIC[name](inp)
+        return SUB_STEP_LOGIC[name](world.input(name, context))
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(run, names * 2))
