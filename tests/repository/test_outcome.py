@@ -11,7 +11,7 @@ from domain.claims import claim_for_execution
 from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
 from state.errors import ConflictError
-from state.models import StepStatus, SubStepProgress, SubStepStatus, utc_now
+from state.models import ErrorCode, StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.repository.support import (
     given_batch,
@@ -50,7 +50,7 @@ def test_a_failed_execution_settles_the_job_and_the_batch_together(repo: JobRepo
     assert settled.step(5).status == StepStatus.COMPLETED
     assert settled.step(6).status == StepStatus.FAILED
     stale = settled.step6_progress.sub_step("phase1", "cloudwaitressAccount")
-    assert stale.status == SubStepStatus.FAILED and "interrupted" in (stale.error or "")
+    assert stale.status == SubStepStatus.FAILED and stale.error_code == ErrorCode.INTERRUPTED
     assert settled.last_failure is not None
     assert settled.last_failure.sub_step == "cloudwaitressAccount"
     assert settled.last_failure.execution == arn

@@ -29,6 +29,7 @@ from state.models import (
     STEP6_RESERVE_BYTES,
     TRUNCATION_MARK,
     Batch,
+    ErrorCode,
     Job,
     SubStepProgress,
     SubStepStatus,
@@ -205,7 +206,7 @@ def test_errors_are_stored_truncated_whoever_writes_them(repo: JobRepository) ->
     _, arn = given_claimed(repo, job)
 
     # When a sub-step fails with a very long error, another is left in progress, and the
-    # execution then fails with a very long cause (a Lambda stack trace, say)
+    # execution is then cancelled with a very long reason (an operator's words are kept)
     now = utc_now()
     repo.checkpoint_sub_step(
         job.job_id,
@@ -221,13 +222,12 @@ def test_errors_are_stored_truncated_whoever_writes_them(repo: JobRepository) ->
         "codeGeneration",
         SubStepProgress(status=SubStepStatus.IN_PROGRESS, attempts=1, started_at=now),
     )
-    settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, LONG_ERROR)
+    settle_execution(repo, job.job_id, arn, ExecutionStatus.ABORTED, LONG_ERROR)
 
     # Then every stored error is at most MAX_ERROR_CHARS, marked as cut, and keeps its start
     settled = repo.get_job(job.job_id)
     errors = [
         settled.step6_progress.sub_step("phase1", "cloudwaitressAccount").error,
-        settled.step6_progress.sub_step("phase1", "codeGeneration").error,
         settled.last_failure.error if settled.last_failure else None,
     ]
     for error in errors:
@@ -235,7 +235,10 @@ def test_errors_are_stored_truncated_whoever_writes_them(repo: JobRepository) ->
         assert len(error) == MAX_ERROR_CHARS
         assert error.endswith(TRUNCATION_MARK)
     assert errors[0] is not None and errors[0].startswith("PlatformError: 502")
-    assert errors[1] is not None and errors[1].startswith("interrupted: execution failed")
+    assert errors[1] is not None and errors[1].startswith("The run was cancelled: ")
+    # and the sub-step the run left in progress says it was interrupted, in a short sentence
+    stale = settled.step6_progress.sub_step("phase1", "codeGeneration")
+    assert stale.error_code == ErrorCode.INTERRUPTED and len(stale.error or "") < 100
 
 
 RESUMES = 50
