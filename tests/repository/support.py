@@ -17,7 +17,7 @@ from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
 from local.dynamodb_local import CREDENTIALS, REGION
 from state.item_size import item_size
-from state.models import Batch, Job, StepStatus
+from state.models import Batch, Job, StepStatus, tally_of
 from state.repository import JobRepository, job_item
 from tests.factories import make_config, make_job, make_restaurant
 
@@ -131,7 +131,8 @@ def write_units(table: Table, item: dict[str, Any]) -> Decimal:
 
 def status_tally(repo: JobRepository, jobs: list[Job]) -> dict[StepStatus, int]:
     """What the batch counters should say: every status, counted from the jobs themselves."""
-    counts = Counter(repo.get_job(job.job_id).status for job in jobs)
+    stored = [repo.get_job(job.job_id) for job in jobs]
+    counts = Counter(tally_of(job.status, job.steps) for job in stored)
     return {status: counts.get(status, 0) for status in StepStatus}
 
 
