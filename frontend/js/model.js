@@ -87,14 +87,14 @@ function readPhases(phaseMap) {
  * Where Step 6 stands, in a few words ("in Phase 2", "failed at Phase 2", …), from facts both
  * job shapes carry. Arguments are plain values: nothing built here is read back.
  */
-function summary(running, currentPhase, s6, failure, jobStatus, withErrors, step5) {
+function summary(running, currentPhase, s6, failure, jobStatus, step5) {
   if (running) return { status: "in_progress", text: currentPhase ? `in ${phaseLabel(currentPhase)}` : "starting" };
   if (failure && (s6 === "failed" || jobStatus === "action_required" || jobStatus === "failed")) {
     return { status: "failed", text: failure.phase ? `failed at ${phaseLabel(failure.phase)}` : "failed" };
   }
-  if (s6 === "completed" || s6 === "completed_with_errors") {
-    return withErrors || s6 === "completed_with_errors" ? { status: "completed_with_errors", text: "completed with errors" } : { status: "completed", text: "all 4 phases done" };
-  }
+  // Step 6's own status decides (the phases' chips come from the same run, so they agree).
+  if (s6 === "completed_with_errors") return { status: "completed_with_errors", text: "completed with errors" };
+  if (s6 === "completed") return { status: "completed", text: "all 4 phases done" };
   if (step5 !== "completed") return { status: "pending", text: "waits for Step 5" };
   return { status: s6 || "pending", text: "not started" };
 }
@@ -114,7 +114,6 @@ function isRunning(job) {
 export function readJob(job) {
   const progress = job.step6.sub_step_progress;
   const running = isRunning(job);
-  const withErrors = Object.values(progress.phases).some((p) => p.status === "completed_with_errors");
   return {
     jobId: job.job_id,
     batchId: job.batch_id,
@@ -131,7 +130,7 @@ export function readJob(job) {
     resumeFrom: job.resume_from || null,
     activeExecution: job.active_execution || null,
     running,
-    summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+    summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
     runNumber: job.run_number,
     updatedAt: job.updated_at,
     config: readConfig(job.execution_config),
@@ -153,7 +152,6 @@ function readConfig(config) {
 /** JobSummary (a row of BatchView.jobs). */
 function readJobRow(job) {
   const running = isRunning(job);
-  const withErrors = Object.values(job.step6.phases).includes("completed_with_errors");
   return {
     jobId: job.job_id,
     name: job.restaurant_name,
@@ -162,7 +160,7 @@ function readJobRow(job) {
     resumable: job.resumable,
     resumeFrom: job.resume_from || null,
     running,
-    summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+    summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
   };
 }
 

@@ -11,7 +11,7 @@ const SKIP_WORDS = {
 };
 
 function withErrors(job) {
-  return job.step6Status === "completed_with_errors" || job.phases.some((p) => p.status === "completed_with_errors");
+  return job.step6Status === "completed_with_errors";
 }
 
 function step6Done(job) {
