@@ -8,10 +8,10 @@ import { formatDuration, formatTime, h, statusText } from "../ui.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-const NODE_W = 212;
+const NODE_W = 222;
 const NODE_H = 66;
-const ROW_GAP = 12;
-const COL_GAP = 34; // between columns of one phase
+const ROW_GAP = 16;
+const COL_GAP = 64; // between columns of one phase
 const PHASE_GAP = 40;
 const PHASE_PAD = 10;
 const PHASE_HEAD = 44;

@@ -2,7 +2,7 @@
 // its trigger, actor and outcome, and a bar per sub-step attempt on the run's own time axis
 // (0 = the run's start). A failed attempt is marked with ✕ and a hatched bar; a skip is a tick.
 // Every bar has a text alternative; the row's summary says the same in words.
-import { phaseLabel } from "../catalogue.js";
+import { SUB_STEPS, phaseLabel } from "../catalogue.js";
 import { chip, formatDuration, formatTime, h } from "../ui.js";
 
 const TRIGGERS = {
@@ -56,6 +56,14 @@ function bar(sub, start, span, now) {
   );
 }
 
+const ORDER = SUB_STEPS.map((s) => s.name);
+
+/** Lanes in catalogue order (phase by phase), names the catalogue does not know last. */
+function inCatalogueOrder(subs) {
+  const rank = (name) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
+  return [...subs].sort((a, b) => rank(a.name) - rank(b.name));
+}
+
 function runRow(run, now) {
   const start = ms(run.startedAt);
   const end = ms(run.endedAt) || now;
@@ -85,7 +93,7 @@ function runRow(run, now) {
     ),
     failedHere.length ? h("p", { class: "run-failure" }, h("span", { "aria-hidden": "true" }, "✕ "), `Failed here: ${failedHere.join(", ")}`) : null,
     run.subSteps.length
-      ? h("div", { class: "run-chart" }, ticks(span), h("ol", { class: "run-lanes", "aria-label": `${said.join(", ")}: sub-step attempts` }, run.subSteps.map((s) => bar(s, start, span, now))))
+      ? h("div", { class: "run-chart" }, ticks(span), h("ol", { class: "run-lanes", "aria-label": `${said.join(", ")}: sub-step attempts` }, inCatalogueOrder(run.subSteps).map((s) => bar(s, start, span, now))))
       : h("p", { class: "hint" }, "No sub-step ran in this run."),
   );
 }
