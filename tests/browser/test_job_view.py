@@ -456,3 +456,25 @@ def test_the_dependency_graph(page: Page, api: LocalApi, org: str, output_dir: P
     page.locator("#graph").screenshot(
         path=output_dir / "job-view-graph.png"
     )  # docs/job-view-graph.png
+
+
+# ---------------------------------------------------------------------- the actor at sign-in
+
+
+def test_sign_in_form_takes_an_optional_user_name(page: Page, api: LocalApi, org: str) -> None:
+    headers: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            headers.append(request.headers.get("authorization", ""))
+            if "/registration-batches" in request.url
+            else None
+        ),
+    )
+    page.goto(api.url + "/")
+    page.get_by_label("Organisation id").fill(org)
+    page.get_by_label("Your name (optional)").fill("dana")
+    page.get_by_label("Your name (optional)").press("Enter")
+    expect(page.get_by_role("heading", name="Registration batches", level=1)).to_be_visible()
+    expect(page.locator("#session")).to_contain_text("dana")
+    assert headers and all(h == f"Bearer local:{org}:dana" for h in headers), headers
