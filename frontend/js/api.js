@@ -3,7 +3,7 @@
 // for a person (what happened and what to do) and whose `code` is the API's `error` value.
 import { config } from "../config.js";
 import { authorizationHeader } from "./auth.js";
-import { readBatch, readBatchList, readCreatedBatch, readError, readEvents, readJob, readSettled, readStarted } from "./model.js";
+import { readBatch, readBatchList, readCancelled, readCreatedBatch, readError, readEvents, readJob, readRerun, readRuns, readSettled, readStarted } from "./model.js";
 
 export class ApiError extends Error {
   /** problem: what readError made of the error body ({code, message, fields, activeExecution}). */
@@ -13,6 +13,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = problem.code;
     this.activeExecution = problem.activeExecution;
+    this.fields = problem.fields; // [{field, message, type, usedBy}]
   }
 }
 
@@ -45,6 +46,20 @@ export function describeError(status, problem = NO_PROBLEM) {
       return `Nothing to resume: ${said || "every Step 6 phase is already completed"}.`;
     case status === 409 && problem.code === "step5_completed":
       return "Step 5 is already completed, so its configuration can no longer change. Use Resume Step 6 instead.";
+    case status === 409 && problem.code === "not_running":
+      return "No run is active any more: it has already ended. The page shows how it ended.";
+    case status === 409 && problem.code === "config_in_use": {
+      const used = problem.fields.map((f) => `${f.field} (read by ${f.usedBy.join(", ")})`).join("; ");
+      return `These fields were already read by completed sub-steps, so they can no longer change: ${used || said}. Re-run those sub-steps instead, if they can be re-run.`;
+    }
+    case status === 409 && problem.code === "not_rerunnable":
+      return `Cannot re-run: ${said || "a sub-step in the selection creates a platform object that must exist once"}.`;
+    case status === 409 && problem.code === "not_completed":
+      return `Only completed sub-steps can be re-run${detail}. Use Resume Step 6 for the others.`;
+    case status === 409 && problem.code === "blocking_sub_step":
+      return "This sub-step is blocking: the job cannot go on without it. Fix its cause and resume instead.";
+    case status === 409 && problem.code === "not_failed":
+      return `Only a failed (or dependency-skipped) sub-step can be skipped${detail}. Reload the job: it may have changed.`;
     case status === 409 && problem.code === "conflict":
       return "The job changed meanwhile: reload it, then try again.";
     case status === 409:
@@ -104,6 +119,11 @@ export const paths = {
   step5: (batchId) => `/registration-batches/${enc(batchId)}/step-5`,
   resumeJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/resume-step-6`,
   resumeBatch: (batchId) => `/registration-batches/${enc(batchId)}/resume-step-6`,
+  jobRuns: (jobId) => `/registration-batches/jobs/${enc(jobId)}/runs`,
+  cancelJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/cancel`,
+  jobConfig: (jobId) => `/registration-batches/jobs/${enc(jobId)}/execution-config`,
+  rerunJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/rerun`,
+  skipSubStep: (jobId, name) => `/registration-batches/jobs/${enc(jobId)}/sub-steps/${enc(name)}/skip`,
 };
 
 /** The API's operations, each answering what model.js reads from the response. */
@@ -116,4 +136,9 @@ export const requests = {
   submitStep5: (batchId, body, signal) => call("POST", paths.step5(batchId), body, signal).then(readSettled),
   resumeJob: (jobId, signal) => call("POST", paths.resumeJob(jobId), undefined, signal).then(readStarted),
   resumeBatch: (batchId, body, signal) => call("POST", paths.resumeBatch(batchId), body, signal).then(readSettled),
+  getJobRuns: (jobId, signal) => call("GET", paths.jobRuns(jobId), undefined, signal).then(readRuns),
+  cancelJob: (jobId, signal) => call("POST", paths.cancelJob(jobId), undefined, signal).then(readCancelled),
+  amendConfig: (jobId, body, signal) => call("PATCH", paths.jobConfig(jobId), body, signal).then(readJob),
+  rerunJob: (jobId, body, signal) => call("POST", paths.rerunJob(jobId), body, signal).then(readRerun),
+  skipSubStep: (jobId, name, body, signal) => call("POST", paths.skipSubStep(jobId, name), body, signal).then(readJob),
 };

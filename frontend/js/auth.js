@@ -2,8 +2,9 @@
 //
 // Local mode (no Cognito settings in config.js): `?org=<org_id>` in the address signs in as that
 // org and is remembered in localStorage; otherwise a small form asks for the org id. Requests
-// carry `Authorization: Bearer local:<org_id>`, which the local server maps to the
-// `custom:org_id` claim.
+// carry `Authorization: Bearer local:<org_id>` (or `Bearer local:<org_id>:<user>` when a user name
+// is given: `?user=<name>` or the form's optional field), which the local server maps to the
+// `custom:org_id` claim and the actor of what is done.
 //
 // Deployed mode (config.cognito.domain and clientId set): the Cognito Hosted UI with the
 // OAuth 2.0 authorization code flow and PKCE, using plain redirects and fetch (no SDK). The ID
@@ -12,6 +13,7 @@
 import { config } from "../config.js";
 
 const ORG_KEY = "pumpd.ops.org";
+const USER_KEY = "pumpd.ops.user";
 const TOKEN_KEY = "pumpd.ops.idToken";
 const PKCE_KEY = "pumpd.ops.pkce";
 
@@ -30,10 +32,22 @@ export function localOrg() {
   }
 }
 
-export function signInLocal(org) {
+export function localUser() {
+  try {
+    return localStorage.getItem(USER_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+/** Sign in locally as `org`, optionally naming the user (the actor of what they do). */
+export function signInLocal(org, user = "") {
   const value = String(org || "").trim();
   if (!value) return false;
   localStorage.setItem(ORG_KEY, value);
+  const who = String(user || "").trim();
+  if (who) localStorage.setItem(USER_KEY, who);
+  else localStorage.removeItem(USER_KEY);
   return true;
 }
 
@@ -153,7 +167,7 @@ export async function initAuth() {
     return { signedIn: storedToken() !== null };
   }
   if (params.has("org")) {
-    signInLocal(params.get("org"));
+    signInLocal(params.get("org"), params.get("user") || "");
     clean();
   }
   return { signedIn: Boolean(localOrg()) };
@@ -165,7 +179,7 @@ export function session() {
     return token ? { org: token.org, user: token.user } : null;
   }
   const org = localOrg();
-  return org ? { org, user: "" } : null;
+  return org ? { org, user: localUser() } : null;
 }
 
 export function authorizationHeader() {
@@ -174,17 +188,21 @@ export function authorizationHeader() {
     return token ? token.idToken : null;
   }
   const org = localOrg();
-  return org ? `Bearer local:${org}` : null;
+  if (!org) return null;
+  const user = localUser();
+  return user ? `Bearer local:${org}:${user}` : `Bearer local:${org}`;
 }
 
 /** Forget the stored sign-in without leaving the page (after a 401). */
 export function forgetSession() {
   localStorage.removeItem(ORG_KEY);
+  localStorage.removeItem(USER_KEY);
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
 export function signOut() {
   localStorage.removeItem(ORG_KEY);
+  localStorage.removeItem(USER_KEY);
   sessionStorage.removeItem(TOKEN_KEY);
   if (cognitoEnabled()) {
     const params = new URLSearchParams({

@@ -77,13 +77,14 @@ function renderSignIn(error = "") {
     return;
   }
   const input = h("input", { id: "org-id", name: "org", type: "text", required: true, autocomplete: "organization", spellcheck: "false", pattern: "[A-Za-z0-9_.\\-]{1,64}", "aria-describedby": "org-id-hint" });
+  const userInput = h("input", { id: "user-name", name: "user", type: "text", autocomplete: "username", spellcheck: "false", pattern: "[A-Za-z0-9_.@+\\-]{1,128}", "aria-describedby": "user-name-hint" });
   const form = h(
     "form",
     {
       class: "card signin",
       onsubmit: (event) => {
         event.preventDefault();
-        if (signInLocal(input.value)) {
+        if (signInLocal(input.value, userInput.value)) {
           renderSession();
           if (!location.hash || location.hash === "#") location.hash = "#/batches";
           navigate();
@@ -94,6 +95,7 @@ function renderSignIn(error = "") {
     error ? h("p", { class: "message message--error", role: "alert" }, error) : null,
     h("p", { class: "hint" }, "This is the local server: requests are sent as ", h("code", {}, "Bearer local:<org id>"), ". Tip: ", h("code", {}, "?org=<org id>"), " in the address signs in directly."),
     h("div", { class: "field" }, h("label", { for: "org-id" }, "Organisation id"), input, h("p", { class: "hint", id: "org-id-hint" }, "Letters, digits, dot, dash or underscore; up to 64.")),
+    h("div", { class: "field" }, h("label", { for: "user-name" }, "Your name (optional)"), userInput, h("p", { class: "hint", id: "user-name-hint" }, "Recorded as the actor of what you do (sent as ", h("code", {}, "Bearer local:<org id>:<name>"), "). Left empty: local-user.")),
     h("button", { type: "submit", class: "button button--primary" }, "Sign in"),
   );
   replaceChildren(main, form);

@@ -18,7 +18,7 @@ export function readError(body) {
   return {
     code: body.error || "",
     message: body.message || "",
-    fields: (body.fields || []).map((f) => ({ field: f.field, message: f.message, type: f.type })),
+    fields: (body.fields || []).map((f) => ({ field: f.field, message: f.message, type: f.type, usedBy: f.used_by || [] })),
     activeExecution: body.active_execution || null,
   };
 }
@@ -36,13 +36,40 @@ function stepStatus(steps, n) {
 
 function readFailure(failure) {
   if (!failure) return null;
-  return { phase: failure.phase || null, subStep: failure.sub_step || null, error: failure.error, at: failure.at, execution: failure.execution || null };
+  return {
+    phase: failure.phase || null,
+    subStep: failure.sub_step || null,
+    error: failure.error,
+    errorCode: failure.error_code || null,
+    retryable: Boolean(failure.retryable),
+    platformCode: failure.platform_code || null,
+    at: failure.at,
+    execution: failure.execution || null,
+    executionError: failure.execution_error || null,
+  };
 }
 
+const NO_SUB_STEP = { status: "pending", attempts: 0, error: null, errorCode: null, retryable: null, platformCode: null, skipReason: null, blockedBy: [], skipNote: null, skippedBy: null, startedAt: null, finishedAt: null, durationMs: null };
+
 function readSubStep(name, sub) {
-  if (!sub) return { name, status: "pending", attempts: 0, error: null, skipReason: null, durationMs: null };
+  if (!sub) return { name, ...NO_SUB_STEP };
   const duration = typeof sub.duration_ms === "number" ? sub.duration_ms : sub.started_at && sub.finished_at ? new Date(sub.finished_at).getTime() - new Date(sub.started_at).getTime() : null;
-  return { name, status: sub.status, attempts: sub.attempts, error: sub.error || null, skipReason: sub.skip_reason || null, durationMs: duration };
+  return {
+    name,
+    status: sub.status,
+    attempts: sub.attempts,
+    error: sub.error || null,
+    errorCode: sub.error_code || null,
+    retryable: typeof sub.retryable === "boolean" ? sub.retryable : null,
+    platformCode: sub.platform_code || null,
+    skipReason: sub.skip_reason || null,
+    blockedBy: sub.blocked_by || [],
+    skipNote: sub.skip_note || null,
+    skippedBy: sub.skipped_by || null,
+    startedAt: sub.started_at || null,
+    finishedAt: sub.finished_at || null,
+    durationMs: duration,
+  };
 }
 
 /** SubStepProgressView.phases (a map, entries only for phases that began) -> the four phases in order. */
@@ -60,16 +87,21 @@ function readPhases(phaseMap) {
  * Where Step 6 stands, in a few words ("in Phase 2", "failed at Phase 2", …), from facts both
  * job shapes carry. Arguments are plain values: nothing built here is read back.
  */
-function summary(running, currentPhase, s6, failure, jobStatus, withErrors, step5) {
+function summary(running, currentPhase, s6, failure, jobStatus, step5) {
   if (running) return { status: "in_progress", text: currentPhase ? `in ${phaseLabel(currentPhase)}` : "starting" };
   if (failure && (s6 === "failed" || jobStatus === "action_required" || jobStatus === "failed")) {
     return { status: "failed", text: failure.phase ? `failed at ${phaseLabel(failure.phase)}` : "failed" };
   }
-  if (s6 === "completed") {
-    return withErrors ? { status: "completed_with_errors", text: "completed with errors" } : { status: "completed", text: "all 4 phases done" };
-  }
+  // Step 6's own status decides (the phases' chips come from the same run, so they agree).
+  if (s6 === "completed_with_errors") return { status: "completed_with_errors", text: "completed with errors" };
+  if (s6 === "completed") return { status: "completed", text: "all 4 phases done" };
   if (step5 !== "completed") return { status: "pending", text: "waits for Step 5" };
   return { status: s6 || "pending", text: "not started" };
+}
+
+/** The job's status as shown: a completed job whose Step 6 completed with errors says so. */
+function shownStatus(jobStatus, s6) {
+  return jobStatus === "completed" && s6 === "completed_with_errors" ? "completed_with_errors" : jobStatus;
 }
 
 function isRunning(job) {
@@ -82,12 +114,11 @@ function isRunning(job) {
 export function readJob(job) {
   const progress = job.step6.sub_step_progress;
   const running = isRunning(job);
-  const withErrors = Object.values(progress.phases).some((p) => p.status === "completed_with_errors");
   return {
     jobId: job.job_id,
     batchId: job.batch_id,
     name: job.restaurant.name,
-    status: job.status,
+    status: shownStatus(job.status, job.step6.status),
     currentStep: job.current_step,
     steps: readSteps(job.steps),
     step5Status: stepStatus(job.steps, 5),
@@ -99,7 +130,7 @@ export function readJob(job) {
     resumeFrom: job.resume_from || null,
     activeExecution: job.active_execution || null,
     running,
-    summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+    summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
     runNumber: job.run_number,
     updatedAt: job.updated_at,
     config: readConfig(job.execution_config),
@@ -121,16 +152,15 @@ function readConfig(config) {
 /** JobSummary (a row of BatchView.jobs). */
 function readJobRow(job) {
   const running = isRunning(job);
-  const withErrors = Object.values(job.step6.phases).includes("completed_with_errors");
   return {
     jobId: job.job_id,
     name: job.restaurant_name,
-    status: job.status,
+    status: shownStatus(job.status, job.step6.status),
     steps: readSteps(job.steps),
     resumable: job.resumable,
     resumeFrom: job.resume_from || null,
     running,
-    summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, withErrors, stepStatus(job.steps, 5)),
+    summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
   };
 }
 
@@ -174,5 +204,38 @@ export function readSettled(settled) {
 
 /** EventList: `detail` is a free map, shown as its [key, value] entries. */
 export function readEvents(list) {
-  return list.events.map((e) => ({ at: e.at, type: e.type, detail: Object.entries(e.detail) }));
+  return list.events.map((e) => ({ at: e.at, type: e.type, actor: e.actor || null, detail: Object.entries(e.detail) }));
+}
+
+// ------------------------------------------------------------------ runs and operator actions
+
+function readRunSubStep(name, sub) {
+  return { name, status: sub.status, attempts: sub.attempts, startedAt: sub.started_at || null, endedAt: sub.ended_at || null, errorCode: sub.error_code || null, error: sub.error || null, skipReason: sub.skip_reason || null };
+}
+
+/** RunList (GET …/jobs/{jobId}/runs): newest first, as the API gives them. */
+export function readRuns(list) {
+  return list.runs.map((r) => ({
+    run: r.run,
+    executionArn: r.execution_arn,
+    trigger: r.trigger,
+    actor: r.actor || null,
+    resumeFrom: r.resume_from || null,
+    startedAt: r.started_at,
+    endedAt: r.ended_at || null,
+    status: r.status,
+    step6Status: r.step6_status || null,
+    errorCode: r.error_code || null,
+    subSteps: Object.entries(r.sub_steps).map(([name, sub]) => readRunSubStep(name, sub)),
+  }));
+}
+
+/** CancelledRun (POST …/cancel). */
+export function readCancelled(cancelled) {
+  return { jobId: cancelled.job_id, executionArn: cancelled.execution_arn };
+}
+
+/** RerunStarted (POST …/rerun). */
+export function readRerun(started) {
+  return { jobId: started.job_id, executionArn: started.execution_arn, resumeFrom: started.resume_from, reset: [...started.reset] };
 }

@@ -85,7 +85,7 @@ def test_the_whole_story_fail_resume_complete(
     resume = page.get_by_role("button", name="Resume Step 6")
     expect(resume).to_be_enabled()
     expect(page.locator("#resume-hint")).to_contain_text("Continues from Phase 2")
-    page.screenshot(path=output_dir / "job-view.png", full_page=True)  # docs/job-view.png
+    page.screenshot(path=output_dir / "job-view-failed-phase2.png", full_page=True)
 
     # Resume: a slow platform call holds the run open long enough to watch it.
     api.fault(sub_step="servicesConfig", mode="latency", latency_ms=3000, job_id=job_id)

@@ -23,7 +23,7 @@ export function refreshBar(onRefresh) {
   };
 }
 
-const COUNT_ORDER = ["in_progress", "action_required", "failed", "completed", "pending"];
+const COUNT_ORDER = ["in_progress", "action_required", "failed", "completed_with_errors", "completed", "pending"];
 
 /** Job counts by status as a list of chips: "2 completed", "1 failed", … */
 export function countChips(counts) {

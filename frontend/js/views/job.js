@@ -1,12 +1,18 @@
-// #/jobs/<jobId>: the timeline of Steps 1–6, the Step 5 form, Step 6 phases and Resume.
-// View components (data in, DOM out; here, in step5.js and in step6.js) and one controller,
-// renderJob, that owns the view's state and the polling.
+// #/jobs/<jobId>: drawn around the failure. First screen: the failure in a sentence with what to
+// do, and the actions that apply (Resume, Fix configuration, Re-run…, Skip…, Cancel run). Then
+// Step 6 as its dependency graph, the runs as a timeline, Steps 1–6, the sub-step tables (the
+// accessible alternative to the graph), the Step 5 form (at the top only while it is to be
+// filled in) and the audit trail. View components (data in, DOM out: step5.js, step6.js,
+// graph.js, runs.js, actions.js) and one controller, renderJob, that owns the state and polling.
 import { requests } from "../api.js";
 import { phaseLabel } from "../catalogue.js";
 import { announce, chip, formatTime, h, messageArea, replaceChildren, timeElement } from "../ui.js";
+import { applicableActions, fixConfigForm, rerunForm, skipForm } from "./actions.js";
 import { loadingError, poller, refreshBar } from "./common.js";
+import { dependencyGraph } from "./graph.js";
+import { runsTimeline } from "./runs.js";
 import { step5Body, step5Mode } from "./step5.js";
-import { failureNotice, finishedBanner, phaseSection, resumeState, runningBanner } from "./step6.js";
+import { failureCard, finishedBanner, phaseSection, resumeState, runningBanner } from "./step6.js";
 
 // ---------------------------------------------------------------- components
 
@@ -51,7 +57,7 @@ function eventsBody(events) {
   return h(
     "ol",
     { class: "events" },
-    events.map((e) => h("li", {}, timeElement(e.at), " ", h("strong", {}, e.type.replaceAll("_", " ")), eventDetail(e.detail))),
+    events.map((e) => h("li", {}, timeElement(e.at), " ", h("strong", {}, e.type.replaceAll("_", " ")), " ", h("span", { class: "event-actor" }, `by ${e.actor || "unknown"}`), eventDetail(e.detail))),
   );
 }
 
@@ -79,6 +85,11 @@ export function renderJob(main, { id, signal, onCleanup }) {
     resumingFrom: null, // set by our own Resume click, for the "Resuming from Phase N" banner
     wasRunning: false,
     resumeShown: false,
+    panel: "", // the open action form: "", "fix", "rerun" or "skip"
+    panelKey: "", // the job state the open form was built for
+    advice: null,
+    selectedNode: null, // the graph node whose details are shown
+    runsSignature: "",
   };
 
   // ---------------------------------------------------------------- skeleton
@@ -93,9 +104,46 @@ export function renderJob(main, { id, signal, onCleanup }) {
   const resumeHint = h("p", { id: "resume-hint", class: "hint" });
   const resumeButton = h("button", { type: "button", id: "resume-step6", class: "button button--primary", "aria-describedby": "resume-hint", onclick: resume, hidden: true }, "Resume Step 6");
   const resumeMessage = messageArea("resume-message");
+  // The other actions: each opens its form in the panel below the row (one at a time).
+  const fixButton = h("button", { type: "button", id: "action-fix", class: "button", "aria-expanded": "false", "aria-controls": "action-panel", onclick: () => togglePanel("fix"), hidden: true }, "Fix configuration");
+  const rerunButton = h("button", { type: "button", id: "action-rerun", class: "button", "aria-expanded": "false", "aria-controls": "action-panel", onclick: () => togglePanel("rerun"), hidden: true }, "Re-run…");
+  const skipButton = h("button", { type: "button", id: "action-skip", class: "button", "aria-expanded": "false", "aria-controls": "action-panel", onclick: () => togglePanel("skip"), hidden: true }, "Skip…");
+  const cancelButton = h("button", { type: "button", id: "action-cancel", class: "button button--danger", onclick: cancelRun, hidden: true }, "Cancel run");
+  const cancelMessage = messageArea("cancel-message");
+  const configMessage = messageArea("config-message");
+  const rerunMessage = messageArea("rerun-message");
+  const skipMessage = messageArea("skip-message");
+  const actionPanel = h("div", { id: "action-panel", class: "action-panel" });
+  const noActions = h("p", { id: "no-actions", class: "hint", hidden: true }, "Nothing to do: Step 6 is not waiting for anyone.");
+  const graphBox = h("div", { id: "graph-body" }, h("p", { class: "loading" }, "Loading…"));
+  const runsBox = h("div", { id: "runs-body" }, h("p", { class: "loading" }, "Loading the runs…"));
   const phasesBox = h("div", { id: "phases", class: "phases" }, h("p", { class: "loading" }, "Loading the job…"));
   const eventsList = h("div", { id: "events-body" }, h("p", { class: "hint" }, "Open to load the audit trail."));
   const eventsDetails = h("details", { class: "card", id: "events", ontoggle: () => eventsDetails.open && loadEvents() }, h("summary", {}, h("h2", { class: "summary-heading" }, "Audit trail")), eventsList);
+  const step5Section = h("section", { class: "card", id: "step5", "aria-labelledby": "step5-heading" }, h("h2", { id: "step5-heading" }, "Step 5 · Yolo Mode configuration"), step5Box);
+  const step6Section = h(
+    "section",
+    { class: "card step6-card", id: "step6", "aria-labelledby": "step6-heading" },
+    h("h2", { id: "step6-heading" }, "Step 6 · Pumpd account setup"),
+    runStatus,
+    failureBox,
+    h("div", { class: "resume-row actions-row", id: "actions-row", role: "group", "aria-label": "Actions" }, resumeButton, fixButton, rerunButton, skipButton, cancelButton, noActions),
+    resumeHint,
+    resumeMessage.el,
+    cancelMessage.el,
+    actionPanel,
+  );
+  const stepsSection = h("section", { class: "card job-side", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Steps"), timeline);
+  const tail = h(
+    "div",
+    { class: "job-rest" },
+    h("section", { class: "card", id: "graph", "aria-labelledby": "graph-heading" }, h("h2", { id: "graph-heading" }, "Step 6 as its dependency graph"), graphBox),
+    h("section", { class: "card", id: "runs", "aria-labelledby": "runs-heading" }, h("h2", { id: "runs-heading" }, "Runs of Step 6"), runsBox),
+    stepsSection,
+    h("section", { class: "card", id: "substeps", "aria-labelledby": "substeps-heading" }, h("h2", { id: "substeps-heading" }, "Sub-steps, phase by phase"), phasesBox),
+    step5Section,
+    eventsDetails,
+  );
 
   main.append(
     h("nav", { class: "breadcrumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/batches" }, "All batches"), h("span", { "aria-hidden": "true" }, " / "), crumbBatch, h("span", { "aria-hidden": "true" }, " / "), "Job"),
@@ -104,31 +152,15 @@ export function renderJob(main, { id, signal, onCleanup }) {
     h(
       "ul",
       { class: "jump-links", "aria-label": "On this page" },
+      h("li", {}, h("a", { href: "#step6", onclick: jump }, "Failure and actions")),
+      h("li", {}, h("a", { href: "#graph", onclick: jump }, "Dependency graph")),
+      h("li", {}, h("a", { href: "#runs", onclick: jump }, "Runs")),
+      h("li", {}, h("a", { href: "#substeps", onclick: jump }, "Sub-step tables")),
       h("li", {}, h("a", { href: "#step5", onclick: jump }, "Step 5 configuration")),
-      h("li", {}, h("a", { href: "#step6", onclick: jump }, "Step 6 progress and resume")),
       h("li", {}, h("a", { href: "#events", onclick: jump }, "Audit trail")),
     ),
-    h(
-      "div",
-      { class: "job-layout" },
-      h("section", { class: "card job-side", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Steps"), timeline),
-      h(
-        "div",
-        { class: "job-main" },
-        h("section", { class: "card", id: "step5", "aria-labelledby": "step5-heading" }, h("h2", { id: "step5-heading" }, "Step 5 · Yolo Mode configuration"), step5Box),
-        h(
-          "section",
-          { class: "card", id: "step6", "aria-labelledby": "step6-heading" },
-          h("h2", { id: "step6-heading" }, "Step 6 · Pumpd account setup"),
-          runStatus,
-          failureBox,
-          h("div", { class: "resume-row" }, resumeButton, resumeHint),
-          resumeMessage.el,
-          phasesBox,
-        ),
-        eventsDetails,
-      ),
-    ),
+    step6Section,
+    tail,
   );
 
   const poll = poller(() => load(false));
@@ -165,7 +197,21 @@ export function renderJob(main, { id, signal, onCleanup }) {
     replaceChildren(timeline, timelineItems(job));
     showStep5();
     showStep6();
+    showGraph();
+    loadRuns();
     if (eventsDetails.open) loadEvents();
+  }
+
+  function showGraph() {
+    replaceChildren(graphBox, dependencyGraph(state.job, { selected: state.selectedNode, onSelect: selectNode }));
+  }
+
+  function selectNode(name) {
+    state.selectedNode = name;
+    showGraph();
+    const node = document.getElementById(`graph-node-${name}`);
+    if (node) node.focus({ preventScroll: true });
+    announce(document.getElementById("graph-details").textContent);
   }
 
   function showStep5() {
@@ -173,6 +219,9 @@ export function renderJob(main, { id, signal, onCleanup }) {
     if (mode === state.step5Mode) return; // never rebuild a form someone may be typing into
     state.step5Mode = mode;
     replaceChildren(step5Box, step5Body(state.job, mode, submitStep5));
+    // While Step 5 is to be filled in it comes first; once completed it goes to the bottom.
+    if (mode === "editable") step6Section.after(step5Section);
+    else tail.insertBefore(step5Section, eventsDetails);
   }
 
   function showStep6() {
@@ -188,20 +237,82 @@ export function renderJob(main, { id, signal, onCleanup }) {
       runStatus.className = banner.className;
       announce(banner.text);
       resumeMessage.clear(); // "started"/"accepted" is history now: the banner has the outcome
+      cancelMessage.clear();
       state.resumingFrom = null;
     } else if (!runStatus.textContent) {
       runStatus.className = "run-status";
     }
     state.wasRunning = running;
 
-    replaceChildren(failureBox, failureNotice(job, running));
+    const card = failureCard(job, running);
+    state.advice = card.advice;
+    replaceChildren(failureBox, card.el);
 
     // The Resume button: shown when resumable (and kept, disabled, while a run is active).
     state.resumeShown = job.resumable || (running && state.resumeShown);
     resumeButton.hidden = !state.resumeShown;
     showResumeButton();
+    showActions();
 
     replaceChildren(phasesBox, job.phases.map((ph) => phaseSection(ph, job, running)));
+  }
+
+  /** The buttons that apply now; the one the advice names comes first and is primary. */
+  function showActions() {
+    const job = state.job;
+    const can = applicableActions(job);
+    fixButton.hidden = !can.fix;
+    rerunButton.hidden = !can.rerun;
+    skipButton.hidden = !can.skip;
+    cancelButton.hidden = !can.cancel;
+    noActions.hidden = [state.resumeShown, can.fix, can.rerun, can.skip, can.cancel].some(Boolean);
+    const first = state.advice ? { fix: fixButton, resume: resumeButton, skip: skipButton }[state.advice.action] : null;
+    for (const button of [resumeButton, fixButton, skipButton]) {
+      button.classList.toggle("button--primary", button === (first && !first.hidden ? first : resumeButton));
+    }
+    if (first && !first.hidden && first !== resumeButton) first.parentElement.prepend(first);
+    else resumeButton.parentElement.prepend(resumeButton);
+    // An open form stays while the job is unchanged for it; otherwise it closes.
+    const key = panelKey(job);
+    if (state.panel && (!can[state.panel] || key !== state.panelKey)) closePanel(false);
+  }
+
+  function panelKey(job) {
+    return JSON.stringify([job.running, job.phases.map((p) => p.subSteps.map((s) => s.status)), job.config]);
+  }
+
+  function togglePanel(kind) {
+    if (state.panel === kind) {
+      closePanel(true);
+      return;
+    }
+    state.panel = kind;
+    state.panelKey = panelKey(state.job);
+    const job = state.job;
+    const onCancel = () => closePanel(true);
+    let form;
+    if (kind === "fix") {
+      configMessage.clear();
+      form = fixConfigForm(job, { suggested: state.advice ? state.advice.fields : [], onSubmit: saveConfig, onCancel, message: configMessage });
+    } else if (kind === "rerun") {
+      rerunMessage.clear();
+      form = rerunForm(job, { onSubmit: startRerun, onCancel, message: rerunMessage });
+    } else {
+      skipMessage.clear();
+      form = skipForm(job, { onSubmit: skipSubStep, onCancel, message: skipMessage });
+    }
+    replaceChildren(actionPanel, form);
+    for (const [k, b] of [["fix", fixButton], ["rerun", rerunButton], ["skip", skipButton]]) b.setAttribute("aria-expanded", String(k === kind));
+    const firstInput = form.querySelector("input, textarea, select");
+    if (firstInput) firstInput.focus();
+  }
+
+  function closePanel(returnFocus) {
+    const was = { fix: fixButton, rerun: rerunButton, skip: skipButton }[state.panel];
+    state.panel = "";
+    actionPanel.replaceChildren();
+    for (const b of [fixButton, rerunButton, skipButton]) b.setAttribute("aria-expanded", "false");
+    if (returnFocus && was && !was.hidden) was.focus();
   }
 
   function showResumeButton() {
@@ -254,6 +365,97 @@ export function renderJob(main, { id, signal, onCleanup }) {
     state.lastSignature = "";
     await load(true).catch(() => {});
     poll.kick();
+  }
+
+  /** After an action that changed the job: read it again and keep polling if a run started. */
+  async function reloadAfterAction() {
+    state.lastSignature = "";
+    await load(true).catch(() => {});
+    poll.kick();
+  }
+
+  async function saveConfig(body) {
+    configMessage.show("info", "Saving the configuration…");
+    try {
+      await requests.amendConfig(state.job.jobId, body, signal);
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      configMessage.show("error", error.message); // written from the error code (api.js)
+      configMessage.focus();
+      return;
+    }
+    const changed = Object.entries(body).flatMap(([group, fields]) => Object.keys(fields).map((k) => `${group}.${k}`));
+    closePanel(false);
+    resumeMessage.show("success", `Configuration saved (${changed.join(", ")}). ${state.job.resumable ? "Resume Step 6 to apply it." : ""}`);
+    await reloadAfterAction();
+    if (!resumeButton.hidden && !resumeButton.disabled) resumeButton.focus();
+    else resumeMessage.focus();
+  }
+
+  async function startRerun(names) {
+    rerunMessage.show("info", "Asking to re-run…");
+    let started;
+    try {
+      started = await requests.rerunJob(state.job.jobId, { sub_steps: names }, signal);
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      rerunMessage.show("error", error.message);
+      rerunMessage.focus();
+      return;
+    }
+    closePanel(false);
+    state.resumingFrom = null;
+    resumeMessage.show("success", `Re-run started from ${phaseLabel(started.resumeFrom) || "the first reset sub-step"}: ${started.reset.join(", ")}.`);
+    resumeMessage.focus();
+    state.job = { ...state.job, running: true, activeExecution: started.executionArn };
+    state.wasRunning = false;
+    showStep6();
+    await reloadAfterAction();
+  }
+
+  async function skipSubStep(name, reason) {
+    skipMessage.show("info", `Skipping ${name}…`);
+    try {
+      await requests.skipSubStep(state.job.jobId, name, { reason }, signal);
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      skipMessage.show("error", error.message);
+      skipMessage.focus();
+      return;
+    }
+    closePanel(false);
+    resumeMessage.show("success", `${name} skipped: “${reason}”.`);
+    resumeMessage.focus();
+    await reloadAfterAction();
+  }
+
+  async function cancelRun() {
+    cancelButton.disabled = true;
+    cancelMessage.show("info", "Asking the run to stop…");
+    try {
+      await requests.cancelJob(state.job.jobId, signal);
+      cancelMessage.show("success", "Cancel requested: the run stops at its next step; the page shows when it has.");
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      cancelMessage.show("error", error.message);
+    } finally {
+      cancelButton.disabled = false;
+    }
+    cancelMessage.focus();
+    await reloadAfterAction();
+  }
+
+  // ---------------------------------------------------------------- runs
+  async function loadRuns() {
+    try {
+      const runs = await requests.getJobRuns(id, signal);
+      const signature = JSON.stringify(runs);
+      if (signature === state.runsSignature) return;
+      state.runsSignature = signature;
+      replaceChildren(runsBox, runsTimeline(runs));
+    } catch (error) {
+      if (error.name !== "AbortError" && !signal.aborted) replaceChildren(runsBox, h("p", { class: "message message--error", role: "alert" }, error.message));
+    }
   }
 
   // ---------------------------------------------------------------- audit trail

@@ -1,15 +1,21 @@
 // The Step 6 part of the job view, as components: each takes the job (as model.js reads it) and
 // a few plain values, and returns DOM or text. They keep no state: the controller (job.js) does.
 import { phaseLabel, phaseNumber, phaseTitle, subStep } from "../catalogue.js";
-import { chip, formatDuration, formatTime, h } from "../ui.js";
+import { chip, formatDuration, h, timeElement } from "../ui.js";
+import { adviceFor } from "./advice.js";
 
 const SKIP_WORDS = {
   disabled: "Disabled: switched off in the Step 5 configuration.",
   dependency_not_met: "Dependency not met: a sub-step it needs did not succeed. Planned again on resume.",
+  operator: "Skipped by an operator, for good.",
 };
 
 function withErrors(job) {
-  return job.phases.some((p) => p.status === "completed_with_errors");
+  return job.step6Status === "completed_with_errors";
+}
+
+function step6Done(job) {
+  return job.step6Status === "completed" || job.step6Status === "completed_with_errors";
 }
 
 /** The banner while a run is active: {className, content}. */
@@ -28,27 +34,50 @@ export function runningBanner(job, resumingFrom) {
 /** The banner once a run the page saw has ended: {className, text}. */
 export function finishedBanner(job, resumingFrom) {
   const failure = job.lastFailure;
-  const done = job.step6Status === "completed";
+  const done = step6Done(job);
   const outcome = done ? (withErrors(job) ? "Step 6 completed with errors" : "Step 6 completed") : `Step 6 stopped${failure && failure.phase ? ` at ${phaseLabel(failure.phase)}` : ""}`;
   const from = resumingFrom ? `Resumed from ${phaseLabel(resumingFrom)}: ` : "";
   return { className: `run-status run-status--${done ? "done" : "failed"}`, text: `${from}${outcome}.` };
 }
 
-/** last_failure, stated plainly (null when there is none). */
-export function failureNotice(job, running) {
+/**
+ * last_failure, around which the view is drawn: where, the error in a sentence, what to do
+ * (advice from error_code/platform_code) and the codes. Returns {el, advice} (both null when
+ * there is no failure); advice.action says which action to put first.
+ */
+export function failureCard(job, running) {
   const failure = job.lastFailure;
-  if (!failure) return null;
+  if (!failure) return { el: null, advice: null };
   const spec = failure.subStep ? subStep(failure.subStep) : null;
   const where = [failure.phase ? `${phaseLabel(failure.phase)} (${phaseTitle(failure.phase)})` : "", failure.subStep ? `sub-step ${failure.subStep}${spec ? ` (${spec.label})` : ""}` : ""].filter(Boolean).join(", ");
   const resolved = job.step6Status === "completed" || running;
-  return h(
+  const advice = resolved ? null : adviceFor(failure);
+  const title = failure.subStep ? `${failure.subStep}${spec ? ` · ${spec.label}` : ""} failed` : "Step 6 failed";
+  const el = h(
     "div",
-    { class: `failure${resolved ? " failure--past" : ""}` },
-    h("h3", {}, h("span", { class: "chip-icon", "aria-hidden": "true" }, "✕"), resolved ? " Previous failure" : " Last failure"),
-    h("p", {}, `Step 6 failed${where ? ` in ${where}` : ""} on ${formatTime(failure.at)}.`),
-    h("p", {}, "Error: ", h("span", { class: "error-text" }, failure.error)),
-    failure.execution ? h("p", { class: "hint" }, "Execution: ", h("code", {}, failure.execution)) : null,
+    { class: `failure${resolved ? " failure--past" : ""}`, dataset: { errorCode: failure.errorCode || "" } },
+    h("h3", {}, h("span", { class: "chip-icon", "aria-hidden": "true" }, "✕"), resolved ? ` Previous failure: ${title}` : ` ${title}`),
+    h("p", { class: "failure-sentence" }, h("span", { class: "error-text" }, failure.error)),
+    advice
+      ? h(
+          "p",
+          { class: "failure-advice", id: "failure-advice" },
+          h("strong", {}, "What to do: "),
+          advice.text,
+          advice.fields.length ? h("span", { class: "block hint" }, "It reads: ", advice.fields.map((f, i) => [i ? ", " : "", h("code", {}, f)])) : null,
+        )
+      : null,
+    h(
+      "p",
+      { class: "hint failure-meta" },
+      `Step 6 failed${where ? ` in ${where}` : ""} on `,
+      timeElement(failure.at),
+      ". ",
+      failure.errorCode ? ["Cause: ", h("code", {}, failure.errorCode), failure.platformCode ? [" · platform: ", h("code", {}, failure.platformCode)] : null, ` · ${failure.retryable ? "a plain resume may help" : "change something before resuming"}. `] : null,
+    ),
+    failure.execution ? h("p", { class: "hint failure-execution" }, "Execution: ", h("code", {}, failure.execution), failure.executionError ? ` (${failure.executionError})` : "") : null,
   );
+  return { el, advice };
 }
 
 /** The Resume button's state: {disabled, hint}. */
@@ -65,7 +94,11 @@ export function resumeState(job, { running, shown, requesting }) {
 
 function subStepRow(sub) {
   const spec = subStep(sub.name);
-  const details = sub.error ? h("span", { class: "error-text" }, sub.error) : sub.skipReason ? SKIP_WORDS[sub.skipReason] || `Skipped: ${sub.skipReason}.` : "–";
+  let details = "–";
+  if (sub.error) details = [h("span", { class: "error-text" }, sub.error), sub.errorCode ? h("span", { class: "hint block" }, `code ${sub.errorCode}${sub.platformCode ? ` · platform ${sub.platformCode}` : ""}`) : null];
+  else if (sub.skipReason) {
+    details = [SKIP_WORDS[sub.skipReason] || `Skipped: ${sub.skipReason}.`, sub.blockedBy.length ? ` Waits for ${sub.blockedBy.join(", ")}.` : "", sub.skipNote ? h("span", { class: "hint block" }, `“${sub.skipNote}”${sub.skippedBy ? ` — ${sub.skippedBy}` : ""}`) : null];
+  }
   return h(
     "tr",
     { dataset: { subStep: sub.name, status: sub.status } },
