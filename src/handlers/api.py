@@ -72,7 +72,6 @@ from domain.errors import (
 )
 from domain.observability import logger, tracer
 from domain.onboarding import create_batch
-from domain.operator_actions import ConfigAmendment, RerunRequest, SkipRequest
 from domain.outcome import batch_status
 from handlers import wiring
 from handlers.api_models import (
@@ -80,16 +79,19 @@ from handlers.api_models import (
     BatchSummary,
     BatchView,
     CancelledRun,
+    ConfigAmendment,
     CreateBatchRequest,
     CreatedBatch,
     ErrorBody,
     EventList,
     FieldError,
     JobView,
+    RerunRequest,
     RerunStarted,
     ResumeBatchRequest,
     RunList,
     SettledJobs,
+    SkipRequest,
     StartedJob,
     Step5Request,
 )

@@ -16,6 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.batch_actions import MAX_JOBS_PER_REQUEST, JobRejection, Settled
 from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
+from domain.operator_actions import (  # request bodies of the operator actions
+    ConfigAmendment as ConfigAmendment,
+)
+from domain.operator_actions import (
+    RerunRequest as RerunRequest,
+)
+from domain.operator_actions import (
+    SkipRequest as SkipRequest,
+)
 from domain.reads import BatchDetails, JobDetails
 from domain.runs import StartedRun
 from state.models import (

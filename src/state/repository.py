@@ -4,8 +4,8 @@ Single table, access patterns:
 - job by id ............ pk=JOB#<job_id>      sk=JOB
 - a job's audit trail .. pk=JOB#<job_id>      sk=EVENT#<iso time>#<unique>   (oldest first;
                           the oldest of a bounded event type are deleted: trim_events)
-- a job's runs ......... pk=JOB#<job_id>      sk=RUN#<n, 6 digits>   (newest RUNS_KEPT kept:
-                          a claim deletes the run that falls out, in its transaction)
+- a job's runs ......... pk=JOB#<job_id>      sk=RUN#<slot>, slot = (n - 1) mod RUNS_KEPT: a
+                          ring, so run n overwrites run n - RUNS_KEPT (bounded, no deletes)
 - batch by id .......... pk=BATCH#<batch_id>  sk=BATCH
 - jobs of a batch ...... gsi1pk=BATCH#<batch_id>        gsi1sk=JOB#<created>#<job_id>
 - batches of an org .... gsi1pk=ORG#<org_id>#BATCHES    gsi1sk=<created_at>
@@ -78,7 +78,7 @@ def _batch_pk(batch_id: str) -> str:
 
 
 def _run_key(job_id: str, run: int) -> dict[str, str]:
-    return {"pk": _job_pk(job_id), "sk": f"RUN#{run:06d}"}
+    return {"pk": _job_pk(job_id), "sk": f"RUN#{(run - 1) % RUNS_KEPT:02d}"}
 
 
 def job_item(job: Job) -> dict[str, Any]:
@@ -322,39 +322,23 @@ class JobRepository:
         )
 
     def _run_opened(self, run: RunRecord | None) -> list[dict[str, Any]]:
-        """The transaction items that add `run` to the history and drop the one that falls out."""
-        if run is None:
-            return []
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": to_item(run) | _run_key(run.job_id, run.run),
-                }
-            }
-        ]
-        if run.run > RUNS_KEPT:
-            key = _run_key(run.job_id, run.run - RUNS_KEPT)
-            items.append({"Delete": {"TableName": self._table.name, "Key": key}})
-        return items
+        """The transaction item that puts `run` in its slot of the history (over the run
+        RUNS_KEPT before it)."""
+        return self._run_closed(run)
 
     def get_run(self, job_id: str, run: int) -> RunRecord | None:
         item = self._table.get_item(Key=_run_key(job_id, run), ConsistentRead=True).get("Item")
-        if item is None:
-            return None
+        if item is None or item.get("run") != run:
+            return None  # the slot holds a newer run (or none yet)
         return RunRecord.model_validate(_strip_keys(item), context=TRUSTED_STORED)
 
     def list_runs(self, job_id: str) -> list[RunRecord]:
-        """The job's runs, newest first (at most RUNS_KEPT are kept)."""
-        page = self._table.query(
-            KeyConditionExpression=Key("pk").eq(_job_pk(job_id)) & Key("sk").begins_with("RUN#"),
-            ScanIndexForward=False,
-            Limit=RUNS_KEPT,
+        """The job's runs, newest first (the newest RUNS_KEPT, one per slot of the ring)."""
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(_job_pk(job_id)) & Key("sk").begins_with("RUN#")
         )
-        return [
-            RunRecord.model_validate(_strip_keys(item), context=TRUSTED_STORED)
-            for item in page.get("Items", [])
-        ]
+        runs = [RunRecord.model_validate(_strip_keys(i), context=TRUSTED_STORED) for i in items]
+        return sorted(runs, key=lambda r: r.run, reverse=True)
 
     def release_claim(
         self, job: Job, execution_arn: str, *, steps: list[StepState], status: StepStatus

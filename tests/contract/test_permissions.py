@@ -34,7 +34,8 @@ SRC = REPO_ROOT / "src"
 
 # boto3 call in src/state/repository.py -> the IAM action DynamoDB checks for it.
 # TransactWriteItems has no IAM action of its own: each item is authorised as its operation
-# (the repository's transactions hold Update items only, asserted below). A batch_writer sends
+# (the repository's transactions hold Update and Put items only, asserted below: the claims'
+# and settlements' history rows are Puts). A batch_writer sends
 # BatchWriteItem, whatever it holds (put or delete requests).
 BOTO_TO_IAM = {
     "get_item": "dynamodb:GetItem",
@@ -56,10 +57,15 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "list_jobs": (set(), True),
     "get_job": ({"GetItem"}, False),
     "get_job_for_org": ({"GetItem"}, False),
-    "claim_new_run": ({"UpdateItem", "GetItem"}, False),  # UpdateItem or a transaction
-    "reclaim_for_redrive": ({"UpdateItem", "GetItem"}, False),
+    # a transaction: the job's Update, the counters' Update, the history row's Put
+    "claim_new_run": ({"UpdateItem", "GetItem", "PutItem"}, False),
+    "reclaim_for_redrive": ({"UpdateItem", "GetItem", "PutItem"}, False),
     "release_claim": ({"UpdateItem", "GetItem"}, False),
-    "settle_run": ({"UpdateItem", "GetItem"}, False),
+    "settle_run": ({"UpdateItem", "GetItem", "PutItem"}, False),
+    "get_run": ({"GetItem"}, False),
+    "list_runs": ({"Query"}, False),
+    "amend_config": ({"UpdateItem", "GetItem"}, False),
+    "record_operator_change": ({"UpdateItem", "GetItem"}, False),
     "checkpoint_sub_step": ({"UpdateItem", "GetItem"}, False),
     "record_skips": ({"UpdateItem", "GetItem"}, False),
     # conditional on the reference; a failed condition answers False, no read-back
@@ -85,6 +91,7 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
     "clients/executions.py": {
         "start": {"states:StartExecution"},  # start_execution
         "status": {"states:DescribeExecution"},  # describe_execution
+        "stop": {"states:StopExecution"},  # stop_execution
     },
 }
 CLIENT_BOTO_CALLS = {
@@ -95,7 +102,7 @@ CLIENT_BOTO_CALLS = {
         "get_secret_value",
         "delete_secret",
     },
-    "clients/executions.py": {"start_execution", "describe_execution"},
+    "clients/executions.py": {"start_execution", "describe_execution", "stop_execution"},
 }
 
 # --- what each function's path reaches -----------------------------------------------------------
@@ -104,8 +111,9 @@ CLIENT_BOTO_CALLS = {
 _RECORD_EVENT = {"append_event", "trim_events"}
 # domain.claims.claim_for_execution: get_job; a redrive reclaims and records run_redriven.
 _CLAIM_FOR_EXECUTION = {"get_job", "reclaim_for_redrive"} | _RECORD_EVENT
-# domain.settlement.settle_execution: get_job, settle_run (retried on a fresh get_job), event.
-_SETTLE_EXECUTION = {"get_job", "settle_run"} | _RECORD_EVENT
+# domain.settlement.settle_execution: get_job, the run's history row, settle_run (retried on
+# a fresh get_job), event.
+_SETTLE_EXECUTION = {"get_job", "get_run", "settle_run"} | _RECORD_EVENT
 # domain.passwords.discard_spent_password: secrets.delete_password, then the reference cleared.
 _DISCARD_PASSWORD = {"forget_password_secret"}
 
@@ -142,8 +150,12 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
         "get_job",
         "get_job_for_org",
         "list_events",
+        "list_runs",
         "claim_new_run",
         "release_claim",
+        # domain.operator_actions: amend the config, skip (cancel is Step Functions only)
+        "amend_config",
+        "record_operator_change",
     }
     | _SETTLE_EXECUTION
     | _RECORD_EVENT,
@@ -187,7 +199,8 @@ PHASE_PLATFORM_GRANTS: dict[str, set[str]] = {
 # (passwords.discard_spent_password, via wiring.secret_store()). The phases' store and secret
 # calls are derived from the sub-steps (phase_port_calls). PrepareRun builds the repository alone.
 FUNCTION_PORTS: dict[str, set[str]] = {
-    "ApiFunction": {"put_password", "start", "status"},
+    # operator_actions: a new password (amend), StopExecution (cancel)
+    "ApiFunction": {"put_password", "start", "status", "stop"},
     "CompleteRunFunction": {"delete_password"},
     "ReconcileFunction": {"delete_password"},
 }
@@ -306,7 +319,7 @@ def test_repository_calls_are_the_ones_mapped() -> None:
     assert calls == set(BOTO_TO_IAM), "a DynamoDB call is not mapped to its IAM action"
     # transactions hold Update items only (else ConditionCheckItem / PutItem / DeleteItem)
     kinds = set(re.findall(r'\{"(Update|Put|Delete|ConditionCheck)": \{', source))
-    assert kinds == {"Update"}
+    assert kinds == {"Update", "Put"}
     mapped = {a for actions, _ in REPOSITORY.values() for a in actions}
     assert {f"dynamodb:{a}" for a in mapped} | {"dynamodb:Query"} == set(BOTO_TO_IAM.values())
 
@@ -329,7 +342,13 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         for spec in SUB_STEPS.values()
         if PORT_CALL.search(inspect.getsource(importlib.import_module(spec.logic.__module__)))
     }
-    assert users == sub_step_modules | {"domain/onboarding.py", "domain/passwords.py"}
+    assert users == sub_step_modules | {
+        "domain/onboarding.py",
+        "domain/passwords.py",
+        "domain/operator_actions.py",
+    }
+    amending = (SRC / "domain" / "operator_actions.py").read_text(encoding="utf-8")
+    assert PORT_CALL.findall(amending) == [("secrets", "put_password")]
     onboarding = (SRC / "domain" / "onboarding.py").read_text(encoding="utf-8")
     assert PORT_CALL.findall(onboarding) == [("secrets", "put_password")]
     passwords = (SRC / "domain" / "passwords.py").read_text(encoding="utf-8")
@@ -339,9 +358,13 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         str(path.relative_to(SRC))
         for package in ("domain", "handlers")
         for path in (SRC / package).rglob("*.py")
-        if re.search(r"\bexecutions\.(start|status)\(", path.read_text(encoding="utf-8"))
+        if re.search(r"\bexecutions\.(start|status|stop)\(", path.read_text(encoding="utf-8"))
     }
-    assert execution_users == {"domain/runs.py", "domain/settlement.py"}
+    assert execution_users == {
+        "domain/runs.py",
+        "domain/settlement.py",
+        "domain/operator_actions.py",
+    }
 
 
 def test_only_complete_run_and_reconcile_delete_passwords() -> None:
@@ -444,7 +467,7 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
         }, f"{logical_id}: {action} on {arn}"
     elif action == "states:StartExecution":
         assert arn == {"Ref": "Step6StateMachine"}
-    elif action == "states:DescribeExecution":
+    elif action in ("states:DescribeExecution", "states:StopExecution"):
         assert arn == {
             "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
             ":execution:${Step6StateMachine.Name}:*"

@@ -31,3 +31,5 @@ def test_the_history_keeps_the_newest_runs_only(repo: JobRepository) -> None:
     runs = repo.list_runs(job.job_id)
     assert [r.run for r in runs] == list(range(RUNS_KEPT + 2, 2, -1))
     assert repo.get_run(job.job_id, 2) is None and repo.get_run(job.job_id, 3) is not None
+    # and the job's partition holds no more run items than that
+    assert len(runs) == RUNS_KEPT

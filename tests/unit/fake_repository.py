@@ -219,7 +219,7 @@ class FakeJobRepository:
             self._jobs[job.job_id] = Job.model_validate(updated).model_dump(mode="json")
             if run is not None:
                 self._runs[(job.job_id, run.run)] = run
-                self._runs.pop((job.job_id, run.run - RUNS_KEPT), None)
+                self._runs.pop((job.job_id, run.run - RUNS_KEPT), None)  # the ring's slot
             self.writes += 1
 
     def _owned(self, job_id: str, execution_arn: str) -> dict[str, Any]:
