@@ -9,7 +9,7 @@ catalogue, the table in docs/architecture.md) is derived from these declarations
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from clients.platform import CallMeta, PermanentPlatformError, PumpdPlatform
@@ -95,35 +95,35 @@ class Needs:
     """What a sub-step needs to run, and what it reads."""
 
     # Sub-steps that must have completed first (same or earlier phase).
-    after: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
     # Config paths that must all be truthy for it to run, besides `steps_enabled`.
     runs_if: tuple[str, ...] = ()
     # Other config fields its logic reads (the Step 5 shape: `account.password`, …).
-    config: tuple[str, ...] = ()
+    reads_config: tuple[str, ...] = ()
     # Context values it needs (provided by its dependencies) and may use when present.
-    context: tuple[str, ...] = ()
-    may_context: tuple[str, ...] = ()
+    reads_context: tuple[str, ...] = ()
+    may_read_context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, init=False)
 class Output:
     """The keys of a sub-step's output, and which of them later sub-steps read as context."""
 
-    keys: tuple[str, ...]
+    outputs: tuple[str, ...]
     provides: Mapping[str, str]  # context name -> output key
 
-    def __init__(self, *keys: str, provides: tuple[str, ...] | Mapping[str, str] = ()) -> None:
+    def __init__(self, *outputs: str, provides: tuple[str, ...] | Mapping[str, str] = ()) -> None:
         """`provides`: the output keys read as context under their own name, or a mapping
         from context name to output key where the context calls one otherwise."""
-        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "outputs", outputs)
         renamed = provides if isinstance(provides, Mapping) else {k: k for k in provides}
         object.__setattr__(self, "provides", dict(renamed))
 
 
 @dataclass(frozen=True, eq=False)
 class SubStep:
-    """One sub-step of Step 6, declared once (with `sub_step`); the fields are as in `Entry`,
-    `Needs` and `Output`."""
+    """One sub-step of Step 6, declared once (with `sub_step`): its name and logic, and the
+    fields of its `Entry`, `Needs` and `Output`, which say what each means."""
 
     name: str
     position: int
@@ -131,14 +131,14 @@ class SubStep:
     phase: PhaseName
     blocking: bool
     logic: SubStepLogic
-    depends_on: tuple[str, ...] = ()
-    runs_if: tuple[str, ...] = ()
-    reads_config: tuple[str, ...] = ()
-    reads_context: tuple[str, ...] = ()
-    may_read_context: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-    provides: Mapping[str, str] = field(default_factory=dict)
-    rerunnable: bool = False
+    depends_on: tuple[str, ...]
+    runs_if: tuple[str, ...]
+    reads_config: tuple[str, ...]
+    reads_context: tuple[str, ...]
+    may_read_context: tuple[str, ...]
+    outputs: tuple[str, ...]
+    provides: Mapping[str, str]
+    rerunnable: bool
 
     @property
     def config_fields(self) -> tuple[str, ...]:
@@ -176,22 +176,9 @@ def sub_step(
 
     def declare(logic: SubStepLogic) -> SubStep:
         first, *rest = logic.__name__.split("_")
-        return SubStep(
-            name=first + "".join(word.capitalize() for word in rest),
-            position=entry.position,
-            label=entry.label,
-            phase=entry.phase,
-            blocking=entry.blocking,
-            logic=logic,
-            depends_on=needs.after,
-            runs_if=needs.runs_if,
-            reads_config=needs.config,
-            reads_context=needs.context,
-            may_read_context=needs.may_context,
-            outputs=output.keys,
-            provides=output.provides,
-            rerunnable=entry.rerunnable,
-        )
+        name = first + "".join(word.capitalize() for word in rest)
+        # The groups' fields are the sub-step's own (a mismatch fails at import, in `SubStep`).
+        return SubStep(name=name, logic=logic, **vars(entry), **vars(needs), **vars(output))
 
     return declare
 

@@ -11,7 +11,7 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 # The account is a unique object: it is found again by email, never made twice.
 @sub_step(
     Entry("phase1", 1, "Platform account", blocking=True, rerunnable=False),
-    Needs(config=("account.registerNewUser", "account.email", "account.password")),
+    Needs(reads_config=("account.registerNewUser", "account.email", "account.password")),
     Output("account_id", "email", "reused", provides=("account_id",)),
 )
 def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 @sub_step(
     Entry("phase1", 3, "Onboarding user", blocking=False, rerunnable=False),
-    Needs(runs_if=("onboarding.createOnboardingUser",), config=("account.email",)),
+    Needs(runs_if=("onboarding.createOnboardingUser",), reads_config=("account.email",)),
     Output("onboarding_user_id", provides=("onboarding_user_id",)),
 )
 def create_onboarding_user(inp: SubStepInput) -> dict[str, Any]:

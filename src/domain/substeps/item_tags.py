@@ -11,9 +11,9 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, imported_me
 @sub_step(
     Entry("phase4", 12, "Item tags", blocking=True, rerunnable=True),
     Needs(
-        after=("menuImport",),
+        depends_on=("menuImport",),
         runs_if=("menu.addItemTags",),
-        context=("restaurant_id", "menu_import_id"),
+        reads_context=("restaurant_id", "menu_import_id"),
     ),
     Output("tag_count", "result_id"),
 )

@@ -20,9 +20,9 @@ from domain.substeps.base import (
 @sub_step(
     Entry("phase2", 9, "Menu import", blocking=False, rerunnable=True),
     Needs(
-        after=("restaurantRegistration",),
+        depends_on=("restaurantRegistration",),
         runs_if=("menu.selectedMenuId",),
-        context=("restaurant_id",),
+        reads_context=("restaurant_id",),
     ),
     Output(
         "menu_import_id", "item_count", "category_count", "import_key", provides=("menu_import_id",)

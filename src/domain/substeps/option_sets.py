@@ -11,9 +11,9 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, imported_me
 @sub_step(
     Entry("phase3", 11, "Option sets", blocking=True, rerunnable=True),
     Needs(
-        after=("menuImport",),
+        depends_on=("menuImport",),
         runs_if=("menu.addOptionSets",),
-        context=("restaurant_id", "menu_import_id"),
+        reads_context=("restaurant_id", "menu_import_id"),
     ),
     Output("option_set_count", "result_id"),
 )

@@ -17,7 +17,7 @@ def default_payments() -> dict[str, Any]:
 
 @sub_step(
     Entry("phase2", 8, "Payment configuration", blocking=False, rerunnable=True),
-    Needs(after=("restaurantRegistration",), context=("restaurant_id",)),
+    Needs(depends_on=("restaurantRegistration",), reads_context=("restaurant_id",)),
     Output("payment_config_id"),
 )
 def payment_config(inp: SubStepInput) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 # The restaurant is a unique object: registering it again would make a second one.
 @sub_step(
     Entry("phase2", 5, "Restaurant registration", blocking=True, rerunnable=False),
-    Needs(after=("cloudwaitressAccount",), context=("account_id",)),
+    Needs(depends_on=("cloudwaitressAccount",), reads_context=("account_id",)),
     Output("restaurant_id", provides=("restaurant_id",)),
 )
 def restaurant_registration(inp: SubStepInput) -> dict[str, Any]:

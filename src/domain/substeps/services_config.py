@@ -24,7 +24,7 @@ def default_services() -> dict[str, Any]:
 
 @sub_step(
     Entry("phase2", 7, "Services configuration", blocking=False, rerunnable=True),
-    Needs(after=("restaurantRegistration",), context=("restaurant_id",)),
+    Needs(depends_on=("restaurantRegistration",), reads_context=("restaurant_id",)),
     Output("services_id"),
 )
 def services_config(inp: SubStepInput) -> dict[str, Any]:

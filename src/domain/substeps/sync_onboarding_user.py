@@ -10,10 +10,10 @@ from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 @sub_step(
     Entry("phase2", 10, "Onboarding record sync", blocking=False, rerunnable=True),
     Needs(
-        after=("createOnboardingUser",),
+        depends_on=("createOnboardingUser",),
         runs_if=("onboarding.syncOnboardingRecord",),
-        context=("onboarding_user_id",),
-        may_context=("restaurant_id",),
+        reads_context=("onboarding_user_id",),
+        may_read_context=("restaurant_id",),
     ),
     Output("sync_id"),
 )

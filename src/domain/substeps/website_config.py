@@ -11,8 +11,8 @@ from domain.substeps.base import Entry, InvalidInputError, Needs, Output, SubSte
 @sub_step(
     Entry("phase2", 6, "Website configuration", blocking=False, rerunnable=True),
     Needs(
-        after=("restaurantRegistration", "codeGeneration"),
-        context=("restaurant_id", "code_generation_file_paths", "code_bundle_id"),
+        depends_on=("restaurantRegistration", "codeGeneration"),
+        reads_context=("restaurant_id", "code_generation_file_paths", "code_bundle_id"),
     ),
     Output("website_id"),
 )
