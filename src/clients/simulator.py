@@ -165,6 +165,16 @@ class Effect(NamedTuple):
     menu_items: frozenset[str] = frozenset()
 
 
+class Change(NamedTuple):
+    """What taking one effect writes, all at once: the platform object it makes, the answer
+    stored under the call's key, and the effect itself (its email claim, its menu items)."""
+
+    meta: CallMeta
+    stored: Stored
+    made: SimObject
+    effect: Effect
+
+
 class PlatformState(Protocol):
     """Where the simulator keeps its objects, ledger and faults.
 
@@ -202,15 +212,7 @@ class PlatformState(Protocol):
         """Times an effect was taken under the key (0 before the first)."""
         ...
 
-    def commit(
-        self,
-        meta: CallMeta,
-        stored: Stored,
-        made: SimObject,
-        effect: Effect,
-        *,
-        replay: bool = False,
-    ) -> Stored:
+    def commit(self, change: Change, *, replay: bool = False) -> Stored:
         """Take the effect: the object, the email claim, the stored answer and the ledger.
 
         Atomic. When another call already stored an answer under the key (it won a race), that
@@ -595,9 +597,8 @@ class PlatformSimulator:
             answer = Stored(
                 operation=operation, result=PlatformResult(id=object_id, attributes=attributes)
             )
-            stored = self._state.commit(
-                meta, answer, made, effect, replay=not self._honour_idempotency
-            )
+            change = Change(meta, answer, made, effect)
+            stored = self._state.commit(change, replay=not self._honour_idempotency)
         if stored.operation != operation:
             raise PermanentPlatformError(
                 f"{operation}: idempotency key {key} was used for {stored.operation}"
