@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clients.platform import (
     CallMeta,
+    MenuExtras,
     PermanentPlatformError,
     PlatformResult,
     PumpdPlatform,
@@ -264,6 +265,13 @@ def email_taken(email: str) -> PermanentPlatformError:
     return PermanentPlatformError(
         f"create_account: conflict (409): an account for {email} already exists"
     )
+
+
+# The operations that annotate a menu import -> the kind of object made and its id prefix.
+_ANNOTATIONS = {
+    "create_option_sets": ("option_sets", "opts"),
+    "add_item_tags": ("item_tags", "tags"),
+}
 
 
 class PlatformSimulator:
@@ -504,56 +512,16 @@ class PlatformSimulator:
         return self._mutate(meta, "sync_onboarding_record", "sync", effect)
 
     def create_option_sets(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        option_sets: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, option_sets: MenuExtras
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect_menu_items(
-                "create_option_sets",
-                restaurant_id,
-                menu_import_id,
-                [i for s in option_sets for i in s.get("item_external_ids", [])],
-            )
-            return Effect(
-                "option_sets",
-                {
-                    "restaurant_id": restaurant_id,
-                    "menu_import_id": menu_import_id,
-                    "count": len(option_sets),
-                },
-            )
-
-        return self._mutate(meta, "create_option_sets", "opts", effect)
+        return self._annotate(
+            meta, "create_option_sets", restaurant_id, menu_import_id, option_sets
+        )
 
     def add_item_tags(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        item_tags: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, item_tags: MenuExtras
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect_menu_items(
-                "add_item_tags",
-                restaurant_id,
-                menu_import_id,
-                [i for t in item_tags for i in t.get("item_external_ids", [])],
-            )
-            return Effect(
-                "item_tags",
-                {
-                    "restaurant_id": restaurant_id,
-                    "menu_import_id": menu_import_id,
-                    "count": len(item_tags),
-                },
-            )
-
-        return self._mutate(meta, "add_item_tags", "tags", effect)
+        return self._annotate(meta, "add_item_tags", restaurant_id, menu_import_id, item_tags)
 
     # ------------------------------------------------------------ machinery
 
@@ -611,6 +579,33 @@ class PlatformSimulator:
                 idempotency_key=key,
             )
         return stored.result
+
+    def _annotate(
+        self,
+        meta: CallMeta,
+        operation: str,
+        restaurant_id: str,
+        menu_import_id: str,
+        extras: MenuExtras,
+    ) -> PlatformResult:
+        """Option sets or item tags, added to items of the restaurant's menu import."""
+        kind, prefix = _ANNOTATIONS[operation]
+
+        def effect(_: str) -> Effect:
+            self._expect_menu_items(
+                operation,
+                restaurant_id,
+                menu_import_id,
+                [i for extra in extras for i in extra.get("item_external_ids", [])],
+            )
+            attributes = {
+                "restaurant_id": restaurant_id,
+                "menu_import_id": menu_import_id,
+                "count": len(extras),
+            }
+            return Effect(kind, attributes)
+
+        return self._mutate(meta, operation, prefix, effect)
 
     def _expect(self, object_id: str, kind: str, operation: str) -> None:
         if not self._check_references:
