@@ -158,6 +158,7 @@ class Stored(BaseModel):
 class Effect(NamedTuple):
     """What an operation does when it takes effect (computed before anything is recorded)."""
 
+    kind: str
     attributes: dict[str, Any]
     # An account's email: unique on the platform, claimed in the same step as the effect.
     email: str | None = None
@@ -266,18 +267,9 @@ def email_taken(email: str) -> PermanentPlatformError:
     )
 
 
-# What each operation makes: the kind of platform object, and the prefix of its ids.
-MAKES: dict[str, tuple[str, str]] = {
-    "create_account": ("account", "acct"),
-    "publish_code_bundle": ("code_bundle", "bndl"),
-    "create_onboarding_user": ("onboarding_user", "obu"),
-    "upload_images": ("image_upload", "upl"),
-    "register_restaurant": ("restaurant", "rest"),
-    "configure_website": ("website", "site"),
-    "configure_services": ("services", "svc"),
-    "configure_payments": ("payments", "pay"),
-    "import_menu": ("menu_import", "mnu"),
-    "sync_onboarding_record": ("onboarding_sync", "sync"),
+# The operations served by one effect -> the kind of object each makes and its id prefix.
+_SETTINGS = {"configure_services": ("services", "svc"), "configure_payments": ("payments", "pay")}
+_ANNOTATIONS = {
     "create_option_sets": ("option_sets", "opts"),
     "add_item_tags": ("item_tags", "tags"),
 }
@@ -359,9 +351,9 @@ class PlatformSimulator:
             if self._state.account_for(normalised) is not None:
                 raise email_taken(email)
             # The password is accepted and never kept, not even in the simulator.
-            return Effect({"email": normalised, "name": name}, email=normalised)
+            return Effect("account", {"email": normalised, "name": name}, email=normalised)
 
-        return self._mutate(meta, "create_account", effect)
+        return self._mutate(meta, "create_account", "acct", effect)
 
     def publish_code_bundle(
         self, meta: CallMeta, *, files: dict[str, str], checksum: str
@@ -371,15 +363,17 @@ class PlatformSimulator:
                 raise PermanentPlatformError("publish_code_bundle: no files")
             if len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
                 raise PermanentPlatformError("publish_code_bundle: checksum is not a sha256 hex")
-            return Effect({"files": dict(sorted(files.items())), "checksum": checksum})
+            return Effect(
+                "code_bundle", {"files": dict(sorted(files.items())), "checksum": checksum}
+            )
 
-        return self._mutate(meta, "publish_code_bundle", effect)
+        return self._mutate(meta, "publish_code_bundle", "bndl", effect)
 
     def create_onboarding_user(self, meta: CallMeta, *, email: str, name: str) -> PlatformResult:
         def effect(_: str) -> Effect:
-            return Effect({"email": email.strip().lower(), "name": name})
+            return Effect("onboarding_user", {"email": email.strip().lower(), "name": name})
 
-        return self._mutate(meta, "create_onboarding_user", effect)
+        return self._mutate(meta, "create_onboarding_user", "obu", effect)
 
     def upload_images(
         self, meta: CallMeta, *, menu_id: str, image_urls: list[str]
@@ -389,9 +383,12 @@ class PlatformSimulator:
             if bad:
                 raise PermanentPlatformError(f"upload_images: not an http(s) URL: {bad[0]!r}")
             image_ids = {url: f"img_{_digest(f'{meta.job_id}|{url}')}" for url in image_urls}
-            return Effect({"menu_id": menu_id, "count": len(image_ids), "image_ids": image_ids})
+            return Effect(
+                "image_upload",
+                {"menu_id": menu_id, "count": len(image_ids), "image_ids": image_ids},
+            )
 
-        return self._mutate(meta, "upload_images", effect)
+        return self._mutate(meta, "upload_images", "upl", effect)
 
     def register_restaurant(
         self,
@@ -405,10 +402,11 @@ class PlatformSimulator:
         def effect(_: str) -> Effect:
             self._expect(account_id, "account", "register_restaurant")
             return Effect(
-                {"account_id": account_id, "name": name, "phone": phone, "company": dict(company)}
+                "restaurant",
+                {"account_id": account_id, "name": name, "phone": phone, "company": dict(company)},
             )
 
-        return self._mutate(meta, "register_restaurant", effect)
+        return self._mutate(meta, "register_restaurant", "rest", effect)
 
     def configure_website(
         self,
@@ -425,10 +423,11 @@ class PlatformSimulator:
             self._expect(code_bundle_id, "code_bundle", "configure_website")
             size = sum(len(part.encode()) for part in (head_html, body_html, css))
             return Effect(
-                {"restaurant_id": restaurant_id, "code_bundle_id": code_bundle_id, "bytes": size}
+                "website",
+                {"restaurant_id": restaurant_id, "code_bundle_id": code_bundle_id, "bytes": size},
             )
 
-        return self._mutate(meta, "configure_website", effect)
+        return self._mutate(meta, "configure_website", "site", effect)
 
     def configure_services(
         self, meta: CallMeta, *, restaurant_id: str, services: dict[str, Any]
@@ -467,9 +466,9 @@ class PlatformSimulator:
                 "category_count": len(categories),
                 "item_count": len(item_ids),
             }
-            return Effect(attributes, menu_items=frozenset(item_ids))
+            return Effect("menu_import", attributes, menu_items=frozenset(item_ids))
 
-        return self._mutate(meta, "import_menu", effect)
+        return self._mutate(meta, "import_menu", "mnu", effect)
 
     def sync_onboarding_record(
         self, meta: CallMeta, *, onboarding_user_id: str, restaurant_id: str | None
@@ -479,10 +478,11 @@ class PlatformSimulator:
             if restaurant_id is not None:
                 self._expect(restaurant_id, "restaurant", "sync_onboarding_record")
             return Effect(
-                {"onboarding_user_id": onboarding_user_id, "restaurant_id": restaurant_id}
+                "onboarding_sync",
+                {"onboarding_user_id": onboarding_user_id, "restaurant_id": restaurant_id},
             )
 
-        return self._mutate(meta, "sync_onboarding_record", effect)
+        return self._mutate(meta, "sync_onboarding_record", "sync", effect)
 
     def create_option_sets(
         self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, option_sets: MenuExtras
@@ -516,8 +516,9 @@ class PlatformSimulator:
             raise TransientPlatformError(message)
         raise SimulatedCrash(message, sub_step=meta.sub_step, mode=strike.mode, idempotency_key=key)
 
-    def _mutate(self, meta: CallMeta, operation: str, effect_of: EffectOf) -> PlatformResult:
-        kind, prefix = MAKES[operation]
+    def _mutate(
+        self, meta: CallMeta, operation: str, prefix: str, effect_of: EffectOf
+    ) -> PlatformResult:
         strike = self._before_call(meta, mutating=True)
         key = meta.idempotency_key
         stored = self._state.stored(key) if self._honour_idempotency else None
@@ -529,7 +530,7 @@ class PlatformSimulator:
             attributes = {**effect.attributes, "external_reference": meta.job_id}
             made = SimObject(
                 object_id=object_id,
-                kind=kind,
+                kind=effect.kind,
                 job_id=meta.job_id,
                 sub_step=meta.sub_step,
                 attributes=attributes,
@@ -556,12 +557,13 @@ class PlatformSimulator:
         self, meta: CallMeta, operation: str, restaurant_id: str, **settings: list[str]
     ) -> PlatformResult:
         """Settings of a registered restaurant (its services, its payments)."""
+        kind, prefix = _SETTINGS[operation]
 
         def effect(_: str) -> Effect:
             self._expect(restaurant_id, "restaurant", operation)
-            return Effect({"restaurant_id": restaurant_id, **settings})
+            return Effect(kind, {"restaurant_id": restaurant_id, **settings})
 
-        return self._mutate(meta, operation, effect)
+        return self._mutate(meta, operation, prefix, effect)
 
     def _annotate(
         self,
@@ -572,6 +574,7 @@ class PlatformSimulator:
         extras: MenuExtras,
     ) -> PlatformResult:
         """Option sets or item tags, added to items of the restaurant's menu import."""
+        kind, prefix = _ANNOTATIONS[operation]
 
         def effect(_: str) -> Effect:
             self._expect_menu_items(
@@ -585,9 +588,9 @@ class PlatformSimulator:
                 "menu_import_id": menu_import_id,
                 "count": len(extras),
             }
-            return Effect(attributes)
+            return Effect(kind, attributes)
 
-        return self._mutate(meta, operation, effect)
+        return self._mutate(meta, operation, prefix, effect)
 
     def _expect(self, object_id: str, kind: str, operation: str) -> None:
         if not self._check_references:
