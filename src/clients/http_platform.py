@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Any
 
 from clients.platform import (
     CallMeta,
+    OperationsByName,
     PermanentPlatformError,
     PlatformError,
     PlatformResult,
@@ -104,7 +105,7 @@ def _error_message(raw: bytes) -> str:
     return text[:_MAX_MESSAGE_CHARS]
 
 
-class HttpPlatform:
+class HttpPlatform(OperationsByName):
     """`PumpdPlatform` over HTTP; the contract is in the module docstring."""
 
     def __init__(self, base_url: str, auth: str | Authenticator, timeout_s: float = 10.0) -> None:
@@ -130,132 +131,8 @@ class HttpPlatform:
         query = urllib.parse.urlencode({"email": email})
         return self._call(meta, "find_account", "GET", f"/v1/accounts?{query}", None)
 
-    def create_account(
-        self, meta: CallMeta, *, email: str, password: str, name: str
-    ) -> PlatformResult:
-        return self._post(
-            meta, "create_account", {"email": email, "password": password, "name": name}
-        )
-
-    def publish_code_bundle(
-        self, meta: CallMeta, *, files: dict[str, str], checksum: str
-    ) -> PlatformResult:
-        return self._post(meta, "publish_code_bundle", {"files": files, "checksum": checksum})
-
-    def create_onboarding_user(self, meta: CallMeta, *, email: str, name: str) -> PlatformResult:
-        return self._post(meta, "create_onboarding_user", {"email": email, "name": name})
-
-    def upload_images(
-        self, meta: CallMeta, *, menu_id: str, image_urls: list[str]
-    ) -> PlatformResult:
-        return self._post(meta, "upload_images", {"menu_id": menu_id, "image_urls": image_urls})
-
-    def register_restaurant(
-        self,
-        meta: CallMeta,
-        *,
-        account_id: str,
-        name: str,
-        phone: str | None,
-        company: dict[str, Any],
-    ) -> PlatformResult:
-        return self._post(
-            meta,
-            "register_restaurant",
-            {"account_id": account_id, "name": name, "phone": phone, "company": company},
-        )
-
-    def configure_website(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        code_bundle_id: str,
-        head_html: str,
-        body_html: str,
-        css: str,
-    ) -> PlatformResult:
-        return self._post(
-            meta,
-            "configure_website",
-            {
-                "restaurant_id": restaurant_id,
-                "code_bundle_id": code_bundle_id,
-                "head_html": head_html,
-                "body_html": body_html,
-                "css": css,
-            },
-        )
-
-    def configure_services(
-        self, meta: CallMeta, *, restaurant_id: str, services: dict[str, Any]
-    ) -> PlatformResult:
-        return self._post(
-            meta, "configure_services", {"restaurant_id": restaurant_id, "services": services}
-        )
-
-    def configure_payments(
-        self, meta: CallMeta, *, restaurant_id: str, payments: dict[str, Any]
-    ) -> PlatformResult:
-        return self._post(
-            meta, "configure_payments", {"restaurant_id": restaurant_id, "payments": payments}
-        )
-
-    def import_menu(
-        self, meta: CallMeta, *, restaurant_id: str, menu_import: dict[str, Any]
-    ) -> PlatformResult:
-        return self._post(
-            meta, "import_menu", {"restaurant_id": restaurant_id, "menu_import": menu_import}
-        )
-
-    def sync_onboarding_record(
-        self, meta: CallMeta, *, onboarding_user_id: str, restaurant_id: str | None
-    ) -> PlatformResult:
-        return self._post(
-            meta,
-            "sync_onboarding_record",
-            {"onboarding_user_id": onboarding_user_id, "restaurant_id": restaurant_id},
-        )
-
-    def create_option_sets(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        option_sets: list[dict[str, Any]],
-    ) -> PlatformResult:
-        return self._post(
-            meta,
-            "create_option_sets",
-            {
-                "restaurant_id": restaurant_id,
-                "menu_import_id": menu_import_id,
-                "option_sets": option_sets,
-            },
-        )
-
-    def add_item_tags(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        item_tags: list[dict[str, Any]],
-    ) -> PlatformResult:
-        return self._post(
-            meta,
-            "add_item_tags",
-            {
-                "restaurant_id": restaurant_id,
-                "menu_import_id": menu_import_id,
-                "item_tags": item_tags,
-            },
-        )
-
-    # ------------------------------------------------------------ transport
-
-    def _post(self, meta: CallMeta, operation: str, params: dict[str, Any]) -> PlatformResult:
+    def perform(self, meta: CallMeta, operation: str, params: dict[str, Any]) -> PlatformResult:
+        """A mutating operation: a POST of its keyword arguments (see `OperationsByName`)."""
         body = {
             **params,
             "context": {
@@ -268,6 +145,8 @@ class HttpPlatform:
         if result is None:  # pragma: no cover - _call answers None only for GET 404
             raise PermanentPlatformError(f"{operation}: no result")
         return result
+
+    # ------------------------------------------------------------ transport
 
     def _call(
         self,

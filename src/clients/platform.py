@@ -12,6 +12,8 @@ object's external reference, so an effect repeated under another key is still at
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +63,10 @@ class PlatformResult(BaseModel):
 
     id: str
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+# Option sets or item tags for an imported menu: each names the `item_external_ids` it applies to.
+MenuExtras = list[dict[str, Any]]
 
 
 class PumpdPlatform(Protocol):
@@ -120,19 +126,55 @@ class PumpdPlatform(Protocol):
     ) -> PlatformResult: ...
 
     def create_option_sets(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        option_sets: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, option_sets: MenuExtras
     ) -> PlatformResult: ...
 
     def add_item_tags(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        item_tags: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, item_tags: MenuExtras
     ) -> PlatformResult: ...
+
+
+# Each mutating operation of the port -> its keyword arguments (the body of its POST in the HTTP
+# contract). `OperationsByName` implements the operations from it; a test checks it against the
+# signatures of `PumpdPlatform`.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "create_account": ("email", "password", "name"),
+    "publish_code_bundle": ("files", "checksum"),
+    "create_onboarding_user": ("email", "name"),
+    "upload_images": ("menu_id", "image_urls"),
+    "register_restaurant": ("account_id", "name", "phone", "company"),
+    "configure_website": ("restaurant_id", "code_bundle_id", "head_html", "body_html", "css"),
+    "configure_services": ("restaurant_id", "services"),
+    "configure_payments": ("restaurant_id", "payments"),
+    "import_menu": ("restaurant_id", "menu_import"),
+    "sync_onboarding_record": ("onboarding_user_id", "restaurant_id"),
+    "create_option_sets": ("restaurant_id", "menu_import_id", "option_sets"),
+    "add_item_tags": ("restaurant_id", "menu_import_id", "item_tags"),
+}
+
+
+class OperationsByName(ABC):
+    """The port's mutating operations for an adapter that treats them all alike.
+
+    `platform.import_menu(meta, **params)` is `platform.perform(meta, "import_menu", params)`,
+    once the keyword arguments are checked against `OPERATIONS`. The adapter implements
+    `perform` and `find_account` (the one read).
+    """
+
+    @abstractmethod
+    def perform(self, meta: CallMeta, operation: str, params: dict[str, Any]) -> PlatformResult:
+        """Carry out one mutating operation, `params` being its keyword arguments."""
+
+    def __getattr__(self, operation: str) -> Callable[..., PlatformResult]:
+        # Only reached for a name the class does not define: every other one is not ours.
+        expected = OPERATIONS.get(operation)
+        if expected is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute {operation!r}")
+
+        def call(meta: CallMeta, **params: Any) -> PlatformResult:
+            if set(params) != set(expected):
+                raise TypeError(f"{operation}() takes the keyword arguments {', '.join(expected)}")
+            return self.perform(meta, operation, params)
+
+        call.__name__ = operation
+        return call

@@ -22,27 +22,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from clients.platform import (
+    OPERATIONS,
     CallMeta,
     PermanentPlatformError,
     PumpdPlatform,
     TransientPlatformError,
 )
-
-# operation → the keyword arguments its POST body must carry (the contract's table).
-OPERATIONS: dict[str, tuple[str, ...]] = {
-    "create_account": ("email", "password", "name"),
-    "publish_code_bundle": ("files", "checksum"),
-    "create_onboarding_user": ("email", "name"),
-    "upload_images": ("menu_id", "image_urls"),
-    "register_restaurant": ("account_id", "name", "phone", "company"),
-    "configure_website": ("restaurant_id", "code_bundle_id", "head_html", "body_html", "css"),
-    "configure_services": ("restaurant_id", "services"),
-    "configure_payments": ("restaurant_id", "payments"),
-    "import_menu": ("restaurant_id", "menu_import"),
-    "sync_onboarding_record": ("onboarding_user_id", "restaurant_id"),
-    "create_option_sets": ("restaurant_id", "menu_import_id", "option_sets"),
-    "add_item_tags": ("restaurant_id", "menu_import_id", "item_tags"),
-}
 
 
 @dataclass(frozen=True)

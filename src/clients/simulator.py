@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clients.platform import (
     CallMeta,
+    MenuExtras,
     PermanentPlatformError,
     PlatformResult,
     PumpdPlatform,
@@ -165,6 +166,16 @@ class Effect(NamedTuple):
     menu_items: frozenset[str] = frozenset()
 
 
+class Change(NamedTuple):
+    """What taking one effect writes, all at once: the platform object it makes, the answer
+    stored under the call's key, and the effect itself (its email claim, its menu items)."""
+
+    meta: CallMeta
+    stored: Stored
+    made: SimObject
+    effect: Effect
+
+
 class PlatformState(Protocol):
     """Where the simulator keeps its objects, ledger and faults.
 
@@ -202,15 +213,7 @@ class PlatformState(Protocol):
         """Times an effect was taken under the key (0 before the first)."""
         ...
 
-    def commit(
-        self,
-        meta: CallMeta,
-        stored: Stored,
-        made: SimObject,
-        effect: Effect,
-        *,
-        replay: bool = False,
-    ) -> Stored:
+    def commit(self, change: Change, *, replay: bool = False) -> Stored:
         """Take the effect: the object, the email claim, the stored answer and the ledger.
 
         Atomic. When another call already stored an answer under the key (it won a race), that
@@ -262,6 +265,14 @@ def email_taken(email: str) -> PermanentPlatformError:
     return PermanentPlatformError(
         f"create_account: conflict (409): an account for {email} already exists"
     )
+
+
+# The operations served by one effect -> the kind of object each makes and its id prefix.
+_SETTINGS = {"configure_services": ("services", "svc"), "configure_payments": ("payments", "pay")}
+_ANNOTATIONS = {
+    "create_option_sets": ("option_sets", "opts"),
+    "add_item_tags": ("item_tags", "tags"),
+}
 
 
 class PlatformSimulator:
@@ -374,11 +385,7 @@ class PlatformSimulator:
             image_ids = {url: f"img_{_digest(f'{meta.job_id}|{url}')}" for url in image_urls}
             return Effect(
                 "image_upload",
-                {
-                    "menu_id": menu_id,
-                    "count": len(image_ids),
-                    "image_ids": image_ids,
-                },
+                {"menu_id": menu_id, "count": len(image_ids), "image_ids": image_ids},
             )
 
         return self._mutate(meta, "upload_images", "upl", effect)
@@ -396,12 +403,7 @@ class PlatformSimulator:
             self._expect(account_id, "account", "register_restaurant")
             return Effect(
                 "restaurant",
-                {
-                    "account_id": account_id,
-                    "name": name,
-                    "phone": phone,
-                    "company": dict(company),
-                },
+                {"account_id": account_id, "name": name, "phone": phone, "company": dict(company)},
             )
 
         return self._mutate(meta, "register_restaurant", "rest", effect)
@@ -422,11 +424,7 @@ class PlatformSimulator:
             size = sum(len(part.encode()) for part in (head_html, body_html, css))
             return Effect(
                 "website",
-                {
-                    "restaurant_id": restaurant_id,
-                    "code_bundle_id": code_bundle_id,
-                    "bytes": size,
-                },
+                {"restaurant_id": restaurant_id, "code_bundle_id": code_bundle_id, "bytes": size},
             )
 
         return self._mutate(meta, "configure_website", "site", effect)
@@ -434,24 +432,12 @@ class PlatformSimulator:
     def configure_services(
         self, meta: CallMeta, *, restaurant_id: str, services: dict[str, Any]
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect(restaurant_id, "restaurant", "configure_services")
-            return Effect(
-                "services", {"restaurant_id": restaurant_id, "services": sorted(services)}
-            )
-
-        return self._mutate(meta, "configure_services", "svc", effect)
+        return self._configure(meta, "configure_services", restaurant_id, services=sorted(services))
 
     def configure_payments(
         self, meta: CallMeta, *, restaurant_id: str, payments: dict[str, Any]
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect(restaurant_id, "restaurant", "configure_payments")
-            return Effect(
-                "payments", {"restaurant_id": restaurant_id, "settings": sorted(payments)}
-            )
-
-        return self._mutate(meta, "configure_payments", "pay", effect)
+        return self._configure(meta, "configure_payments", restaurant_id, settings=sorted(payments))
 
     def import_menu(
         self, meta: CallMeta, *, restaurant_id: str, menu_import: dict[str, Any]
@@ -493,65 +479,22 @@ class PlatformSimulator:
                 self._expect(restaurant_id, "restaurant", "sync_onboarding_record")
             return Effect(
                 "onboarding_sync",
-                {
-                    "onboarding_user_id": onboarding_user_id,
-                    "restaurant_id": restaurant_id,
-                },
+                {"onboarding_user_id": onboarding_user_id, "restaurant_id": restaurant_id},
             )
 
         return self._mutate(meta, "sync_onboarding_record", "sync", effect)
 
     def create_option_sets(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        option_sets: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, option_sets: MenuExtras
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect_menu_items(
-                "create_option_sets",
-                restaurant_id,
-                menu_import_id,
-                [i for s in option_sets for i in s.get("item_external_ids", [])],
-            )
-            return Effect(
-                "option_sets",
-                {
-                    "restaurant_id": restaurant_id,
-                    "menu_import_id": menu_import_id,
-                    "count": len(option_sets),
-                },
-            )
-
-        return self._mutate(meta, "create_option_sets", "opts", effect)
+        return self._annotate(
+            meta, "create_option_sets", restaurant_id, menu_import_id, option_sets
+        )
 
     def add_item_tags(
-        self,
-        meta: CallMeta,
-        *,
-        restaurant_id: str,
-        menu_import_id: str,
-        item_tags: list[dict[str, Any]],
+        self, meta: CallMeta, *, restaurant_id: str, menu_import_id: str, item_tags: MenuExtras
     ) -> PlatformResult:
-        def effect(_: str) -> Effect:
-            self._expect_menu_items(
-                "add_item_tags",
-                restaurant_id,
-                menu_import_id,
-                [i for t in item_tags for i in t.get("item_external_ids", [])],
-            )
-            return Effect(
-                "item_tags",
-                {
-                    "restaurant_id": restaurant_id,
-                    "menu_import_id": menu_import_id,
-                    "count": len(item_tags),
-                },
-            )
-
-        return self._mutate(meta, "add_item_tags", "tags", effect)
+        return self._annotate(meta, "add_item_tags", restaurant_id, menu_import_id, item_tags)
 
     # ------------------------------------------------------------ machinery
 
@@ -595,9 +538,8 @@ class PlatformSimulator:
             answer = Stored(
                 operation=operation, result=PlatformResult(id=object_id, attributes=attributes)
             )
-            stored = self._state.commit(
-                meta, answer, made, effect, replay=not self._honour_idempotency
-            )
+            change = Change(meta, answer, made, effect)
+            stored = self._state.commit(change, replay=not self._honour_idempotency)
         if stored.operation != operation:
             raise PermanentPlatformError(
                 f"{operation}: idempotency key {key} was used for {stored.operation}"
@@ -610,6 +552,45 @@ class PlatformSimulator:
                 idempotency_key=key,
             )
         return stored.result
+
+    def _configure(
+        self, meta: CallMeta, operation: str, restaurant_id: str, **settings: list[str]
+    ) -> PlatformResult:
+        """Settings of a registered restaurant (its services, its payments)."""
+        kind, prefix = _SETTINGS[operation]
+
+        def effect(_: str) -> Effect:
+            self._expect(restaurant_id, "restaurant", operation)
+            return Effect(kind, {"restaurant_id": restaurant_id, **settings})
+
+        return self._mutate(meta, operation, prefix, effect)
+
+    def _annotate(
+        self,
+        meta: CallMeta,
+        operation: str,
+        restaurant_id: str,
+        menu_import_id: str,
+        extras: MenuExtras,
+    ) -> PlatformResult:
+        """Option sets or item tags, added to items of the restaurant's menu import."""
+        kind, prefix = _ANNOTATIONS[operation]
+
+        def effect(_: str) -> Effect:
+            self._expect_menu_items(
+                operation,
+                restaurant_id,
+                menu_import_id,
+                [i for extra in extras for i in extra.get("item_external_ids", [])],
+            )
+            attributes = {
+                "restaurant_id": restaurant_id,
+                "menu_import_id": menu_import_id,
+                "count": len(extras),
+            }
+            return Effect(kind, attributes)
+
+        return self._mutate(meta, operation, prefix, effect)
 
     def _expect(self, object_id: str, kind: str, operation: str) -> None:
         if not self._check_references:

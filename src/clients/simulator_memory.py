@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from clients.platform import CallMeta
 from clients.simulator import (
-    Effect,
+    Change,
     FaultSpec,
     LedgerEntry,
     PlatformState,
@@ -97,15 +97,8 @@ class InMemoryState:
             entry = self._entries.get(key)
             return entry.count if entry is not None else 0
 
-    def commit(
-        self,
-        meta: CallMeta,
-        stored: Stored,
-        made: SimObject,
-        effect: Effect,
-        *,
-        replay: bool = False,
-    ) -> Stored:
+    def commit(self, change: Change, *, replay: bool = False) -> Stored:
+        meta, stored, made, effect = change
         key = meta.idempotency_key
         with self._lock:
             earlier = self._stored.get(key)

@@ -1,9 +1,9 @@
 """The Step 6 sub-step catalogue, derived from the declarations in `domain.substeps`.
 
-Each sub-step module declares `SUB_STEP`; this module discovers them, checks that they fit
-together (names, phases, dependencies, context, config paths) when it is imported, and derives
-what the rest of the code reads: the catalogue in order, the logic map, the context needs and
-the document the page and the architecture notes are generated from.
+Each sub-step module declares one `SubStep` (`@sub_step` on its logic); this module discovers
+them, checks that they fit together (names, phases, dependencies, context, config paths) when it
+is imported, and derives what the rest of the code reads: the catalogue in order, the logic
+map, the context needs and the document the page and the architecture notes are generated from.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ def _discover() -> tuple[SubStep, ...]:
     for module in pkgutil.iter_modules(substeps.__path__):
         if module.name == "base":
             continue
-        declared = importlib.import_module(f"domain.substeps.{module.name}").SUB_STEP
-        if not isinstance(declared, SubStep):
-            raise TypeError(f"domain.substeps.{module.name}.SUB_STEP is not a SubStep")
-        found.append(declared)
+        declared = importlib.import_module(f"domain.substeps.{module.name}")
+        steps = [value for value in vars(declared).values() if isinstance(value, SubStep)]
+        if len(steps) != 1:
+            raise TypeError(f"{declared.__name__} declares {len(steps)} sub-steps, not one")
+        found.extend(steps)
     return tuple(sorted(found, key=lambda s: s.position))
 
 

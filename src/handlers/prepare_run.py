@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from domain.observability import logger, metrics, tracer
 from domain.phase_tasks import prepare_run
 from handlers import wiring
 from handlers.events import PrepareRunEvent
+from handlers.task import run_task
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@event_parser(model=PrepareRunEvent)
-def handler(event: PrepareRunEvent, context: LambdaContext) -> dict[str, Any]:
-    logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
-    logger.thread_safe_append_keys(job_id=event.job_id, execution=event.execution_arn)
+@run_task(PrepareRunEvent)
+def handler(event: PrepareRunEvent) -> dict[str, Any]:
     return prepare_run(wiring.jobs(), event.job_id, event.execution_arn, event.resume_from)

@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from clients.platform import CallMeta, TransientPlatformError
 from clients.simulator import (
-    Effect,
+    Change,
     FaultSpec,
     LedgerEntry,
     SimObject,
@@ -156,15 +156,8 @@ class DynamoDBPlatformState:
     def effect_count(self, key: str) -> int:
         return int(str(self._key_item(key).get("effects", 0)))
 
-    def commit(
-        self,
-        meta: CallMeta,
-        stored: Stored,
-        made: SimObject,
-        effect: Effect,
-        *,
-        replay: bool = False,
-    ) -> Stored:
+    def commit(self, change: Change, *, replay: bool = False) -> Stored:
+        meta, stored, made, effect = change
         key = meta.idempotency_key
         answer: dict[str, Any] = {
             "TableName": self._table.name,

@@ -1,4 +1,4 @@
-"""The Step 6 sub-steps: one module each, declaring `SUB_STEP` (see `base.SubStep`).
+"""The Step 6 sub-steps: one module each, declaring its `SubStep` with `@sub_step` (see `base`).
 
 `domain.catalogue` discovers the modules of this package and derives everything else from
 their declarations. Every sub-step makes at most one mutating platform call, carrying

@@ -1,14 +1,15 @@
 """What a sub-step declares about itself, and what its logic receives.
 
-Each sub-step is declared once, in its own module of this package, as `SUB_STEP = SubStep(…)`:
-everything else (the catalogue, the logic map, the context needs, the page's catalogue, the
-table in docs/architecture.md) is derived from these declarations by `domain.catalogue`.
+Each sub-step is declared once, in its own module of this package, by `@sub_step(…)` on its
+logic function: everything else (the catalogue, the logic map, the context needs, the page's
+catalogue, the table in docs/architecture.md) is derived from these declarations by
+`domain.catalogue`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from clients.platform import CallMeta, PermanentPlatformError, PumpdPlatform
@@ -74,18 +75,25 @@ class SubStepInput:
 SubStepLogic = Callable[[SubStepInput], dict[str, Any]]
 
 
-@dataclass(frozen=True, eq=False)
-class SubStep:
-    """One sub-step of Step 6, declared once."""
+@dataclass(frozen=True)
+class Entry:
+    """A sub-step's entry in the catalogue: where it stands and how its failures are treated."""
 
-    name: str
+    phase: PhaseName
     # Its place in the catalogue: the order of the table, the plan and the page.
     position: int
     label: str
-    phase: PhaseName
     # A blocking sub-step's failure stops the job; a non-blocking one is recorded.
     blocking: bool
-    logic: SubStepLogic
+    # May an operator run it again once completed (it sets state rather than creating a
+    # unique object)? A re-run uses a new idempotency key generation.
+    rerunnable: bool
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a sub-step needs to run, and what it reads."""
+
     # Sub-steps that must have completed first (same or earlier phase).
     depends_on: tuple[str, ...] = ()
     # Config paths that must all be truthy for it to run, besides `steps_enabled`.
@@ -95,12 +103,42 @@ class SubStep:
     # Context values it needs (provided by its dependencies) and may use when present.
     reads_context: tuple[str, ...] = ()
     may_read_context: tuple[str, ...] = ()
-    # The keys of its output, and which of them later sub-steps read as context.
-    outputs: tuple[str, ...] = ()
-    provides: Mapping[str, str] = field(default_factory=dict)  # context name -> output key
-    # May an operator run it again once completed (it sets state rather than creating a
-    # unique object)? A re-run uses a new idempotency key generation.
-    rerunnable: bool = False
+
+
+@dataclass(frozen=True, init=False)
+class Output:
+    """The keys of a sub-step's output, and which of them later sub-steps read as context."""
+
+    outputs: tuple[str, ...]
+    provides: Mapping[str, str]  # context name -> output key
+
+    def __init__(self, *outputs: str, provides: tuple[str, ...] | Mapping[str, str] = ()) -> None:
+        """`provides`: the output keys read as context under their own name, or a mapping
+        from context name to output key where the context calls one otherwise."""
+        object.__setattr__(self, "outputs", outputs)
+        renamed = provides if isinstance(provides, Mapping) else {k: k for k in provides}
+        object.__setattr__(self, "provides", dict(renamed))
+
+
+@dataclass(frozen=True, eq=False)
+class SubStep:
+    """One sub-step of Step 6, declared once (with `sub_step`): its name and logic, and the
+    fields of its `Entry`, `Needs` and `Output`, which say what each means."""
+
+    name: str
+    position: int
+    label: str
+    phase: PhaseName
+    blocking: bool
+    logic: SubStepLogic
+    depends_on: tuple[str, ...]
+    runs_if: tuple[str, ...]
+    reads_config: tuple[str, ...]
+    reads_context: tuple[str, ...]
+    may_read_context: tuple[str, ...]
+    outputs: tuple[str, ...]
+    provides: Mapping[str, str]
+    rerunnable: bool
 
     @property
     def config_fields(self) -> tuple[str, ...]:
@@ -126,6 +164,23 @@ def config_value(config: ExecutionConfig, path: str) -> Any:
     for part in STORED_AS.get(path, path).split("."):
         value = getattr(value, part)
     return value
+
+
+def sub_step(
+    entry: Entry, needs: Needs | None = None, output: Output | None = None
+) -> Callable[[SubStepLogic], SubStep]:
+    """Declare the decorated logic function as a sub-step, named after it in camelCase
+    (`menu_import` -> `menuImport`, the name the config, the plan and the page use)."""
+    needs = needs or Needs()
+    output = output or Output()
+
+    def declare(logic: SubStepLogic) -> SubStep:
+        first, *rest = logic.__name__.split("_")
+        name = first + "".join(word.capitalize() for word in rest)
+        # The groups' fields are the sub-step's own (a mismatch fails at import, in `SubStep`).
+        return SubStep(name=name, logic=logic, **vars(entry), **vars(needs), **vars(output))
+
+    return declare
 
 
 def imported_menu(inp: SubStepInput) -> dict[str, Any]:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from clients.platform import PermanentPlatformError
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 
+# The account is a unique object: it is found again by email, never made twice.
+@sub_step(
+    Entry("phase1", 1, "Platform account", blocking=True, rerunnable=False),
+    Needs(reads_config=("account.registerNewUser", "account.email", "account.password")),
+    Output("account_id", "email", "reused", provides=("account_id",)),
+)
 def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
     """Reuse the account for the configured email, or create it (find first: safe to rerun).
 
@@ -36,18 +42,3 @@ def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
         inp.meta, email=account.email, password=password, name=inp.restaurant.name
     )
     return {"account_id": created.id, "email": account.email, "reused": False}
-
-
-SUB_STEP = SubStep(
-    name="cloudwaitressAccount",
-    position=1,
-    label="Platform account",
-    phase="phase1",
-    blocking=True,
-    logic=cloudwaitress_account,
-    reads_config=("account.registerNewUser", "account.email", "account.password"),
-    outputs=("account_id", "email", "reused"),
-    provides={"account_id": "account_id"},
-    # The account is a unique object: it is found again by email, never made twice.
-    rerunnable=False,
-)

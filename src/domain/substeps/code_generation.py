@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from domain.codegen import CODE_FILES, generate_code
-from domain.substeps.base import SubStep, SubStepInput, generated_prefix
+from domain.substeps.base import Entry, Output, SubStepInput, generated_prefix, sub_step
 
 
+@sub_step(
+    Entry("phase1", 2, "Website code generation", blocking=False, rerunnable=True),
+    output=Output(
+        "file_keys",
+        "checksum",
+        "code_bundle_id",
+        provides={"code_generation_file_paths": "file_keys", "code_bundle_id": "code_bundle_id"},
+    ),
+)
 def code_generation(inp: SubStepInput) -> dict[str, Any]:
     """Generate the files, store them, publish them as a bundle (one platform call)."""
     code = generate_code(inp.restaurant.branding, inp.restaurant.name)
@@ -20,16 +29,3 @@ def code_generation(inp: SubStepInput) -> dict[str, Any]:
         file_keys[field] = key
     bundle = inp.platform.publish_code_bundle(inp.meta, files=file_keys, checksum=code.checksum)
     return {"file_keys": file_keys, "checksum": code.checksum, "code_bundle_id": bundle.id}
-
-
-SUB_STEP = SubStep(
-    name="codeGeneration",
-    position=2,
-    label="Website code generation",
-    phase="phase1",
-    blocking=False,
-    logic=code_generation,
-    outputs=("file_keys", "checksum", "code_bundle_id"),
-    provides={"code_generation_file_paths": "file_keys", "code_bundle_id": "code_bundle_id"},
-    rerunnable=True,
-)

@@ -6,9 +6,28 @@ import json
 from typing import Any
 
 from domain.menu_format import to_menu_import
-from domain.substeps.base import InvalidInputError, SubStep, SubStepInput, generated_prefix
+from domain.substeps.base import (
+    Entry,
+    InvalidInputError,
+    Needs,
+    Output,
+    SubStepInput,
+    generated_prefix,
+    sub_step,
+)
 
 
+@sub_step(
+    Entry("phase2", 9, "Menu import", blocking=False, rerunnable=True),
+    Needs(
+        depends_on=("restaurantRegistration",),
+        runs_if=("menu.selectedMenuId",),
+        reads_context=("restaurant_id",),
+    ),
+    Output(
+        "menu_import_id", "item_count", "category_count", "import_key", provides=("menu_import_id",)
+    ),
+)
 def menu_import(inp: SubStepInput) -> dict[str, Any]:
     """Convert the menu, keep the document in the store, import it (one platform call)."""
     restaurant_id = inp.context.require("restaurant_id")
@@ -26,19 +45,3 @@ def menu_import(inp: SubStepInput) -> dict[str, Any]:
         "category_count": len(categories),
         "import_key": key,
     }
-
-
-SUB_STEP = SubStep(
-    name="menuImport",
-    position=9,
-    label="Menu import",
-    phase="phase2",
-    blocking=False,
-    logic=menu_import,
-    depends_on=("restaurantRegistration",),
-    runs_if=("menu.selectedMenuId",),
-    reads_context=("restaurant_id",),
-    outputs=("menu_import_id", "item_count", "category_count", "import_key"),
-    provides={"menu_import_id": "menu_import_id"},
-    rerunnable=True,
-)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 
 def default_payments() -> dict[str, Any]:
@@ -15,22 +15,13 @@ def default_payments() -> dict[str, Any]:
     }
 
 
+@sub_step(
+    Entry("phase2", 8, "Payment configuration", blocking=False, rerunnable=True),
+    Needs(depends_on=("restaurantRegistration",), reads_context=("restaurant_id",)),
+    Output("payment_config_id"),
+)
 def payment_config(inp: SubStepInput) -> dict[str, Any]:
     configured = inp.platform.configure_payments(
         inp.meta, restaurant_id=inp.context.require("restaurant_id"), payments=default_payments()
     )
     return {"payment_config_id": configured.id}
-
-
-SUB_STEP = SubStep(
-    name="paymentConfig",
-    position=8,
-    label="Payment configuration",
-    phase="phase2",
-    blocking=False,
-    logic=payment_config,
-    depends_on=("restaurantRegistration",),
-    reads_context=("restaurant_id",),
-    outputs=("payment_config_id",),
-    rerunnable=True,
-)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 
+# The restaurant is a unique object: registering it again would make a second one.
+@sub_step(
+    Entry("phase2", 5, "Restaurant registration", blocking=True, rerunnable=False),
+    Needs(depends_on=("cloudwaitressAccount",), reads_context=("account_id",)),
+    Output("restaurant_id", provides=("restaurant_id",)),
+)
 def restaurant_registration(inp: SubStepInput) -> dict[str, Any]:
     restaurant = inp.restaurant
     registered = inp.platform.register_restaurant(
@@ -17,19 +23,3 @@ def restaurant_registration(inp: SubStepInput) -> dict[str, Any]:
         company=restaurant.company.model_dump(mode="json"),
     )
     return {"restaurant_id": registered.id}
-
-
-SUB_STEP = SubStep(
-    name="restaurantRegistration",
-    position=5,
-    label="Restaurant registration",
-    phase="phase2",
-    blocking=True,
-    logic=restaurant_registration,
-    depends_on=("cloudwaitressAccount",),
-    reads_context=("account_id",),
-    outputs=("restaurant_id",),
-    provides={"restaurant_id": "restaurant_id"},
-    # The restaurant is a unique object: registering it again would make a second one.
-    rerunnable=False,
-)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -22,22 +22,13 @@ def default_services() -> dict[str, Any]:
     }
 
 
+@sub_step(
+    Entry("phase2", 7, "Services configuration", blocking=False, rerunnable=True),
+    Needs(depends_on=("restaurantRegistration",), reads_context=("restaurant_id",)),
+    Output("services_id"),
+)
 def services_config(inp: SubStepInput) -> dict[str, Any]:
     configured = inp.platform.configure_services(
         inp.meta, restaurant_id=inp.context.require("restaurant_id"), services=default_services()
     )
     return {"services_id": configured.id}
-
-
-SUB_STEP = SubStep(
-    name="servicesConfig",
-    position=7,
-    label="Services configuration",
-    phase="phase2",
-    blocking=False,
-    logic=services_config,
-    depends_on=("restaurantRegistration",),
-    reads_context=("restaurant_id",),
-    outputs=("services_id",),
-    rerunnable=True,
-)

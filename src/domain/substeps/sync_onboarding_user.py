@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.substeps.base import SubStep, SubStepInput
+from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 
+@sub_step(
+    Entry("phase2", 10, "Onboarding record sync", blocking=False, rerunnable=True),
+    Needs(
+        depends_on=("createOnboardingUser",),
+        runs_if=("onboarding.syncOnboardingRecord",),
+        reads_context=("onboarding_user_id",),
+        may_read_context=("restaurant_id",),
+    ),
+    Output("sync_id"),
+)
 def sync_onboarding_user(inp: SubStepInput) -> dict[str, Any]:
     synced = inp.platform.sync_onboarding_record(
         inp.meta,
@@ -15,19 +25,3 @@ def sync_onboarding_user(inp: SubStepInput) -> dict[str, Any]:
         restaurant_id=inp.context.get("restaurant_id"),
     )
     return {"sync_id": synced.id}
-
-
-SUB_STEP = SubStep(
-    name="syncOnboardingUser",
-    position=10,
-    label="Onboarding record sync",
-    phase="phase2",
-    blocking=False,
-    logic=sync_onboarding_user,
-    depends_on=("createOnboardingUser",),
-    runs_if=("onboarding.syncOnboardingRecord",),
-    reads_context=("onboarding_user_id",),
-    may_read_context=("restaurant_id",),
-    outputs=("sync_id",),
-    rerunnable=True,
-)

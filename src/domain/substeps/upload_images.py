@@ -6,12 +6,25 @@ import json
 from typing import Any
 
 from domain.menu_format import image_urls
-from domain.substeps.base import InvalidInputError, SubStep, SubStepInput, generated_prefix
+from domain.substeps.base import (
+    Entry,
+    InvalidInputError,
+    Needs,
+    Output,
+    SubStepInput,
+    generated_prefix,
+    sub_step,
+)
 
 # Outputs stay small; a bigger image map lives only in the object store.
 MAX_INLINE_IMAGE_IDS_BYTES = 1_500
 
 
+@sub_step(
+    Entry("phase1", 4, "Menu image upload", blocking=False, rerunnable=True),
+    Needs(runs_if=("menu.selectedMenuId", "menu.uploadImages")),
+    Output("image_ids", "count", "image_ids_key", "upload_id"),
+)
 def upload_images(inp: SubStepInput) -> dict[str, Any]:
     """Upload every item image (de-duplicated, menu order) in one platform call."""
     menu_id = inp.config.menu.selectedMenuId
@@ -35,16 +48,3 @@ def upload_images(inp: SubStepInput) -> dict[str, Any]:
         "image_ids_key": key,
         "upload_id": uploaded.id,
     }
-
-
-SUB_STEP = SubStep(
-    name="uploadImages",
-    position=4,
-    label="Menu image upload",
-    phase="phase1",
-    blocking=False,
-    logic=upload_images,
-    runs_if=("menu.selectedMenuId", "menu.uploadImages"),
-    outputs=("image_ids", "count", "image_ids_key", "upload_id"),
-    rerunnable=True,
-)

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from domain.codegen import CODE_FILES
-from domain.substeps.base import InvalidInputError, SubStep, SubStepInput
+from domain.substeps.base import Entry, InvalidInputError, Needs, Output, SubStepInput, sub_step
 
 
+@sub_step(
+    Entry("phase2", 6, "Website configuration", blocking=False, rerunnable=True),
+    Needs(
+        depends_on=("restaurantRegistration", "codeGeneration"),
+        reads_context=("restaurant_id", "code_generation_file_paths", "code_bundle_id"),
+    ),
+    Output("website_id"),
+)
 def website_config(inp: SubStepInput) -> dict[str, Any]:
     """Read the generated files back from the store and configure the website with them."""
     restaurant_id = inp.context.require("restaurant_id")
@@ -24,17 +32,3 @@ def website_config(inp: SubStepInput) -> dict[str, Any]:
         css=inp.store.get_text(paths["css"]),
     )
     return {"website_id": website.id}
-
-
-SUB_STEP = SubStep(
-    name="websiteConfig",
-    position=6,
-    label="Website configuration",
-    phase="phase2",
-    blocking=False,
-    logic=website_config,
-    depends_on=("restaurantRegistration", "codeGeneration"),
-    reads_context=("restaurant_id", "code_generation_file_paths", "code_bundle_id"),
-    outputs=("website_id",),
-    rerunnable=True,
-)
