@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -85,6 +86,19 @@ _MAX_MESSAGE_CHARS = 300
 
 def _is_transient_status(status: int) -> bool:
     return status in (408, 429) or status >= 500
+
+
+_REASON_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _error_code(raw: bytes) -> str | None:
+    """The platform's machine-readable reason (`{"code": "email_taken", …}`), when it gives one."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and _REASON_CODE.match(code) else None
 
 
 def _error_message(raw: bytes) -> str:
@@ -186,11 +200,11 @@ class HttpPlatform(OperationsByName):
             if status == 404 and method == "GET":
                 return None
             failure: PlatformError
-            message = f"{operation} answered HTTP {status}: {_error_message(error_body)}"
+            message = f"{_error_message(error_body)} ({operation}, HTTP {status})"
             if _is_transient_status(status):
                 failure = TransientPlatformError(message)
             else:
-                failure = PermanentPlatformError(message)
+                failure = PermanentPlatformError(message, code=_error_code(error_body))
             raise failure from error
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             # Timeouts (TimeoutError is an OSError), refused or reset connections, truncated

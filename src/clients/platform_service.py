@@ -41,8 +41,8 @@ class BadRequestError(ValueError):
     """The request does not follow the contract."""
 
 
-def _refused(status: int, message: str) -> Answer:
-    return Answer(status, {"message": message})
+def _refused(status: int, message: str, code: str | None = None) -> Answer:
+    return Answer(status, {"message": message} | ({"code": code} if code else {}))
 
 
 UNAUTHORISED = Answer(401, {"message": "missing or wrong API key"})
@@ -70,7 +70,7 @@ class PlatformService:
         except BadRequestError as error:
             return _refused(400, str(error))
         except PermanentPlatformError as error:
-            return _refused(422, str(error))
+            return _refused(422, str(error), error.code)
         except TransientPlatformError as error:
             return _refused(503, str(error))
 

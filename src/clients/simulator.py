@@ -101,11 +101,15 @@ class FaultSpec(BaseModel):
     restaurant: str | None = Field(default=None, min_length=1, max_length=200)
     job_id: str | None = Field(default=None, min_length=1, max_length=128)
     latency_ms: int | None = Field(default=None, ge=0, le=60_000)
+    # A `fail` answered with the platform's own reason code (e.g. `email_taken`).
+    platform_code: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
 
     @model_validator(mode="after")
     def _latency_needs_ms(self) -> FaultSpec:
         if self.mode == "latency" and self.latency_ms is None:
             raise ValueError("mode 'latency' needs latency_ms")
+        if self.platform_code is not None and self.mode != "fail":
+            raise ValueError("platform_code goes with mode 'fail' only")
         return self
 
     def matches(self, meta: CallMeta) -> bool:
@@ -261,10 +265,16 @@ def _digest(text: str, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+# What the platform says for the reason codes it gives (a `fail` fault may name one).
+PLATFORM_REASONS = {
+    "email_taken": "this email is already registered",
+    "invalid_menu": "the menu is not one it can import",
+    "restaurant_exists": "a restaurant with this name is already registered",
+}
+
+
 def email_taken(email: str) -> PermanentPlatformError:
-    return PermanentPlatformError(
-        f"create_account: conflict (409): an account for {email} already exists"
-    )
+    return PermanentPlatformError(f"an account for {email} already exists", code="email_taken")
 
 
 # The operations served by one effect -> the kind of object each makes and its id prefix.
@@ -509,9 +519,10 @@ class PlatformSimulator:
             time.sleep(delay_ms / 1000)
         if strike is None or strike.mode == "crash_after":
             return strike
-        message = f"simulated {strike.mode} of {meta.sub_step} (key {key})"
+        message = f"simulated {strike.mode} of {meta.sub_step}"
         if strike.mode == "fail":
-            raise PermanentPlatformError(message)
+            code = strike.platform_code
+            raise PermanentPlatformError(PLATFORM_REASONS.get(code or "", message), code=code)
         if strike.mode == "transient":
             raise TransientPlatformError(message)
         raise SimulatedCrash(message, sub_step=meta.sub_step, mode=strike.mode, idempotency_key=key)
@@ -542,7 +553,7 @@ class PlatformSimulator:
             stored = self._state.commit(change, replay=not self._honour_idempotency)
         if stored.operation != operation:
             raise PermanentPlatformError(
-                f"{operation}: idempotency key {key} was used for {stored.operation}"
+                f"{operation}: its idempotency key was used for {stored.operation}"
             )
         if strike is not None:
             raise SimulatedCrash(
@@ -597,7 +608,7 @@ class PlatformSimulator:
             return
         found = self._state.get_object(object_id)
         if found is None or found.kind != kind:
-            raise PermanentPlatformError(f"{operation}: not found (404): no {kind} {object_id!r}")
+            raise PermanentPlatformError(f"{operation}: not found (404): no such {kind}")
 
     def _expect_menu_items(
         self, operation: str, restaurant_id: str, menu_import_id: str, item_ids: list[str]

@@ -228,7 +228,21 @@ def test_error_messages_are_read_from_the_usual_shapes(
     server.reply(409, raw=raw)
     with pytest.raises(PermanentPlatformError) as raised:
         call_onboarding(client)
-    assert str(raised.value).endswith(message)
+    # the platform's words first, then which call and how it answered
+    assert str(raised.value) == f"{message} (create_onboarding_user, HTTP 409)"
+    assert raised.value.code is None
+
+
+def test_the_platform_s_reason_code_is_kept(
+    server: FakePlatformServer, client: HttpPlatform
+) -> None:
+    # given a platform that refuses with a machine-readable reason
+    server.reply(422, raw=b'{"message": "this email is already registered", "code": "email_taken"}')
+    with pytest.raises(PermanentPlatformError) as raised:
+        call_onboarding(client)
+    # then the error carries the code apart from the words
+    assert raised.value.code == "email_taken"
+    assert str(raised.value).startswith("this email is already registered")
 
 
 def test_a_timeout_is_transient(server: FakePlatformServer) -> None:

@@ -14,6 +14,7 @@ from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
 from domain.catalogue import CATALOGUE, SUB_STEP_LOGIC, SUB_STEP_NAMES, SUB_STEPS
 from domain.codegen import generate_code
 from domain.context import RunContext, reconstruct_context
+from domain.errors import InvalidConfigError
 from domain.menu_format import to_menu_import
 from domain.substeps.base import InvalidInputError, MissingContextError, SubStepInput
 from state.models import (
@@ -229,7 +230,7 @@ def test_an_existing_account_of_another_job_is_reused(world: World) -> None:
 
 def test_without_register_new_user_the_account_must_exist() -> None:
     world = make_world(register_new_user=False)
-    with pytest.raises(PermanentPlatformError, match="registerNewUser is false"):
+    with pytest.raises(InvalidConfigError, match="registerNewUser is false"):
         world.run("cloudwaitressAccount")
     assert world.sim.ledger() == []
 
@@ -245,9 +246,9 @@ def test_without_register_new_user_an_existing_account_is_used() -> None:
     assert (output["account_id"], output["reused"]) == (created["account_id"], True)
 
 
-def test_a_new_account_without_a_password_is_a_permanent_error() -> None:
+def test_a_new_account_without_a_password_is_an_invalid_config() -> None:
     world = make_world(password_ref=None)
-    with pytest.raises(PermanentPlatformError, match="password_secret_ref is missing"):
+    with pytest.raises(InvalidConfigError, match="needs a password"):
         world.run("cloudwaitressAccount")
     assert world.sim.ledger() == []
 

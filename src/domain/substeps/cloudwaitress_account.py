@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clients.platform import PermanentPlatformError
+from domain.errors import InvalidConfigError
 from domain.substeps.base import Entry, Needs, Output, SubStepInput, sub_step
 
 
@@ -24,7 +24,7 @@ def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
     existing = inp.platform.find_account(inp.meta, email=account.email)
     if not account.registerNewUser:
         if existing is None:
-            raise PermanentPlatformError(
+            raise InvalidConfigError(
                 f"no Pumpd account exists for {account.email}, and registerNewUser is false: "
                 "register a new user or use the email of an existing account"
             )
@@ -33,9 +33,9 @@ def cloudwaitress_account(inp: SubStepInput) -> dict[str, Any]:
         reused = existing.attributes.get("external_reference") != inp.job_id
         return {"account_id": existing.id, "email": account.email, "reused": reused}
     if not account.password_secret_ref:
-        raise PermanentPlatformError(
+        raise InvalidConfigError(
             f"a new account for {account.email} needs a password, and the execution config "
-            "has none (password_secret_ref is missing): submit Step 5 again with a password"
+            "has none: amend the config with a password, then resume"
         )
     password = inp.secrets.get_password(account.password_secret_ref)
     created = inp.platform.create_account(
