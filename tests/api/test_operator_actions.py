@@ -57,11 +57,21 @@ def events(api: Api, job_id: str) -> list[dict[str, Any]]:
 
 
 def test_a_platform_refusal_has_a_code_a_sentence_and_names_what_it_blocked(api: Api) -> None:
-    # given a job whose restaurant registration the platform refused
-    job = api.failed_job("restaurantRegistration")
+    # given a job whose restaurant registration the platform refused, giving its reason code
+    api.fault("restaurantRegistration", "fail", platform_code="restaurant_exists")
+    created = api.client.create_batch(["Cafe Aroha"])
+    job = started_run(
+        api,
+        Reply(202, api.client.submit(created["batch_id"], created["jobs"]).body["accepted"][0], {}),
+    )
     failure = job["last_failure"]
-    # then the failure is coded, not retryable, and its sentence holds no key or id
+    # then the failure is coded, not retryable, carries the platform's code, and its sentence
+    # holds no key or id
     assert failure["error_code"] == "platform_rejected" and failure["retryable"] is False
+    assert failure["platform_code"] == "restaurant_exists"
+    assert failure["error"].startswith(
+        "The platform refused it: a restaurant with this name is already registered"
+    )
     assert job["job_id"] not in failure["error"] and "key" not in failure["error"]
     subs = sub_steps(job)
     assert subs["restaurantRegistration"]["error_code"] == "platform_rejected"
