@@ -1,4 +1,5 @@
-"""`make demo`: a batch of five restaurants through Step 5 and Step 6, one failure, one resume.
+"""`make demo`: a batch of five restaurants through Step 5 and Step 6: a failure resumed, a
+platform refusal fixed by amending the config, a run completed with errors, then resumed.
 
 Runs on the local runtime (moto + the real ASL + the real handlers; no AWS account, no
 Docker) and exits non-zero if anything it shows is not what resume promises.
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from clients.simulator import FaultSpec
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
+from domain.operator_actions import ConfigAmendment, amend_config
 from domain.outcome import batch_status, is_resumable
 from domain.resume import phase_statuses, resume_point
 from domain.runs import resume_job
@@ -22,8 +24,13 @@ from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
 from state.models import PHASE_NAMES, Job, StepStatus
 
 ORG = "org-demo"
+OPERATOR = "ops@pumpd.example"
 FAILING = "Harbour Dumplings"
 FAILING_SUB_STEP = "restaurantRegistration"
+# The platform refuses this one's account email; the operator amends it, then resumes.
+REFUSED = "Te Aro Tacos"
+# This one's payment configuration (non-blocking) fails once: Step 6 completes with errors.
+WITH_ERRORS = "Moana Pies"
 
 
 def table(headers: list[str], rows: Iterable[list[str]]) -> str:
@@ -47,7 +54,9 @@ def jobs_table(jobs: list[Job]) -> str:
                 job.step(5).status.value,
                 job.step(6).status.value,
                 *phases,
-                f"{failure.phase}/{failure.sub_step}" if failure else "-",
+                f"{failure.phase}/{failure.sub_step} ({failure.error_code.value})"
+                if failure
+                else "-",
                 resume_point(job.execution_config, job.step6_progress) or "-"
                 if is_resumable(job)
                 else "-",
@@ -63,6 +72,8 @@ def progress_table(job: Job) -> str:
     for phase in PHASE_NAMES:
         for name, sub in job.step6_progress.phases[phase].sub_steps.items():
             detail = sub.error or (sub.skip_reason.value if sub.skip_reason else "")
+            if sub.blocked_by:
+                detail += f" (blocked by {', '.join(sub.blocked_by)})"
             rows.append([phase, name, sub.status.value, str(sub.attempts), detail[:60]])
     return table(["phase", "sub-step", "status", "attempts", "error / skip reason"], rows)
 
@@ -82,7 +93,7 @@ def main() -> int:
                 "restaurants": [restaurant_data(n) for n in RESTAURANT_NAMES],
             }
         )
-        batch, jobs = create_batch(deps.jobs, ORG, request)
+        batch, jobs = create_batch(deps.jobs, ORG, request, actor=OPERATOR)
         print(
             f"Batch {batch.name!r} ({batch.batch_id}): {len(jobs)} restaurants, Steps 1-4 provided"
         )
@@ -91,13 +102,32 @@ def main() -> int:
         simulator.add_fault(
             FaultSpec(sub_step="menuImport", mode="transient", restaurant="Kai Kitchen")
         )
+        simulator.add_fault(
+            FaultSpec(
+                sub_step="cloudwaitressAccount",
+                mode="fail",
+                platform_code="email_taken",
+                restaurant=REFUSED,
+            )
+        )
+        simulator.add_fault(
+            FaultSpec(sub_step="paymentConfig", mode="fail", restaurant=WITH_ERRORS)
+        )
         print(f"Injected: {FAILING_SUB_STEP} fails permanently for {FAILING!r} (blocking);")
-        print("          menuImport fails once, transiently, for 'Kai Kitchen' (retried)\n")
+        print("          menuImport fails once, transiently, for 'Kai Kitchen' (retried);")
+        print(f"          the platform says {REFUSED!r}'s account email is already registered;")
+        print(f"          paymentConfig (non-blocking) fails once for {WITH_ERRORS!r}\n")
 
         arns = []
         for job in jobs:
-            config = ExecutionConfigInput.model_validate(config_data(job.restaurant.name))
-            arns.append(submit_step5(deps.jobs, deps.secrets, deps.executions, job, config))
+            data = config_data(job.restaurant.name)
+            if job.restaurant.name == REFUSED:
+                # No onboarding user: nothing else reads the email before the account.
+                data["onboarding"] = {"createOnboardingUser": False, "syncOnboardingRecord": False}
+            config = ExecutionConfigInput.model_validate(data)
+            arns.append(
+                submit_step5(deps.jobs, deps.secrets, deps.executions, job, config, actor=OPERATOR)
+            )
         for started in arns:
             runtime.wait_for(started.execution_arn)
 
@@ -112,7 +142,7 @@ def main() -> int:
         print(progress_table(failed))
         print()
 
-        started = resume_job(deps.jobs, deps.executions, failed)
+        started = resume_job(deps.jobs, deps.executions, failed, actor=OPERATOR)
         print(f"Resume {FAILING}: execution {started.execution_arn.rsplit(':', 1)[-1]}")
         print(f"  starts at {started.resume_from}")
         runtime.wait_for(started.execution_arn)
@@ -121,9 +151,64 @@ def main() -> int:
         ]
         print(f"  phases the resumed execution entered: {', '.join(entered)}\n")
 
+        refused = next(j for j in jobs if j.restaurant.name == REFUSED)
+        refused = deps.jobs.get_job(refused.job_id)
+        cause = refused.last_failure
+        assert cause is not None
+        print(f"{REFUSED}: {cause.error} [{cause.error_code.value}, {cause.platform_code}]")
+        print("  Step 5 is locked and a plain resume would be refused again: fix the config.")
+        amended = amend_config(
+            deps.jobs,
+            deps.secrets,
+            deps.executions,
+            ORG,
+            refused.job_id,
+            ConfigAmendment.model_validate({"account": {"email": "owner+2@te-aro-tacos.example"}}),
+            actor=OPERATOR,
+        )
+        print(
+            "  PATCH execution-config account.email → "
+            f"{amended.job.execution_config.account.email if amended.job.execution_config else '?'}"
+            f" (Step 5 stays {amended.job.step(5).status.value})"
+        )
+        fixed = resume_job(deps.jobs, deps.executions, amended.job, actor=OPERATOR)
+        runtime.wait_for(fixed.execution_arn)
+        now = deps.jobs.get_job(refused.job_id).status.value
+        print(f"  resumed from {fixed.resume_from}: {now}\n")
+
+        partial = deps.jobs.get_job(
+            next(j for j in jobs if j.restaurant.name == WITH_ERRORS).job_id
+        )
+        print(
+            f"{WITH_ERRORS}: job {partial.status.value}, Step 6 {partial.step(6).status.value} "
+            f"(paymentConfig failed, non-blocking); resuming retries only it"
+        )
+        again = resume_job(deps.jobs, deps.executions, partial, actor=OPERATOR)
+        runtime.wait_for(again.execution_arn)
+        print(f"  Step 6 now {deps.jobs.get_job(partial.job_id).step(6).status.value}\n")
+        runs = deps.jobs.list_runs(partial.job_id)
+        print(f"{WITH_ERRORS}'s runs, newest first:")
+        print(
+            table(
+                ["run", "trigger", "actor", "status", "step 6", "sub-steps run"],
+                [
+                    [
+                        str(r.run),
+                        r.trigger,
+                        r.actor,
+                        r.status,
+                        r.step6_status.value if r.step6_status else "-",
+                        str(len(r.sub_steps)),
+                    ]
+                    for r in runs
+                ],
+            )
+        )
+        print()
+
         jobs = [deps.jobs.get_job(j.job_id) for j in jobs]
         batch = deps.jobs.get_batch(ORG, batch.batch_id)
-        print("After the resume:")
+        print("After the resume and the fixes:")
         print(jobs_table(jobs))
         print(f"batch status: {batch_status(batch.job_counts).value}\n")
 
@@ -138,9 +223,9 @@ def main() -> int:
                 str(e.calls),
             ]
             for e in ledger
-            if names.get(e.job_id) in (FAILING, "Kai Kitchen")
+            if names.get(e.job_id) in (FAILING, "Kai Kitchen", REFUSED)
         ]
-        print("Simulator ledger (platform side effects) for the two jobs that met a fault:")
+        print("Simulator ledger (platform side effects) for three jobs that met a fault:")
         print(table(["restaurant", "sub-step", "idempotency key", "effects", "calls"], rows))
         duplicates = [e for e in ledger if e.count != 1]
         per_job: dict[tuple[str, str], int] = {}
@@ -153,6 +238,7 @@ def main() -> int:
         )
         ok = (
             all(j.status == StepStatus.COMPLETED for j in jobs)
+            and all(j.step(6).status == StepStatus.COMPLETED for j in jobs)
             and not duplicates
             and not repeated
             and entered[0] == "Phase2"
