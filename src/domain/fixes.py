@@ -65,13 +65,26 @@ def _reads(path: str) -> list[str]:
     return [spec.name for spec in CATALOGUE if path in spec.config_fields]
 
 
+# Failures known to have taken no effect on the platform: its inputs may still change. After
+# any other attempt (interrupted, timed out, unavailable, …) the effect may have happened under
+# the sub-step's key, and a retry with other inputs would get the first answer back.
+NO_EFFECT = frozenset({ErrorCode.PLATFORM_REJECTED, ErrorCode.INVALID_CONFIG})
+
+
+def _used(sub: SubStepProgress) -> bool:
+    if sub.status == SubStepStatus.COMPLETED:
+        return True
+    return sub.status == SubStepStatus.FAILED and sub.error_code not in NO_EFFECT
+
+
 def in_use(paths: list[str], progress: Step6Progress) -> dict[str, list[str]]:
-    """For each path a completed sub-step has read: those sub-steps."""
+    """For each path a sub-step has used (completed, or attempted with an uncertain effect):
+    those sub-steps."""
     completed = {
         name
         for phase in progress.phases.values()
         for name, sub in phase.sub_steps.items()
-        if sub.status == SubStepStatus.COMPLETED
+        if _used(sub)
     }
     used = {path: [n for n in _reads(path) if n in completed] for path in paths}
     return {path: names for path, names in used.items() if names}
@@ -144,9 +157,10 @@ def standing(
             platform_code=sub.platform_code,
             at=sub.finished_at or at,
         )
-    if resume_point(config, progress) is not None:
+    if resume_point(config, progress) is not None and job.status != StepStatus.COMPLETED:
         return job.status, job.steps, last_failure
-    # Nothing is left to do: Step 6 is complete, as a run would have left it.
+    # Step 6 has run to its end (or nothing is left): its status is what the progress says,
+    # as a run that ended now would have left it.
     step6 = step6_outcome(config, progress)
     steps = [
         s.model_copy(update={"status": step6, "completed_at": at}) if s.step == 6 else s

@@ -38,6 +38,7 @@ from state.models import (
     Job,
     MenuConfig,
     OnboardingConfig,
+    SkipReason,
     StepStatus,
     SubStepProgress,
     SubStepStatus,
@@ -162,7 +163,11 @@ def amend_config(
             update={"password_secret_ref": ref, "password_deleted_at": None}
         )
     _check_password_given(amended, job)
-    jobs.amend_config(job, amended)
+    # Enabling or disabling a sub-step can change what is left to do, and so Step 6's status.
+    status, steps, last_failure = fixes.standing(
+        job.model_copy(update={"execution_config": amended}), job.step6_progress, utc_now()
+    )
+    jobs.amend_config(job, amended, steps=steps, status=status, last_failure=last_failure)
     record_event(jobs, job_id, "config_amended", {"fields": changed}, actor=actor)
     return details(jobs.get_job(job_id))
 
@@ -185,7 +190,8 @@ def _check_password_given(config: ExecutionConfig, job: Job) -> None:
     needs = config.account.registerNewUser and config.steps_enabled.get(
         "cloudwaitressAccount", True
     )
-    if needs and not done and not config.account.password_given:
+    # A password deleted once nothing could read it is gone: a new one must come with this.
+    if needs and not done and config.account.password_secret_ref is None:
         raise InvalidRequestError(
             "account.password is required when registerNewUser is true", field="account.password"
         )
@@ -210,7 +216,12 @@ def rerun(
     if not waits_for_resume(job):
         raise NotResumableError(f"job {job_id}: Step 6 has not run yet")
     progress = job.step6_progress
-    closure = fixes.rerun_closure(names)
+    # An operator's skip is final: a dependent skipped for good stays so.
+    closure = [
+        n
+        for n in fixes.rerun_closure(names)
+        if n in names or (_sub(job, n).skip_reason != SkipReason.OPERATOR)
+    ]
     refused = [
         n
         for n in closure
@@ -239,10 +250,14 @@ def rerun(
     return started, closure
 
 
-def _status(job: Job, name: str) -> SubStepStatus:
+def _sub(job: Job, name: str) -> SubStepProgress:
     phase = job.step6_progress.phases.get(SUB_STEPS[name].phase)
     sub = phase.sub_steps.get(name) if phase else None
-    return (sub or SubStepProgress()).status
+    return sub or SubStepProgress()
+
+
+def _status(job: Job, name: str) -> SubStepStatus:
+    return _sub(job, name).status
 
 
 def skip_sub_step(

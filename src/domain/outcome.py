@@ -139,7 +139,9 @@ def settle(
             execution=execution_arn,
             execution_error=error,
         )
-    if execution == ExecutionStatus.SUCCEEDED:
+    if execution == ExecutionStatus.SUCCEEDED or resume_point(config, progress) is None:
+        # A run that ends with nothing left to do (e.g. cancelled or failed after its last
+        # phase) has done Step 6: waiting for a resume that has nothing to run would be stuck.
         step6 = step6_outcome(config, progress)
         status = StepStatus.COMPLETED
     else:

@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import (
@@ -55,6 +55,9 @@ class MotoServer:
             return _SHARED[0]
 
     def __init__(self) -> None:
+        # Told of each StopExecution moto accepted, whichever process sent it (local.runtime
+        # reports the execution ABORTED at once, as AWS does).
+        self.stop_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._app = DomainDispatcherApplication(create_backend_app)
@@ -101,9 +104,33 @@ class MotoServer:
     def _serialised(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if calls.recording():
             _record(environ)
+        stop = _stop_request(environ) if self.stop_listeners else None
+        answered: list[str] = []
+
+        def respond(status: str, headers: Any, *rest: Any) -> Any:
+            answered.append(status)
+            return start_response(status, headers, *rest)
+
         with self._lock:
             # moto's responses are built whole: materialise inside the lock.
-            return list(self._app(environ, start_response))
+            body = list(self._app(environ, respond))
+        if stop is not None and answered and answered[0].startswith("200"):
+            for listener in list(self.stop_listeners):
+                listener(stop)
+        return body
+
+
+def _stop_request(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The parameters of a StopExecution request (its body is left for moto to read)."""
+    if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StopExecution"):
+        return None
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return params if isinstance(params, dict) else None
 
 
 def _record(environ: dict[str, Any]) -> None:

@@ -240,6 +240,7 @@ class LocalRuntime:
     def _start_servers(self) -> None:
         """moto as a server, the table engine, the platform over HTTP, and the workers."""
         self._moto_server = MotoServer.shared()
+        self._moto_server.stop_listeners.append(self._on_remote_stop)
         endpoints = {"AWS_ENDPOINT_URL": self._moto_server.url}
         if self.dynamodb_endpoint_url is None and self.table_engine == "dynamodb-local":
             self._workdir = Path(tempfile.mkdtemp(prefix="pumpd-local-"))
@@ -335,6 +336,8 @@ class LocalRuntime:
         if self._platform_server is not None:
             self._platform_server.stop()
         if self._moto_server is not None:
+            if self._on_remote_stop in self._moto_server.stop_listeners:
+                self._moto_server.stop_listeners.remove(self._on_remote_stop)
             self._moto_server.reset()  # the server itself serves the next runtime
         if self._dynamodb_local is not None:
             self._dynamodb_local.stop()
@@ -435,8 +438,20 @@ class LocalRuntime:
         later, is not reported twice.
         """
         request = context.get("local_stop_request") or {}
+        if getattr(http_response, "status_code", 200) >= 300:
+            return
+        self._report_stop(request, parsed.get("stopDate"))
+
+    def _on_remote_stop(self, request: dict[str, Any]) -> None:
+        """A StopExecution a function process sent (the API's cancel): reported the same way,
+        on a thread of its own (the moto server's request thread must answer first)."""
+        threading.Thread(
+            target=self._report_stop, args=(request, None), name="stop-report", daemon=True
+        ).start()
+
+    def _report_stop(self, request: dict[str, Any], stop_date: Any) -> None:
         arn = request.get("executionArn")
-        if not arn or getattr(http_response, "status_code", 200) >= 300:
+        if not arn:
             return
         with self._lock:
             if self._watched.get(arn, "RUNNING") != "RUNNING":
@@ -446,7 +461,7 @@ class LocalRuntime:
             return  # it ended before the stop: the watcher reports how
         described |= {
             "status": "ABORTED",
-            "stopDate": parsed.get("stopDate"),
+            "stopDate": stop_date or datetime.now(UTC),
             "error": request.get("error"),
             "cause": request.get("cause"),
         }

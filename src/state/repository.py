@@ -397,14 +397,23 @@ class JobRepository:
 
     # ------------------------------------------------------------------ operator actions
 
-    def amend_config(self, job: Job, config: ExecutionConfig) -> None:
-        """Replace the execution config of a job no run holds, if no run has started since
-        `job` was read (ConflictError otherwise)."""
+    def amend_config(
+        self,
+        job: Job,
+        config: ExecutionConfig,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        last_failure: LastFailure | None,
+    ) -> None:
+        """Replace the execution config of a job no run holds (and the standing it gives the
+        job), if no run has started since `job` was read (ConflictError otherwise)."""
         self._update_job(
             job,
-            {"execution_config": config},
+            {"execution_config": config, "steps": steps, "last_failure": last_failure},
             condition=f"{_NOT_ACTIVE} AND run_number = :previous_run",
             values=_NULL | {":previous_run": job.run_number},
+            status=status,
             conflict_message="the job changed meanwhile",
         )
 

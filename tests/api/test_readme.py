@@ -1,4 +1,4 @@
-"""The README's curl session works as written, against the local server."""
+"""The README's curl sessions work as written, against the local server."""
 
 from __future__ import annotations
 
@@ -19,14 +19,30 @@ from tests.api.conftest import HttpClient
 pytestmark = pytest.mark.integration
 
 MARKER = "<!-- This block runs as written in tests/api/test_readme.py"
+FIXES_MARKER = f"{MARKER} (the fixes)"
 
 
-def readme_session() -> str:
+def readme_session(marker: str = MARKER) -> str:
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert MARKER in text, "the README's curl session lost its marker"
-    found = re.search(r"```bash\n(.*?)```", text[text.index(MARKER) :], re.S)
+    assert marker in text, "a README curl session lost its marker"
+    found = re.search(r"```bash\n(.*?)```", text[text.index(marker) :], re.S)
     assert found is not None
     return found.group(1)
+
+
+def run_session(session: str, server: LocalServer, cwd: Path) -> str:
+    """The session's output when it runs in bash against the server (API points at it)."""
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", session],
+        cwd=cwd,
+        env=os.environ | {"API": server.url},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
 
 
 def require_jq() -> str:
@@ -47,17 +63,7 @@ def test_the_readme_curl_session_works_as_written(
     require_jq()
     server, client = served
     # when the README's commands run in bash against the server (API points at it)
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", readme_session()],
-        cwd=tmp_path,
-        env=os.environ | {"API": server.url},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = result.stdout
+    out = run_session(readme_session(), server, tmp_path)
     # then it saw the job fail at phase 2, resume from there, and complete
     assert '"resume_from": "phase2"' in out and '"sub_step": "restaurantRegistration"' in out
     assert '"status": "action_required"' in out and '"status": "completed"' in out
@@ -76,3 +82,44 @@ def test_the_readme_curl_session_works_as_written(
     job_id = next(iter(client.get("/__sim/ledger", org=None).body["effects"]))["job_id"]
     job = client.job(job_id, org="org-wellington")
     assert job["status"] == "completed" and job["run_number"] == 2
+
+
+def test_the_readme_fixes_session_works_as_written(
+    served: tuple[LocalServer, HttpClient], tmp_path: Path
+) -> None:
+    require_jq()
+    server, client = served
+    # when the README's second session (cancel, amend, re-run, skip) runs against the server
+    out = run_session(readme_session(FIXES_MARKER), server, tmp_path)
+    lines = out.splitlines()
+    # then each fix did what the README's comments say
+    assert lines[0] == (
+        '{"sub_step":"cloudwaitressAccount","error_code":"platform_rejected",'
+        '"platform_code":"email_taken","retryable":false}'
+    )
+    assert '{"email":"owner+2@tacos.example","step5":"completed"}' in lines
+    assert (
+        '{"error":"config_in_use","fields":[{"field":"account.email",'
+        '"used_by":["cloudwaitressAccount"]}]}'
+    ) in lines
+    assert '{"resume_from":"phase1","reset":["codeGeneration","websiteConfig"]}' in lines
+    assert '["execution_arn","job_id"]' in lines
+    assert '{"status":"action_required","resumable":true,"code":"aborted"}' in lines
+    assert '{"status":"completed","step6":"completed_with_errors","resumable":true}' in lines
+    assert '{"status":"completed","step6":"completed","resumable":false}' in lines
+    runs = [line for line in lines if line.startswith("run ")]
+    assert runs[-1] == "run 1 step5 by ops@pumpd.example: failed" and len(runs) == 5, runs
+    assert "run 4 rerun by ops@pumpd.example: aborted" in runs
+    assert "cancel_requested by ops@pumpd.example" in lines
+    assert "sub_step_skipped by ops@pumpd.example" in lines
+    assert "run_failed by system" in lines
+    # and no platform effect happened twice under one key; the re-runs' each once more
+    effects = client.get("/__sim/ledger", org=None).body["effects"]
+    assert all(e["count"] == 1 for e in effects), effects
+    reran = sorted(
+        e["idempotency_key"].split(":", 1)[1]
+        for e in effects
+        if e["idempotency_key"].count(":") == 2
+    )
+    # (paymentConfig's re-run was refused by the platform: no effect; then skipped)
+    assert reran == ["codeGeneration:1", "itemTags:1", "websiteConfig:1"], reran
