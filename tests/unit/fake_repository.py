@@ -10,6 +10,7 @@ one lock).
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from state.models import (
     StepState,
     StepStatus,
     SubStepProgress,
+    tally_of,
     utc_now,
 )
 
@@ -42,11 +44,16 @@ class FakeJobRepository:
         self._runs: dict[tuple[str, int], RunRecord] = {}
         self._lock = threading.RLock()
         self.writes = 0
+        # The batch counters, moved as the real repository moves them: from `tally_of` the job
+        # as read to `tally_of` the status and steps written, on each write that sets a status.
+        self.tallies: Counter[tuple[str, StepStatus]] = Counter()
 
     # ------------------------------------------------------------------ helpers
 
     def put_job(self, job: Job) -> None:
         with self._lock:
+            if job.job_id not in self._jobs:
+                self.tallies[(job.batch_id, tally_of(job.status, job.steps))] += 1
             self._jobs[job.job_id] = job.model_dump(mode="json")
 
     # ------------------------------------------------------------------ the repository's API
@@ -56,6 +63,12 @@ class FakeJobRepository:
             if job_id not in self._jobs:
                 raise NotFoundError(f"job {job_id} not found")
             return Job.model_validate(self._jobs[job_id], context=TRUSTED_STORED)
+
+    def get_job_for_org(self, org_id: str, job_id: str) -> Job:
+        job = self.get_job(job_id)
+        if job.org_id != org_id:
+            raise NotFoundError(f"job {job_id} not found")
+        return job
 
     def claim_new_run(
         self,
@@ -217,6 +230,11 @@ class FakeJobRepository:
             updated["status"] = status.value
             updated["updated_at"] = utc_now().isoformat()
             self._jobs[job.job_id] = Job.model_validate(updated).model_dump(mode="json")
+            old = tally_of(job.status, job.steps)
+            new = tally_of(status, fields.get("steps", job.steps))
+            if old != new:
+                self.tallies[(job.batch_id, old)] -= 1
+                self.tallies[(job.batch_id, new)] += 1
             if run is not None:
                 self._runs[(job.job_id, run.run)] = run
                 self._runs.pop((job.job_id, run.run - RUNS_KEPT), None)  # the ring's slot
