@@ -138,14 +138,22 @@ class FakeJobRepository:
             mine = [r for (j, _), r in self._runs.items() if j == job_id]
             return sorted(mine, key=lambda r: r.run, reverse=True)[:RUNS_KEPT]
 
-    def amend_config(self, job: Job, config: ExecutionConfig) -> None:
+    def amend_config(
+        self,
+        job: Job,
+        config: ExecutionConfig,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        last_failure: LastFailure | None,
+    ) -> None:
         self._update(
             job,
-            {"execution_config": config},
+            {"execution_config": config, "steps": steps, "last_failure": last_failure},
             lambda item: (
                 item.get("active_execution") is None and item["run_number"] == job.run_number
             ),
-            status=job.status,
+            status=status,
         )
 
     def record_operator_change(
