@@ -1,4 +1,4 @@
-// The HTTP API client (DESIGN section 6). Raw JSON never leaves this module: every answer goes
+// The HTTP API client (docs/openapi.json). Raw JSON never leaves this module: every answer goes
 // through a reader of model.js, and every failure becomes an ApiError whose message is written
 // for a person (what happened and what to do) and whose `code` is the API's `error` value.
 import { config } from "../config.js";

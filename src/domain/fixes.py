@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.catalogue import CATALOGUE, SUB_STEPS, dependents_of
-from domain.outcome import first_failure, step6_outcome
+from domain.outcome import failure_of, first_failure, step6_outcome
 from domain.resume import resume_point
 from state.models import (
     ErrorCode,
@@ -148,15 +148,7 @@ def standing(
     if failure is None:
         last_failure = None
     elif last_failure is None or last_failure.sub_step != failure[1]:
-        phase, name, sub = failure
-        last_failure = LastFailure(
-            phase=phase,
-            sub_step=name,
-            error=sub.error or "failed",
-            error_code=sub.error_code or ErrorCode.INTERNAL_ERROR,
-            platform_code=sub.platform_code,
-            at=sub.finished_at or at,
-        )
+        last_failure = failure_of(failure, at=at)
     if resume_point(config, progress) is not None and job.status != StepStatus.COMPLETED:
         return job.status, job.steps, last_failure
     # Step 6 has run to its end (or nothing is left): its status is what the progress says,

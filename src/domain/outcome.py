@@ -18,6 +18,7 @@ from state.models import (
     ExecutionConfig,
     Job,
     LastFailure,
+    PhaseName,
     PhaseProgress,
     PhaseStatus,
     Step6Progress,
@@ -61,6 +62,10 @@ class Settlement:
         )
 
 
+# A failed sub-step: its phase, its name and its progress.
+Failed = tuple[PhaseName, str, SubStepProgress]
+
+
 def interrupt_stale(progress: Step6Progress, cause: Cause, at: datetime) -> Step6Progress:
     """Sub-steps left `in_progress` by an ended execution become `failed` (planned again)."""
     phases = {}
@@ -84,7 +89,7 @@ def interrupt_stale(progress: Step6Progress, cause: Cause, at: datetime) -> Step
     return progress.model_copy(update={"phases": phases})
 
 
-def first_failure(progress: Step6Progress) -> tuple[str, str, SubStepProgress] | None:
+def first_failure(progress: Step6Progress) -> Failed | None:
     """The first failed sub-step, blocking ones first."""
     failed = [
         (phase, name, sub)
@@ -94,6 +99,23 @@ def first_failure(progress: Step6Progress) -> tuple[str, str, SubStepProgress] |
     ]
     failed.sort(key=lambda f: (not SUB_STEPS[f[1]].blocking, PHASE_NAMES.index(f[0])))
     return failed[0] if failed else None
+
+
+def failure_of(
+    failed: Failed, *, at: datetime, execution: str | None = None, error: str | None = None
+) -> LastFailure:
+    """The job's `last_failure` for a failed sub-step (`at` when it has no end time)."""
+    phase, name, sub = failed
+    return LastFailure(
+        phase=phase,
+        sub_step=name,
+        error=sub.error or "failed",
+        error_code=sub.error_code or ErrorCode.INTERNAL_ERROR,
+        platform_code=sub.platform_code,
+        at=sub.finished_at or at,
+        execution=execution,
+        execution_error=error,
+    )
 
 
 def step6_outcome(config: ExecutionConfig, progress: Step6Progress) -> StepStatus:
@@ -126,19 +148,11 @@ def settle(
     if execution != ExecutionStatus.SUCCEEDED:
         progress = interrupt_stale(progress, causes.of_interruption(execution.value, error), at)
     failure = first_failure(progress)
-    last_failure: LastFailure | None = None
-    if failure is not None:
-        phase, name, sub = failure
-        last_failure = LastFailure(
-            phase=phase,
-            sub_step=name,
-            error=sub.error or "failed",
-            error_code=sub.error_code or ErrorCode.INTERNAL_ERROR,
-            platform_code=sub.platform_code,
-            at=sub.finished_at or at,
-            execution=execution_arn,
-            execution_error=error,
-        )
+    last_failure = (
+        None
+        if failure is None
+        else failure_of(failure, at=at, execution=execution_arn, error=error)
+    )
     if execution == ExecutionStatus.SUCCEEDED or resume_point(config, progress) is None:
         # A run that ends with nothing left to do (e.g. cancelled or failed after its last
         # phase) has done Step 6: waiting for a resume that has nothing to run would be stuck.

@@ -57,19 +57,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError, ExecutionStopError
-from domain import batch_actions, operator_actions, reads, runs
-from domain.errors import (
-    BlockingSubStepError,
-    ConfigInUseError,
-    InvalidRequestError,
-    NotCompletedError,
-    NotFailedError,
-    NotRerunnableError,
-    NotResumableError,
-    NotRunningError,
-    StepAlreadyCompletedError,
-    StepNotCompletedError,
-)
+from domain import batch_actions, errors, operator_actions, reads, runs
 from domain.observability import logger, tracer
 from domain.onboarding import create_batch
 from domain.outcome import batch_status
@@ -198,6 +186,26 @@ JSON_ONLY: dict[int, OpenAPIResponse] = {415: _error("The body is not applicatio
 INVALID: dict[int, OpenAPIResponse] = {422: _error("Invalid input; names each field")}
 
 
+def _answers(
+    status: int,
+    ok: OpenAPIResponse,
+    *,
+    conflict: str | None = None,
+    body: bool = False,
+    unavailable: str | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """The answers of a route on one of the org's jobs or batches: `ok`, the refusals every
+    such route has, and the 409 / 415 / 503 it may add."""
+    answers: dict[int, OpenAPIResponse] = {status: ok, **REFUSED, **NOT_FOUND, **INVALID}
+    if conflict is not None:
+        answers[409] = _error(conflict)
+    if body:
+        answers |= JSON_ONLY
+    if unavailable is not None:
+        answers[503] = _error(unavailable)
+    return answers
+
+
 def caller_actor() -> str:
     """Who makes this request (audited): the ID token's email, else its user name."""
     actor = app.context.get(CALLER_ACTOR)
@@ -245,12 +253,10 @@ def get_batches() -> BatchList:
 @app.get(
     "/registration-batches/<batchId>",
     summary="A batch with its jobs, their step statuses and Step 6 summary",
-    responses={
-        200: _ok(BatchView, "The batch and its jobs"),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-    },
+    responses=_answers(
+        200,
+        _ok(BatchView, "The batch and its jobs"),
+    ),
 )
 def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter's name
     deps = wiring.api_deps()
@@ -260,12 +266,10 @@ def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter
 @app.get(
     "/registration-batches/jobs/<jobId>",
     summary="One job: steps, redacted config, Step 6 progress, last failure, resume point",
-    responses={
-        200: _ok(JobView, "The job (settled first if its run has ended)"),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-    },
+    responses=_answers(
+        200,
+        _ok(JobView, "The job (settled first if its run has ended)"),
+    ),
 )
 def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
     deps = wiring.api_deps()
@@ -275,12 +279,10 @@ def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
 @app.get(
     "/registration-batches/jobs/<jobId>/events",
     summary="The job's audit trail, oldest first",
-    responses={
-        200: _ok(EventList, "The job's events"),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-    },
+    responses=_answers(
+        200,
+        _ok(EventList, "The job's events"),
+    ),
 )
 def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
     return EventList.of(reads.read_events(wiring.api_deps().jobs, caller_org(), jobId))
@@ -290,17 +292,15 @@ def get_job_events(jobId: JobIdParam) -> EventList:  # noqa: N803
     "/registration-batches/<batchId>/step-5",
     summary="Submit Step 5 (Yolo Mode config) for selected jobs; starts Step 6 for each",
     status_code=202,
-    responses={
-        202: _ok(
+    responses=_answers(
+        202,
+        _ok(
             SettledJobs,
             "Each job accepted (its run started) or rejected with a reason; a job whose "
             "Step 5 is already completed is rejected and left unchanged",
         ),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-        **JSON_ONLY,
-    },
+        body=True,
+    ),
 )
 def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa: N803
     deps = wiring.api_deps()
@@ -320,18 +320,14 @@ def post_step5(batchId: BatchId, request: Step5Request) -> SettledJobs:  # noqa:
     "/registration-batches/jobs/<jobId>/resume-step-6",
     summary="Resume one job's Step 6 in the background from its resume point",
     status_code=202,
-    responses={
-        202: _ok(StartedJob, "The run started"),
-        **REFUSED,
-        **NOT_FOUND,
-        409: _error(
-            "already_running: a run is already active (active_execution names it); "
-            "not_resumable: nothing to resume; conflict: the job changed meanwhile, try again",
-        ),
-        **INVALID,
-        **JSON_ONLY,
-        503: _error("Step Functions refused to start the run"),
-    },
+    responses=_answers(
+        202,
+        _ok(StartedJob, "The run started"),
+        conflict="already_running: a run is already active (active_execution names it); "
+        "not_resumable: nothing to resume; conflict: the job changed meanwhile, try again",
+        body=True,
+        unavailable="Step Functions refused to start the run",
+    ),
 )
 def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
     deps = wiring.api_deps()
@@ -344,13 +340,11 @@ def post_resume_job(jobId: JobIdParam) -> StartedJob:  # noqa: N803
     "/registration-batches/<batchId>/resume-step-6",
     summary="Resume selected jobs of a batch (all-settled)",
     status_code=202,
-    responses={
-        202: _ok(SettledJobs, "Each job accepted or rejected with a reason"),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-        **JSON_ONLY,
-    },
+    responses=_answers(
+        202,
+        _ok(SettledJobs, "Each job accepted or rejected with a reason"),
+        body=True,
+    ),
 )
 def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJobs:  # noqa: N803
     deps = wiring.api_deps()
@@ -364,12 +358,10 @@ def post_resume_batch(batchId: BatchId, request: ResumeBatchRequest) -> SettledJ
 @app.get(
     "/registration-batches/jobs/<jobId>/runs",
     summary="The job's Step 6 runs, newest first (the newest 20)",
-    responses={
-        200: _ok(RunList, "Each run: trigger, actor, resume point, times, what each sub-step did"),
-        **REFUSED,
-        **NOT_FOUND,
-        **INVALID,
-    },
+    responses=_answers(
+        200,
+        _ok(RunList, "Each run: trigger, actor, resume point, times, what each sub-step did"),
+    ),
 )
 def get_job_runs(jobId: JobIdParam) -> RunList:  # noqa: N803
     return RunList.of(reads.read_runs(wiring.api_deps().jobs, caller_org(), jobId))
@@ -379,14 +371,12 @@ def get_job_runs(jobId: JobIdParam) -> RunList:  # noqa: N803
     "/registration-batches/jobs/<jobId>/cancel",
     summary="Stop the job's active run; it settles as action_required (aborted), resumable",
     status_code=202,
-    responses={
-        202: _ok(CancelledRun, "The run was asked to stop"),
-        **REFUSED,
-        **NOT_FOUND,
-        409: _error("not_running: the job has no active run"),
-        **INVALID,
-        503: _error("Step Functions refused to stop the run"),
-    },
+    responses=_answers(
+        202,
+        _ok(CancelledRun, "The run was asked to stop"),
+        conflict="not_running: the job has no active run",
+        unavailable="Step Functions refused to stop the run",
+    ),
 )
 def post_cancel(jobId: JobIdParam) -> CancelledRun:  # noqa: N803
     deps = wiring.api_deps()
@@ -399,17 +389,13 @@ def post_cancel(jobId: JobIdParam) -> CancelledRun:  # noqa: N803
 @app.patch(
     "/registration-batches/jobs/<jobId>/execution-config",
     summary="Amend config fields no completed sub-step has read (Step 5 stays completed)",
-    responses={
-        200: _ok(JobView, "The job with its amended config"),
-        **REFUSED,
-        **NOT_FOUND,
-        409: _error(
-            "config_in_use: completed sub-steps read a changed field (fields[].used_by names "
-            "them); already_running; step5_not_completed; conflict"
-        ),
-        **INVALID,
-        **JSON_ONLY,
-    },
+    responses=_answers(
+        200,
+        _ok(JobView, "The job with its amended config"),
+        conflict="config_in_use: completed sub-steps read a changed field (fields[].used_by names "
+        "them); already_running; step5_not_completed; conflict",
+        body=True,
+    ),
 )
 def patch_execution_config(jobId: JobIdParam, request: ConfigAmendment) -> JobView:  # noqa: N803
     deps = wiring.api_deps()
@@ -430,19 +416,15 @@ def patch_execution_config(jobId: JobIdParam, request: ConfigAmendment) -> JobVi
     "/registration-batches/jobs/<jobId>/rerun",
     summary="Re-run completed sub-steps and all that depends on them (new idempotency keys)",
     status_code=202,
-    responses={
-        202: _ok(RerunStarted, "The run started; `reset` lists what runs again"),
-        **REFUSED,
-        **NOT_FOUND,
-        409: _error(
-            "not_rerunnable: a named sub-step (or one depending on it) creates a unique object; "
-            "not_completed: a named sub-step has not completed (resume runs it); "
-            "already_running; not_resumable; conflict"
-        ),
-        **INVALID,
-        **JSON_ONLY,
-        503: _error("Step Functions refused to start the run"),
-    },
+    responses=_answers(
+        202,
+        _ok(RerunStarted, "The run started; `reset` lists what runs again"),
+        conflict="not_rerunnable: a named sub-step (or one depending on it) creates a unique "
+        "object; not_completed: a named sub-step has not completed (resume runs it); "
+        "already_running; not_resumable; conflict",
+        body=True,
+        unavailable="Step Functions refused to start the run",
+    ),
 )
 def post_rerun(jobId: JobIdParam, request: RerunRequest) -> RerunStarted:  # noqa: N803
     deps = wiring.api_deps()
@@ -460,17 +442,13 @@ def post_rerun(jobId: JobIdParam, request: RerunRequest) -> RerunStarted:  # noq
 @app.post(
     "/registration-batches/jobs/<jobId>/sub-steps/<subStep>/skip",
     summary="Accept a failed non-blocking sub-step as skipped, for good (with a reason)",
-    responses={
-        200: _ok(JobView, "The job; not resumable any more when nothing else is left"),
-        **REFUSED,
-        **NOT_FOUND,
-        409: _error(
-            "blocking_sub_step: the job cannot go on without it; not_failed: it has not "
-            "failed; already_running; conflict"
-        ),
-        **INVALID,
-        **JSON_ONLY,
-    },
+    responses=_answers(
+        200,
+        _ok(JobView, "The job; not resumable any more when nothing else is left"),
+        conflict="blocking_sub_step: the job cannot go on without it; not_failed: it has not "
+        "failed; already_running; conflict",
+        body=True,
+    ),
 )
 def post_skip(jobId: JobIdParam, subStep: SubStepParam, request: SkipRequest) -> JobView:  # noqa: N803
     deps = wiring.api_deps()
@@ -514,18 +492,18 @@ def _conflict(error: ConflictError) -> Response[Any]:
     )
 
 
-def _not_resumable(error: NotResumableError) -> Response[Any]:
+def _not_resumable(error: errors.NotResumableError) -> Response[Any]:
     return _answer(HTTPStatus.CONFLICT, "not_resumable", str(error))
 
 
 # One code per condition the state forbids (the request itself is well formed: 409, not 422).
 STATE_CONFLICTS: dict[type[Exception], str] = {
-    NotRunningError: "not_running",
-    NotRerunnableError: "not_rerunnable",
-    NotCompletedError: "not_completed",
-    BlockingSubStepError: "blocking_sub_step",
-    NotFailedError: "not_failed",
-    StepNotCompletedError: "step5_not_completed",
+    errors.NotRunningError: "not_running",
+    errors.NotRerunnableError: "not_rerunnable",
+    errors.NotCompletedError: "not_completed",
+    errors.BlockingSubStepError: "blocking_sub_step",
+    errors.NotFailedError: "not_failed",
+    errors.StepNotCompletedError: "step5_not_completed",
 }
 
 
@@ -533,7 +511,7 @@ def _state_conflict(error: Exception) -> Response[Any]:
     return _answer(HTTPStatus.CONFLICT, STATE_CONFLICTS[type(error)], str(error))
 
 
-def _config_in_use(error: ConfigInUseError) -> Response[Any]:
+def _config_in_use(error: errors.ConfigInUseError) -> Response[Any]:
     fields = [
         FieldError(
             field=path,
@@ -553,11 +531,11 @@ def _stop_failed(error: ExecutionStopError) -> Response[Any]:
     )
 
 
-def _step_completed(error: StepAlreadyCompletedError) -> Response[Any]:
+def _step_completed(error: errors.StepAlreadyCompletedError) -> Response[Any]:
     return _answer(HTTPStatus.CONFLICT, "step5_completed", str(error))
 
 
-def _invalid(error: InvalidRequestError) -> Response[Any]:
+def _invalid(error: errors.InvalidRequestError) -> Response[Any]:
     fields = [FieldError(field=error.field, message=str(error), type="value_error")]
     return _answer(
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -611,13 +589,13 @@ def _start_failed(error: ExecutionStartError) -> Response[Any]:
 app.not_found(_no_route)
 app.exception_handler(NotFoundError)(_not_found)
 app.exception_handler(ConflictError)(_conflict)
-app.exception_handler(NotResumableError)(_not_resumable)
+app.exception_handler(errors.NotResumableError)(_not_resumable)
 for _condition in STATE_CONFLICTS:
     app.exception_handler(_condition)(_state_conflict)
-app.exception_handler(ConfigInUseError)(_config_in_use)
+app.exception_handler(errors.ConfigInUseError)(_config_in_use)
 app.exception_handler(ExecutionStopError)(_stop_failed)
-app.exception_handler(StepAlreadyCompletedError)(_step_completed)
-app.exception_handler(InvalidRequestError)(_invalid)
+app.exception_handler(errors.StepAlreadyCompletedError)(_step_completed)
+app.exception_handler(errors.InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)
 app.exception_handler(MalformedBodyError)(_malformed)
 app.exception_handler(ExecutionStartError)(_start_failed)

@@ -1,4 +1,4 @@
-"""Every route of DESIGN section 6 through the deployed entry point (handlers.api.handler)."""
+"""Every route of the HTTP API (README, "The HTTP API") through the deployed entry point."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, Route, expect
 
+from domain.catalogue import dependents_of
 from local.samples import config_data
 from tests.browser.conftest import LocalApi
 
@@ -82,6 +83,16 @@ def account_fault(api: LocalApi, job_id: str) -> bool:
         return True
     api.fault(**spec)
     return False
+
+
+def expect_runs(page: Page, *rows: list[str]) -> Locator:
+    """The runs timeline shows these rows, in order, each containing its texts."""
+    runs = page.locator("#runs-list > li")
+    expect(runs).to_have_count(len(rows))
+    for i, texts in enumerate(rows):
+        for text in texts:
+            expect(runs.nth(i)).to_contain_text(text)
+    return runs
 
 
 # ---------------------------------------------------------------------- failure card, fix, resume
@@ -187,12 +198,11 @@ def test_failure_card_and_actions_on_the_first_screen_then_fix_config_and_resume
     expect(page.locator(".job-facts")).to_contain_text("completed")
     expect(resume).to_be_hidden()
     expect(failure).to_be_empty()
-    runs = page.locator("#runs-list > li")
-    expect(runs).to_have_count(2)
-    expect(runs.nth(0)).to_contain_text("Run 1")
-    expect(runs.nth(0)).to_contain_text("Failed here: cloudwaitressAccount")
-    expect(runs.nth(1)).to_contain_text("Run 2")
-    expect(runs.nth(1)).to_contain_text("trigger: resumed")
+    expect_runs(
+        page,
+        ["Run 1", "Failed here: cloudwaitressAccount"],
+        ["Run 2", "trigger: resumed"],
+    )
 
 
 # ---------------------------------------------------------------------- re-run, runs, actors
@@ -237,14 +247,11 @@ def test_rerun_shows_what_else_reruns_starts_a_run_and_the_actors_are_shown(
     )
     expect(page.locator("#run-status")).to_contain_text("Step 6 completed", timeout=RUN_DEADLINE_MS)
 
-    runs = page.locator("#runs-list > li")
-    expect(runs).to_have_count(2)
-    expect(runs.nth(0)).to_contain_text("trigger: Step 5 submitted")
-    expect(runs.nth(0)).to_contain_text("actor: local-user")
-    expect(runs.nth(1)).to_contain_text("Run 2")
-    expect(runs.nth(1)).to_contain_text("trigger: re-run")
-    expect(runs.nth(1)).to_contain_text("actor: alice")
-    expect(runs.nth(1)).to_contain_text("completed")
+    runs = expect_runs(
+        page,
+        ["trigger: Step 5 submitted", "actor: local-user"],
+        ["Run 2", "trigger: re-run", "actor: alice", "completed"],
+    )
     # A bar per sub-step attempt: Run 2 ran the five reset ones.
     expect(runs.nth(1).locator(".run-lane")).to_have_count(5)
     expect(runs.nth(0).locator(".run-lane")).to_have_count(12)
@@ -419,14 +426,7 @@ def test_the_dependency_graph(page: Page, api: LocalApi, org: str, output_dir: P
     expect(failed).to_contain_text("FAILED")
     label = failed.get_attribute("aria-label") or ""
     assert "status failed" in label and "blocks websiteConfig" in label, label
-    blocked = {
-        "websiteConfig",
-        "servicesConfig",
-        "paymentConfig",
-        "menuImport",
-        "optionSets",
-        "itemTags",
-    }
+    blocked = set(dependents_of("restaurantRegistration"))
     for name in names:
         node = graph.locator(f"#graph-node-{name}")
         expect(node).to_have_attribute("data-blocked", "true" if name in blocked else "false")

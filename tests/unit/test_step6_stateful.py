@@ -37,19 +37,10 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from clients.simulator import FaultSpec, PlatformSimulator, SimulatedCrash
+from domain import errors
 from domain.catalogue import CATALOGUE, CONTEXT_NEEDS, SUB_STEPS, dependents_of
 from domain.context import reconstruct_context
 from domain.deps import Step6Deps
-from domain.errors import (
-    BlockingSubStepError,
-    ConfigInUseError,
-    InvalidRequestError,
-    NotCompletedError,
-    NotFailedError,
-    NotRerunnableError,
-    NotResumableError,
-    NotRunningError,
-)
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.operator_actions import (
     ConfigAmendment,
@@ -339,7 +330,7 @@ class Step6Histories(RuleBasedStateMachine):
     def resume(self, deliver: bool, pause: int | None) -> None:
         try:
             started = resume_job(self.jobs, self.executions, self.job())  # type: ignore[arg-type]
-        except (NotResumableError, ConflictError):
+        except (errors.NotResumableError, ConflictError):
             return
         event(f"resume from {started.resume_from}")
         self.started(started.execution_arn, deliver=deliver, pause=pause)
@@ -377,7 +368,7 @@ class Step6Histories(RuleBasedStateMachine):
         # when the operator cancels
         if holder is None:
             # then there is nothing to cancel
-            with pytest.raises(NotRunningError):
+            with pytest.raises(errors.NotRunningError):
                 cancel_run(self.jobs, self.executions, ORG, self.job_id, actor=ACTOR)  # type: ignore[arg-type]
             return
         assert holder.status == "RUNNING", "a settled execution still holds the job"
@@ -424,7 +415,7 @@ class Step6Histories(RuleBasedStateMachine):
             return
         if used:
             # then a field a completed sub-step read cannot change
-            with pytest.raises(ConfigInUseError):
+            with pytest.raises(errors.ConfigInUseError):
                 call()
             event("amend refused: in use")
             assert self.job().execution_config == config
@@ -454,7 +445,7 @@ class Step6Histories(RuleBasedStateMachine):
         # when the operator asks for some sub-steps to be run again
         if not names or "noSuchStep" in names:
             # then a request naming nothing, or an unknown sub-step, is refused as it stands
-            with pytest.raises(InvalidRequestError):
+            with pytest.raises(errors.InvalidRequestError):
                 call()
             return
         job = reconcile_stale(self.jobs, self.executions, self.job())  # type: ignore[arg-type]
@@ -466,10 +457,10 @@ class Step6Histories(RuleBasedStateMachine):
             expected = ConflictError
         elif any(not SUB_STEPS[n].rerunnable for n in closure & completed):
             # then an effect that must exist once is never asked for again
-            expected = NotRerunnableError
+            expected = errors.NotRerunnableError
         elif not set(names) <= completed:
             # then only a completed sub-step can be run again
-            expected = NotCompletedError
+            expected = errors.NotCompletedError
         if expected is not None:
             with pytest.raises(expected):
                 call()
@@ -505,7 +496,7 @@ class Step6Histories(RuleBasedStateMachine):
         # when the operator accepts a sub-step as skipped
         if SUB_STEPS[name].blocking:
             # then a blocking one is refused: the job cannot go on without it
-            with pytest.raises(BlockingSubStepError):
+            with pytest.raises(errors.BlockingSubStepError):
                 call()
             return
         job = reconcile_stale(self.jobs, self.executions, self.job())  # type: ignore[arg-type]
@@ -519,7 +510,7 @@ class Step6Histories(RuleBasedStateMachine):
         )
         if not skippable:
             # then only a failed (or dependency-skipped) one can be
-            with pytest.raises(NotFailedError):
+            with pytest.raises(errors.NotFailedError):
                 call()
             return
         result = call()
@@ -734,7 +725,7 @@ def test_re_enabling_the_account_after_its_password_was_discarded_needs_a_new_pa
     # then either the amendment is refused (a password is required), or the job finishes
     try:
         state.amend(("steps_enabled.cloudwaitressAccount", True))
-    except InvalidRequestError:
+    except errors.InvalidRequestError:
         return
     state.the_password_is_kept_while_a_sub_step_may_read_it()
     state.teardown()

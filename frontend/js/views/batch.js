@@ -3,7 +3,7 @@
 import { requests } from "../api.js";
 import { phaseLabel } from "../catalogue.js";
 import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
-import { countChips, loadingError, poller, refreshBar } from "./common.js";
+import { countChips, poller, readForView, refreshBar } from "./common.js";
 
 // A rejection's `code` (RejectedJob.code) in words; for some the server's reason adds the detail.
 const REJECTION_WORDS = {
@@ -173,15 +173,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
   }
 
   async function load(manual) {
-    let batch;
-    try {
-      batch = await requests.getBatch(id, signal);
-    } catch (error) {
-      if (error.name === "AbortError" || signal.aborted) throw error;
-      if (state.firstLoad) loadingError(main, "Batch", error, () => location.reload());
-      else bar.set(new Date(), true, `could not refresh: ${error.message}`);
-      throw error;
-    }
+    const batch = await readForView(() => requests.getBatch(id, signal), { title: "Batch", main, bar, state, signal });
     state.firstLoad = false;
     state.jobs = batch.jobs;
     const running = batch.jobs.some((j) => j.running) || batch.status === "in_progress";

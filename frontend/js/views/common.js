@@ -46,4 +46,19 @@ export function loadingError(main, title, error, retry) {
   );
 }
 
+/**
+ * A view's read of its resource: on the first load a failure replaces the view (with "Try
+ * again"); later, the refresh bar says it. An aborted read (the view was left) is rethrown.
+ */
+export async function readForView(read, { title, main, bar, state, signal }) {
+  try {
+    return await read();
+  } catch (error) {
+    if (error.name === "AbortError" || signal.aborted) throw error;
+    if (state.firstLoad) loadingError(main, title, error, () => location.reload());
+    else bar.set(new Date(), true, `could not refresh: ${error.message}`);
+    throw error;
+  }
+}
+
 export { statusText };

@@ -8,7 +8,7 @@ import { requests } from "../api.js";
 import { phaseLabel } from "../catalogue.js";
 import { announce, chip, formatTime, h, messageArea, replaceChildren, timeElement } from "../ui.js";
 import { applicableActions, fixConfigForm, rerunForm, skipForm } from "./actions.js";
-import { loadingError, poller, refreshBar } from "./common.js";
+import { poller, readForView, refreshBar } from "./common.js";
 import { dependencyGraph } from "./graph.js";
 import { runsTimeline } from "./runs.js";
 import { step5Body, step5Mode } from "./step5.js";
@@ -168,15 +168,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
 
   // ---------------------------------------------------------------- loading
   async function load(manual) {
-    let job;
-    try {
-      job = await requests.getJob(id, signal);
-    } catch (error) {
-      if (error.name === "AbortError" || signal.aborted) throw error;
-      if (state.firstLoad) loadingError(main, "Job", error, () => location.reload());
-      else bar.set(new Date(), true, `could not refresh: ${error.message}`);
-      throw error;
-    }
+    const job = await readForView(() => requests.getJob(id, signal), { title: "Job", main, bar, state, signal });
     state.firstLoad = false;
     state.job = job;
     const signature = JSON.stringify(job);
@@ -362,9 +354,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
       state.resumeRequesting = false;
       showResumeButton();
     }
-    state.lastSignature = "";
-    await load(true).catch(() => {});
-    poll.kick();
+    await reloadAfterAction();
   }
 
   /** After an action that changed the job: read it again and keep polling if a run started. */
@@ -374,16 +364,22 @@ export function renderJob(main, { id, signal, onCleanup }) {
     poll.kick();
   }
 
+  /** An action's request; its failure is shown next to the action (written from the error
+   * code by api.js). Resolves to `undefined` when it failed or was aborted. */
+  async function attempt(request, message) {
+    try {
+      return { answer: await request() };
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return undefined;
+      message.show("error", error.message);
+      message.focus();
+      return undefined;
+    }
+  }
+
   async function saveConfig(body) {
     configMessage.show("info", "Saving the configuration…");
-    try {
-      await requests.amendConfig(state.job.jobId, body, signal);
-    } catch (error) {
-      if (error.name === "AbortError" || signal.aborted) return;
-      configMessage.show("error", error.message); // written from the error code (api.js)
-      configMessage.focus();
-      return;
-    }
+    if (!(await attempt(() => requests.amendConfig(state.job.jobId, body, signal), configMessage))) return;
     const changed = Object.entries(body).flatMap(([group, fields]) => Object.keys(fields).map((k) => `${group}.${k}`));
     closePanel(false);
     resumeMessage.show("success", `Configuration saved (${changed.join(", ")}). ${state.job.resumable ? "Resume Step 6 to apply it." : ""}`);
@@ -394,15 +390,9 @@ export function renderJob(main, { id, signal, onCleanup }) {
 
   async function startRerun(names) {
     rerunMessage.show("info", "Asking to re-run…");
-    let started;
-    try {
-      started = await requests.rerunJob(state.job.jobId, { sub_steps: names }, signal);
-    } catch (error) {
-      if (error.name === "AbortError" || signal.aborted) return;
-      rerunMessage.show("error", error.message);
-      rerunMessage.focus();
-      return;
-    }
+    const done = await attempt(() => requests.rerunJob(state.job.jobId, { sub_steps: names }, signal), rerunMessage);
+    if (!done) return;
+    const started = done.answer;
     closePanel(false);
     state.resumingFrom = null;
     resumeMessage.show("success", `Re-run started from ${phaseLabel(started.resumeFrom) || "the first reset sub-step"}: ${started.reset.join(", ")}.`);
@@ -415,14 +405,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
 
   async function skipSubStep(name, reason) {
     skipMessage.show("info", `Skipping ${name}…`);
-    try {
-      await requests.skipSubStep(state.job.jobId, name, { reason }, signal);
-    } catch (error) {
-      if (error.name === "AbortError" || signal.aborted) return;
-      skipMessage.show("error", error.message);
-      skipMessage.focus();
-      return;
-    }
+    if (!(await attempt(() => requests.skipSubStep(state.job.jobId, name, { reason }, signal), skipMessage))) return;
     closePanel(false);
     resumeMessage.show("success", `${name} skipped: “${reason}”.`);
     resumeMessage.focus();
