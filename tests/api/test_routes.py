@@ -360,6 +360,7 @@ def test_resume_batch_is_all_settled_and_collapses_duplicates(api: Api) -> None:
         "in_progress": 0,
         "action_required": 1,
         "completed": 1,
+        "completed_with_errors": 0,
         "failed": 0,
     }
 
