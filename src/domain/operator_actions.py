@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
@@ -78,10 +78,25 @@ class OnboardingAmendment(BaseModel):
     syncOnboardingRecord: bool | None = None  # noqa: N815
 
 
+def _no_nulls(value: Any, path: str = "") -> None:
+    if value is None:
+        raise ValueError(f"{path or 'the body'} is null: leave out a field that does not change")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nulls(item, f"{path}.{key}" if path else str(key))
+
+
 class ConfigAmendment(BaseModel):
-    """Step 5's shape with every field optional: only the fields given change."""
+    """Step 5's shape with every field optional: only the fields given change (a null is
+    refused, not read as "no change")."""
 
     model_config = STRICT_INPUT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: Any) -> Any:
+        _no_nulls(data)
+        return data
 
     account: AccountAmendment | None = None
     menu: MenuAmendment | None = None

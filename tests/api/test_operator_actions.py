@@ -197,25 +197,48 @@ def test_a_field_a_completed_sub_step_read_cannot_change(api: Api) -> None:
     assert api.job_item(job["job_id"]) == before
 
 
-def test_an_amendment_is_validated_and_refused_while_running(api: Api) -> None:
+def test_an_amendment_is_validated_and_changes_nothing_when_refused(api: Api) -> None:
+    # given a failed job
     job = api.failed_job("restaurantRegistration")
     before = api.job_item(job["job_id"])
-    bad = api.client.call(
-        "PATCH", path(job["job_id"], "/execution-config"), {"account": {"email": "no"}}
-    )
-    assert bad.status == 422 and bad.body["error"] == "validation_error"
-    unknown = api.client.call(
-        "PATCH", path(job["job_id"], "/execution-config"), {"steps_enabled": {"nope": True}}
-    )
-    assert unknown.status == 422
+    amend = path(job["job_id"], "/execution-config")
+    # when amendments that cannot be read are sent
+    for body in (
+        {"account": {"email": "no"}},
+        {"steps_enabled": {"nope": True}},
+        {"menu": None},
+        {"account": {"email": None}},
+        {"menu": {"addItemTags": "yes"}},
+    ):
+        reply = api.client.call("PATCH", amend, body)
+        # then each answers 422 naming what is wrong, and the job is as it was
+        assert reply.status == 422 and reply.body["error"] == "validation_error", (body, reply)
     assert api.job_item(job["job_id"]) == before
-    other = api.client.call(
-        "PATCH",
-        path(job["job_id"], "/execution-config"),
-        {"menu": {"addItemTags": False}},
-        org=OTHER_ORG,
+    assert (
+        api.client.call("PATCH", amend, {"menu": {"addItemTags": False}}, org=OTHER_ORG).status
+        == 404
     )
-    assert other.status == 404
+
+
+def test_actions_that_need_a_settled_job_are_refused_while_a_run_holds_it(api: Api) -> None:
+    # given a job whose run is under way
+    created, arn = api.running_job()
+    job_id = created["jobs"][0]["job_id"]
+    # when an operator amends, re-runs or skips meanwhile
+    replies = [
+        api.client.call(
+            "PATCH", path(job_id, "/execution-config"), {"menu": {"addItemTags": False}}
+        ),
+        api.client.post(path(job_id, "/rerun"), {"sub_steps": ["codeGeneration"]}),
+        api.client.post(path(job_id, "/sub-steps/paymentConfig/skip"), {"reason": "x"}),
+    ]
+    # then each is refused with the running execution named, and the run goes on alone
+    for reply in replies:
+        assert reply.status == 409 and reply.body["error"] == "already_running", reply
+        assert reply.body["active_execution"] == arn
+    api.runtime.wait_for(arn)
+    assert api.client.job(job_id)["status"] == "completed"
+    assert len(api.executions(job_id)) == 1
 
 
 def test_a_new_password_is_a_new_secret_version(api: Api) -> None:
