@@ -211,8 +211,9 @@ class HttpPlatform(OperationsByName):
             # responses: the request may or may not have taken effect; a retry under the same
             # idempotency key is safe.
             reason = getattr(error, "reason", None) or error
+            # The address stays in the logs (the error's cause), not in the job's sentence.
             raise TransientPlatformError(
-                f"{operation}: {type(error).__name__}: {reason} ({self._base_url})"
+                f"{operation}: {type(error).__name__}: {reason}"
             ) from error
         return self._parse(operation, raw)
 
