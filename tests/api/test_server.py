@@ -65,10 +65,17 @@ def test_the_simulator_controls(served: Served) -> None:
         "restaurant": None,
         "job_id": None,
         "latency_ms": None,
+        "platform_code": None,
     }
     assert [f["sub_step"] for f in client.get("/__sim/faults", org=None).body["faults"]] == [
         "menuImport"
     ]
+    coded = {"sub_step": "cloudwaitressAccount", "mode": "fail", "platform_code": "email_taken"}
+    assert client.post("/__sim/faults", coded, org=None).body["fault"]["platform_code"] == (
+        "email_taken"
+    )
+    only_with_fail = {"sub_step": "menuImport", "mode": "transient", "platform_code": "x_y"}
+    assert client.post("/__sim/faults", only_with_fail, org=None).status == 422
     bad = client.post("/__sim/faults", {"sub_step": "menuImport", "mode": "explode"}, org=None)
     assert bad.status == 422 and bad.body["fields"][0]["field"] == "mode", bad
     assert client.call("DELETE", "/__sim/faults", org=None).body == {"faults": []}
