@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.workers import ProcessLambdas
-from state.models import StepStatus
+from state.models import ErrorCode, StepStatus
 from tests.integration import probes
 from tests.integration.conftest import Harness
 
@@ -74,6 +74,7 @@ def test_an_in_memory_platform_per_function_fails_as_it_did_deployed(
     assert job.status == StepStatus.ACTION_REQUIRED
     assert job.last_failure is not None
     assert job.last_failure.sub_step == "restaurantRegistration"
-    assert "not found (404): no account" in job.last_failure.error
+    assert "not found (404): no such account" in job.last_failure.error
+    assert job.last_failure.error_code == ErrorCode.PLATFORM_REJECTED
     # and the runtime's own simulator saw none of it
     assert own_simulators.simulator.effects_for(job.job_id) == []
