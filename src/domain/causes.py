@@ -17,8 +17,10 @@ from domain.substeps.base import InvalidInputError
 from state.errors import OutputTooLargeError
 from state.models import ErrorCode
 
-# Step Functions' error names for an execution that hit its time limit.
-TIMEOUT_ERRORS = frozenset({"States.Timeout"})
+# Step Functions' error names for a time limit hit: the execution's or a state's
+# (`States.Timeout`), or the Lambda function's own (`Sandbox.Timedout`).
+FUNCTION_TIMEOUT = "Sandbox.Timedout"
+TIMEOUT_ERRORS = frozenset({"States.Timeout", FUNCTION_TIMEOUT})
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def of_exception(error: BaseException) -> Cause:
 
 def of_interruption(execution_status: str, execution_error: str | None) -> Cause:
     """The cause for a sub-step a run left in progress when it ended."""
+    if execution_error == FUNCTION_TIMEOUT:
+        return Cause(ErrorCode.TIMED_OUT, "The function running this sub-step hit its time limit.")
     if execution_status == "TIMED_OUT" or execution_error in TIMEOUT_ERRORS:
         return Cause(
             ErrorCode.TIMED_OUT, "The run hit its time limit while this sub-step was running."

@@ -19,7 +19,7 @@ from domain.catalogue import CATALOGUE, phase_of
 from domain.outcome import ExecutionStatus, is_resumable
 from domain.resume import resume_point
 from domain.settlement import settle_execution
-from state.models import Job, StepStatus, SubStepProgress, SubStepStatus, utc_now
+from state.models import ErrorCode, Job, StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
@@ -87,7 +87,7 @@ def test_a_stop_mid_run_leaves_the_job_resumable_with_its_progress_intact(
     options = sub_steps(settled)["optionSets"]
     assert settled.status == StepStatus.ACTION_REQUIRED and settled.active_execution is None
     assert options.status == SubStepStatus.FAILED
-    assert "interrupted: execution aborted" in (options.error or "")
+    assert options.error_code == ErrorCode.INTERRUPTED
     assert settled.last_failure is not None and settled.last_failure.sub_step == "optionSets"
     assert (
         is_resumable(settled)

@@ -67,6 +67,7 @@ from local.runtime import LocalRuntime
 from state.models import (
     PHASE_NAMES,
     AuditEvent,
+    ErrorCode,
     Job,
     PhaseStatus,
     StepStatus,
@@ -331,7 +332,9 @@ def _interrupted_siblings(first: Job, faulted: str) -> set[str]:
     return {
         n
         for n, s in sub_steps(first).items()
-        if n != faulted and s.status == SubStepStatus.FAILED and "interrupted" in (s.error or "")
+        if n != faulted
+        and s.status == SubStepStatus.FAILED
+        and s.error_code == ErrorCode.INTERRUPTED
     }
 
 
@@ -376,7 +379,7 @@ def test_cell(matrix: Matrix, cell: Cell) -> None:
             PhaseStatus.COMPLETED_WITH_ERRORS
         )
     if cell.fault.startswith("crash"):
-        assert "interrupted" in (failed.error or "")
+        assert failed.error_code == ErrorCode.INTERRUPTED
         # crash_after: the effect took place before the Lambda died; crash_before: it did not
         assert (name in run.effects_after_first) == (cell.fault == "crash_after")
     if cell.fault == "transient":

@@ -25,6 +25,7 @@ from state.models import (
     MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES,
     TRUNCATION_MARK,
+    ErrorCode,
     StepStatus,
     SubStepStatus,
 )
@@ -71,9 +72,9 @@ def test_a_sub_step_failing_on_every_resume_keeps_a_bounded_history(harness: Har
     tags = sub_steps(failed)["itemTags"]
     assert tags.status == SubStepStatus.FAILED and tags.attempts == 1 + RESUMES
     assert tags.error == (
-        "PermanentPlatformError: add_item_tags answered HTTP 422: "
-        f"simulated fail of itemTags (key {job.job_id}:itemTags)"
+        "The platform refused it: simulated fail of itemTags (add_item_tags, HTTP 422)."
     )
+    assert tags.error_code == ErrorCode.PLATFORM_REJECTED
     assert failed.last_failure is not None and failed.last_failure.execution == arns[-1]
     assert failed.run_number == 1 + RESUMES
     # the audit trail holds the newest EVENTS_KEPT of each repeating kind, one-offs intact
@@ -129,7 +130,8 @@ def test_an_oversized_output_fails_its_sub_step_clearly_and_a_resume_heals_it(
     services = sub_steps(job)["servicesConfig"]
     assert job.status == StepStatus.COMPLETED and services.status == SubStepStatus.FAILED
     assert services.output is None
-    assert (services.error or "").startswith("OutputTooLargeError: servicesConfig output is")
+    assert (services.error or "").startswith("servicesConfig output is")
+    assert services.error_code == ErrorCode.OUTPUT_TOO_LARGE
     assert f"the limit is {MAX_OUTPUT_BYTES}" in (services.error or "")
     assert stored_size(stored_job_item(TABLE, job.job_id)) < ITEM_BUDGET_BYTES
 

@@ -17,7 +17,7 @@ import pytest
 from domain.outcome import is_resumable
 from domain.resume import resume_point
 from local.lambdas import TIMED_OUT
-from state.models import MAX_ERROR_CHARS, StepStatus, SubStepStatus
+from state.models import MAX_ERROR_CHARS, ErrorCode, StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
 from tests.resilience.support import (
     SMALL_MENU_CONFIG,
@@ -69,7 +69,7 @@ def test_a_phase_lambda_timing_out_mid_sub_step_is_settled_and_resumed_without_d
     assert settled.status == StepStatus.ACTION_REQUIRED and settled.active_execution is None
     assert settled.step(6).status == StepStatus.FAILED
     assert registration.status == SubStepStatus.FAILED
-    assert "interrupted" in (registration.error or "") and TIMED_OUT in (registration.error or "")
+    assert registration.error_code == ErrorCode.TIMED_OUT and registration.retryable
     assert settled.last_failure is not None
     assert settled.last_failure.sub_step == "restaurantRegistration"
     assert (
