@@ -333,7 +333,7 @@ def test_a_domain_validation_error_answers_422_naming_its_field(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a use case that refuses its input with a domain rule (as check_selected_menu does)
-    def refuse(*_: object) -> None:
+    def refuse(*_: object, **__: object) -> None:
         raise InvalidRequestError(
             "execution_config.menu.selectedMenuId 'm-x' is not the menu of job j",
             field="execution_config.menu.selectedMenuId",

@@ -36,12 +36,14 @@ from local.samples import config_data, restaurant_data
 from local.serial_dynamodb import serialise_dynamodb_requests
 from state.errors import NotFoundError
 from state.models import (
+    SYSTEM_ACTOR,
     AccountConfig,
     AuditEvent,
     Batch,
     ExecutionConfig,
     Job,
     Restaurant,
+    RunRecord,
     StepStatus,
     SubStepStatus,
     utc_now,
@@ -216,7 +218,9 @@ class InMemoryJobs:
         execution_arn: str,
         *,
         steps: list[Any],
+        run: RunRecord | None = None,
         execution_config: Any = None,
+        progress: Any = None,
     ) -> None:
         changes: dict[str, Any] = {
             "active_execution": execution_arn,
@@ -230,12 +234,18 @@ class InMemoryJobs:
             changes["execution_config"] = execution_config
         self.jobs[job.job_id] = self.jobs[job.job_id].model_copy(update=changes)
 
-    def append_events(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def append_events(
+        self, events: list[tuple[str, str, dict[str, Any]]], *, actor: str = SYSTEM_ACTOR
+    ) -> None:
         for job_id, event_type, detail in events:
-            self.append_event(job_id, event_type, detail)
+            self.append_event(job_id, event_type, detail, actor=actor)
 
-    def append_event(self, job_id: str, event_type: str, detail: dict[str, Any]) -> None:
-        self.events.append(AuditEvent(job_id=job_id, at=utc_now(), type=event_type, detail=detail))
+    def append_event(
+        self, job_id: str, event_type: str, detail: dict[str, Any], *, actor: str = SYSTEM_ACTOR
+    ) -> None:
+        self.events.append(
+            AuditEvent(job_id=job_id, at=utc_now(), type=event_type, actor=actor, detail=detail)
+        )
 
 
 def _failed_job(batch_id: str, restaurant: Restaurant) -> Job:
