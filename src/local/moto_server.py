@@ -81,17 +81,20 @@ class MotoServer:
         return self
 
     def reset(self) -> None:
-        """Forget every resource: moto's backends belong to the process, not to the server."""
-        self._post("/moto-api/reset", {})
+        """Forget every resource: moto's backends belong to the process, not to the server.
 
-    def _post(self, path: str, body: dict[str, Any]) -> None:
+        It waits its turn behind the requests in flight (one at a time): on a loaded machine a
+        late Lambda's last requests can take a while, hence the longer timeout."""
+        self._post("/moto-api/reset", {}, timeout_s=60)
+
+    def _post(self, path: str, body: dict[str, Any], timeout_s: float = 10) -> None:
         request = urllib.request.Request(
             f"{self.url}{path}",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=timeout_s) as answer:
             answer.read()
 
     def stop(self) -> None:

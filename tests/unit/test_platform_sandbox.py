@@ -135,6 +135,8 @@ def test_the_adapter_signs_for_the_function_url_as_sigv4_expects(
         "AWS_SESSION_TOKEN": "token",
     }.items():
         monkeypatch.setenv(name, value)
+    # botocore reads the older name first: one left by an earlier test (moto's) would win
+    monkeypatch.delenv("AWS_SECURITY_TOKEN", raising=False)
     url = "https://abc.lambda-url.us-east-1.on.aws/v1/create_onboarding_user"
     headers = {"Content-Type": "application/json", "Idempotency-Key": "job-1:x"}
     body = b'{"a": 1}'
