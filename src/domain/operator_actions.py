@@ -27,11 +27,13 @@ from domain.errors import (
 )
 from domain.onboarding import STRICT_INPUT, check_password_rule, check_selected_menu
 from domain.outcome import waits_for_resume
+from domain.passwords import PASSWORD_READERS
+from domain.planner import is_settled
 from domain.reads import JobDetails, details
 from domain.runs import StartedRun, start_run
 from domain.settlement import reconcile_stale
 from state.errors import ConflictError
-from state.fields import Email, Text
+from state.fields import Email
 from state.models import (
     AccountConfig,
     ExecutionConfig,
@@ -200,13 +202,12 @@ def _merged(current: ExecutionConfig, given: dict[str, Any]) -> ExecutionConfig:
 
 
 def _check_password_given(config: ExecutionConfig, job: Job) -> None:
-    account_step = job.step6_progress.phases["phase1"].sub_steps.get("cloudwaitressAccount")
-    done = account_step is not None and account_step.status == SubStepStatus.COMPLETED
-    needs = config.account.registerNewUser and config.steps_enabled.get(
-        "cloudwaitressAccount", True
+    # The rule the password's deletion follows (domain.passwords): while a sub-step may still
+    # read it, a new account needs one. One deleted once nothing could read it is gone.
+    needs = config.account.registerNewUser and not all(
+        is_settled(spec, config, job.step6_progress) for spec in PASSWORD_READERS
     )
-    # A password deleted once nothing could read it is gone: a new one must come with this.
-    if needs and not done and config.account.password_secret_ref is None:
+    if needs and config.account.password_secret_ref is None:
         raise InvalidRequestError(
             "account.password is required when registerNewUser is true", field="account.password"
         )
@@ -310,15 +311,3 @@ def skip_sub_step(
         jobs, job_id, "sub_step_skipped", {"sub_step": name, "reason": reason}, actor=actor
     )
     return details(jobs.get_job(job_id))
-
-
-class SkipRequest(BaseModel):
-    model_config = STRICT_INPUT
-
-    reason: Text = Field(min_length=1, max_length=500)
-
-
-class RerunRequest(BaseModel):
-    model_config = STRICT_INPUT
-
-    sub_steps: list[str] = Field(min_length=1, max_length=12)

@@ -16,17 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.batch_actions import MAX_JOBS_PER_REQUEST, JobRejection, Settled
 from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
-from domain.operator_actions import (  # request bodies of the operator actions
-    ConfigAmendment as ConfigAmendment,
-)
-from domain.operator_actions import (
-    RerunRequest as RerunRequest,
-)
-from domain.operator_actions import (
-    SkipRequest as SkipRequest,
-)
+from domain.operator_actions import ConfigAmendment as ConfigAmendment  # the PATCH body
 from domain.reads import BatchDetails, JobDetails
 from domain.runs import StartedRun
+from state.fields import Text
 from state.models import (
     AuditEvent,
     Batch,
@@ -180,6 +173,16 @@ class ResumeBatchRequest(_Request):
         max_length=MAX_JOBS_PER_REQUEST,
         description="Jobs to resume; duplicates count once; unknown ids are rejected one by one",
     )
+
+
+class RerunRequest(_Request):
+    sub_steps: list[str] = Field(
+        min_length=1, max_length=12, description="Completed sub-steps to run again"
+    )
+
+
+class SkipRequest(_Request):
+    reason: Text = Field(min_length=1, max_length=500, description="Why it may be left undone")
 
 
 # ---------------------------------------------------------------------- responses: actions
