@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain import batch_actions, reads
+from domain import batch_actions, search
 from local.samples import config_data, restaurant_data
 from tests.api.conftest import ORG, OTHER_ORG, Api, job_password_secrets
 
@@ -421,7 +421,7 @@ def test_reading_a_job_settles_a_run_whose_event_was_lost(api: Api) -> None:
 
 @pytest.mark.parametrize("api", [{"deliver_events": False}], indirect=True)
 def test_reading_a_batch_settles_its_stale_runs(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reads, "RECONCILE_STALE_AFTER", timedelta(0))
+    monkeypatch.setattr(search, "RECONCILE_STALE_AFTER", timedelta(0))
     created = api.client.create_batch(["Cafe Aroha", "Kai Kitchen"])
     reply = api.client.submit(created["batch_id"], created["jobs"])
     for accepted in reply.body["accepted"]:
