@@ -114,11 +114,12 @@ def _run_key(job_id: str, run: int) -> dict[str, str]:
     return {"pk": _job_pk(job_id), "sk": f"RUN#{(run - 1) % RUNS_KEPT:02d}"}
 
 
-def _compact(sub_step: Mapping[str, Any]) -> dict[str, Any]:
-    """A sub-step's progress as stored: its None fields left out (the model reads them back
-    as None), so the job item, billed whole on every checkpoint, stays small. Status and
-    attempts are never None: the settlement's condition on them always finds them."""
-    return {k: v for k, v in sub_step.items() if v is not None}
+def _compact(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A sub-step's progress (or a summary) as stored: its None fields left out (the model
+    reads them back as None), so the job item, billed whole on every checkpoint, stays small.
+    A sub-step's status and attempts are never None: the settlement's condition on them always
+    finds them."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _compact_progress(progress: Any) -> Any:
@@ -145,7 +146,7 @@ def job_item(job: Job, summary: JobSummaryFields) -> dict[str, Any]:
         "sk": JOB_SK,
         "lpk": _batch_pk(job.batch_id),
         "lsk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
-        "summary": to_item(summary),
+        "summary": _compact(to_item(summary)),
     }
     if summary.needs_action:
         item |= {"fpk": _failures_pk(job.org_id), "fsk": f"{job.batch_id}#{job.job_id}"}
@@ -595,7 +596,7 @@ class JobRepository:
         assignments = [f"#f{i} = :f{i}" for i in range(len(set_fields))]
         expr_names |= {"#updated_at": "updated_at", "#summary": "summary"}
         expr_values[":updated_at"] = now.isoformat()
-        expr_values[":summary"] = to_item(summary)
+        expr_values[":summary"] = _compact(to_item(summary))
         assignments += ["#updated_at = :updated_at", "#summary = :summary"]
         if summary.needs_action:
             expr_values[":fpk"] = _failures_pk(job.org_id)
