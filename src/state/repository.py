@@ -548,7 +548,7 @@ class JobRepository:
         last_failure: LastFailure | None,
     ) -> None:
         """Write an operator's change to the progress of a job no run holds, if nothing moved
-        since `job` was read; the batch counters follow the job's new standing."""
+        since `job` was read; its summary follows the job's new standing."""
         unchanged, names, values = _progress_as_read(job)
         self._update_job(
             job,
