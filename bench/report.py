@@ -323,6 +323,8 @@ def compose(
         "batch_resume_api_500_s": api.get("resume_batch_s"),
         "batch_api_500_estimated_on_aws_s": api.get("submit_step5_estimated_on_aws_s"),
         "batch_resume_api_500_estimated_on_aws_s": api.get("resume_batch_estimated_on_aws_s"),
+        "batch_call_cap": api.get("batch_call_cap"),
+        "batch_call_estimated_on_aws_s": api.get("batch_call_estimated_on_aws_s"),
         "batch_api": api,
         # ---- the embedded server holding a batch, every function in its own processes
         "serve": figures["serve"],

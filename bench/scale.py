@@ -214,6 +214,13 @@ def api(jobs: int, endpoint: str | None = None) -> dict[str, Any]:
             "submit_step5": -(-jobs // max_jobs_per_request()),
             "resume_batch": -(-jobs // max_jobs_per_request()),
         },
+        # The batch-wide calls' cap (domain.batch_actions.batch_call_cap) and one call at it,
+        # estimated on AWS: the jobs go in calls of at most the cap.
+        "batch_call_cap": max_jobs_per_request(),
+        "batch_call_estimated_on_aws_s": max(
+            submit["on_aws"]["estimated_s"], resume["on_aws"]["estimated_s"]
+        )
+        / -(-jobs // max_jobs_per_request()),
         "peak_rss_mb": _rss_mb(),
     }
 

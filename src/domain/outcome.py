@@ -213,8 +213,8 @@ def waits_for_resume(job: Job) -> bool:
 
 
 def batch_status(counts: Mapping[StepStatus, int]) -> BatchStatus:
-    """From the batch's counters (`state.models.tally_of`): a job whose Step 6 completed with
-    errors makes the batch `completed_with_errors`, never `completed`."""
+    """From the batch's counts (`domain.summary.job_counts`, by `tally_of`): a job whose Step 6
+    completed with errors makes the batch `completed_with_errors`, never `completed`."""
     total = sum(counts.values())
     if total == 0:
         return BatchStatus.PENDING

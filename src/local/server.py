@@ -62,7 +62,7 @@ from local.runtime import (
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT
 from state.errors import NotFoundError
-from state.repository import JOB_SK
+from state.repository import RESTAURANT_SK
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -373,7 +373,7 @@ class LocalApp:
         for page in scan.paginate(TableName=get_settings().table_name):
             for item in page["Items"]:
                 restaurant = item.get("restaurant", {}).get("M", {})
-                if item["sk"] == {"S": JOB_SK} and restaurant.get("name") == {"S": name}:
+                if item["sk"] == {"S": RESTAURANT_SK} and restaurant.get("name") == {"S": name}:
                     return True
         return False
 

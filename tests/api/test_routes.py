@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain import batch_actions, reads
+from domain import batch_actions, search
 from local.samples import config_data, restaurant_data
 from tests.api.conftest import ORG, OTHER_ORG, Api, job_password_secrets
 
@@ -170,7 +170,10 @@ def test_every_route_answers_404_for_another_orgs_batch_or_job(api: Api) -> None
             missing = path.replace(job_id, "0" * 32).replace(batch_id, "f" * 32)
             assert api.client.call(method, missing, body, org=ORG).status == 404
     # the collection routes show org B only its own batches
-    assert api.client.get("/registration-batches", org=OTHER_ORG).body == {"batches": []}
+    assert api.client.get("/registration-batches", org=OTHER_ORG).body == {
+        "batches": [],
+        "next_cursor": None,
+    }
     mine = api.client.create_batch(["Moana Pies"], org=OTHER_ORG)
     listed = api.client.get("/registration-batches", org=OTHER_ORG).body["batches"]
     assert [b["batch_id"] for b in listed] == [mine["batch_id"]]
@@ -418,7 +421,7 @@ def test_reading_a_job_settles_a_run_whose_event_was_lost(api: Api) -> None:
 
 @pytest.mark.parametrize("api", [{"deliver_events": False}], indirect=True)
 def test_reading_a_batch_settles_its_stale_runs(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reads, "RECONCILE_STALE_AFTER", timedelta(0))
+    monkeypatch.setattr(search, "RECONCILE_STALE_AFTER", timedelta(0))
     created = api.client.create_batch(["Cafe Aroha", "Kai Kitchen"])
     reply = api.client.submit(created["batch_id"], created["jobs"])
     for accepted in reply.body["accepted"]:
