@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import engines, serve_scale
+from bench import engines, operations, serve_scale
 from local.template import PROJECT_ROOT
 
 T = TypeVar("T")
@@ -50,6 +50,11 @@ class Plan:
     # Batches in this process (quicker; peak RSS is then the whole run's) or each in a fresh one.
     in_process: bool
     worker_timeout_s: float
+    # One bulk operation on `make serve` (bench.operations): jobs, max_concurrency, and how many
+    # job ids the accept figure's POST /operations names.
+    operation_jobs: int
+    operation_concurrency: int
+    operation_accept_ids: int
 
 
 FULL = Plan(
@@ -67,6 +72,9 @@ FULL = Plan(
     serve_idle_s=20,
     in_process=False,
     worker_timeout_s=3600,
+    operation_jobs=200,
+    operation_concurrency=25,
+    operation_accept_ids=10_000,
 )
 SMOKE = Plan(
     engine=engines.MOTO,
@@ -83,6 +91,9 @@ SMOKE = Plan(
     serve_idle_s=2,
     in_process=True,
     worker_timeout_s=600,
+    operation_jobs=4,
+    operation_concurrency=2,
+    operation_accept_ids=50,
 )
 
 
@@ -156,6 +167,16 @@ def measure(plan: Plan) -> dict[str, Any]:
         f"make serve {plan.serve_jobs}",
         timings,
         partial(serve_scale.measure, plan.serve_jobs, plan.serve_idle_s),
+    )
+    figures["operations"] = timed(
+        f"operation {plan.operation_jobs} at {plan.operation_concurrency}",
+        timings,
+        partial(
+            operations.measure,
+            plan.operation_jobs,
+            plan.operation_concurrency,
+            plan.operation_accept_ids,
+        ),
     )
     figures["imports"] = timed(
         "handler imports", timings, lambda: coldstart.import_times(plan.import_runs)
