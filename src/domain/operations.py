@@ -379,7 +379,7 @@ def start_operation(
     stored = deps.ops.create(op)
     if stored.operation_id != operation_id:
         return stored, False  # the same token and body, made meanwhile by a twin request
-    arn = deps.engine.start(
+    arn = deps.engine.start_operation(
         operation_id,
         {
             "operation_id": operation_id,
