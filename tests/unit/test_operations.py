@@ -8,13 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from domain.operations import Selector, generated_password, job_config, matches
-from state.models import ErrorCode, LastFailure, StepStatus
+from state.models import ErrorCode, Job, LastFailure, StepStatus
 from tests.factories import make_job
 
 
 def _failed(
     sub_step: str = "restaurantRegistration", code: ErrorCode = ErrorCode.PLATFORM_REJECTED
-):
+) -> Job:
     job = make_job()
     failure = LastFailure(
         phase="phase2", sub_step=sub_step, error="refused", error_code=code, at=datetime.now(UTC)
@@ -48,7 +48,9 @@ def test_every_given_field_must_match() -> None:
         {"job_ids": ["bad id"]},
     ],
 )
-def test_a_selector_is_refused_when_it_names_no_scope_or_an_unknown_value(given: dict) -> None:
+def test_a_selector_is_refused_when_it_names_no_scope_or_an_unknown_value(
+    given: dict[str, object],
+) -> None:
     with pytest.raises(ValidationError):
         Selector.model_validate(given)
 
