@@ -43,7 +43,7 @@ from moto.core.config import DefaultConfig
 from clients.platform_sandbox import SandboxService
 from clients.platform_service import Answer
 from clients.simulator import PlatformSimulator, shared_simulator
-from local import calls, dynamodb_local
+from local import calls, dynamodb_local, request_calls
 from local.asl import Interpreter, TaskFailedError
 from local.intrinsics import local_name
 from local.lambdas import InProcessLambdas, invoke_response
@@ -483,12 +483,15 @@ class LocalRuntime:
 
     def _invoke(self, params: dict[str, Any], **_: Any) -> Any:
         """Run the Lambda in process; then look at its execution soon: it may have ended."""
-        response = invoke_response(self._invoke_as_state_machine, params)
         raw = params.get("body") or b"{}"
         try:
             payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         except ValueError:
             payload = {}
+        token = payload.get("task_token") if isinstance(payload, dict) else None
+        if isinstance(token, str):  # a bulk operation's item (§13): whose token it answers
+            request_calls.TASK_TOKEN_OWNERS[token] = self.bulk_operation_arn
+        response = invoke_response(self._invoke_as_state_machine, params)
         arn = payload.get("execution_arn") if isinstance(payload, dict) else None
         if isinstance(arn, str):
             self._activity(arn)

@@ -27,11 +27,17 @@ def poll(check: Callable[[], Any], timeout_s: float = 120, what: str = "conditio
 def wait_operation(api: Api, operation_id: str, timeout_s: float = 180) -> dict[str, Any]:
     """Poll GET /operations/{id} until the operation has ended."""
 
+    last: list[dict[str, Any]] = []
+
     def ended() -> dict[str, Any] | None:
         reply = api.client.get(f"/operations/{operation_id}")
         assert reply.status == 200, reply
         body: dict[str, Any] = reply.body
+        last[:] = [body]
         return body if body["status"] in ("completed", "cancelled", "failed") else None
 
-    result: dict[str, Any] = poll(ended, timeout_s, f"operation {operation_id} ended")
+    try:
+        result: dict[str, Any] = poll(ended, timeout_s, f"operation {operation_id} ended")
+    except TimeoutError as error:
+        raise TimeoutError(f"{error}; last seen: {last}") from None
     return result

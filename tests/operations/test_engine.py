@@ -142,3 +142,84 @@ def test_cancel_mid_way_starts_no_further_job(api: Api) -> None:
         j for j in created["jobs"] if api.client.job(j["job_id"])["status"] != "action_required"
     ]
     assert len(started) == done["counts"]["succeeded"] + done["counts"]["failed"]
+
+
+def test_a_replayed_item_never_starts_its_job_twice(api: Api) -> None:
+    from local import request_calls
+    from local.template import function_arn
+
+    # given an operation whose jobs have run, each once
+    created = api.client.create_batch(["Cafe Aroha", "Kai Corner"])
+    reply = api.client.post(
+        "/operations",
+        {
+            "action": "submit_step5",
+            "selector": {"batch_id": created["batch_id"]},
+            "execution_config": {},
+            "generate_passwords": True,
+        },
+    )
+    op = reply.body["operation_id"]
+    assert wait_operation(api, op)["counts"]["succeeded"] == 2
+    effects_before = {(e.idempotency_key, e.count) for e in api.simulator.ledger()}
+    # when the item task runs again for each job (a redrive of the map, a retried invoke),
+    # with a new task token
+    # (the token as the map would hand it out: answering it is authorised on the bulk machine)
+    request_calls.TASK_TOKEN_OWNERS["a-token-nobody-waits-on"] = api.runtime.bulk_operation_arn
+    for job in created["jobs"]:
+        result, error = api.runtime.lambdas.invoke(
+            function_arn("OperationItemFunction", api.runtime.region),
+            {
+                "action": "run",
+                "operation_id": op,
+                "job_id": job["job_id"],
+                "config": {},
+                "task_token": "a-token-nobody-waits-on",
+            },
+        )
+        # then it answers from the recorded outcome and starts nothing
+        assert error is None, result
+        assert result == {"outcome": "succeeded"}
+        runs = api.client.get(f"/registration-batches/jobs/{job['job_id']}/runs").body["runs"]
+        assert len(runs) == 1
+    assert {(e.idempotency_key, e.count) for e in api.simulator.ledger()} == effects_before
+    assert all(e.count == 1 for e in api.simulator.ledger())
+    assert api.client.get(f"/operations/{op}").body["counts"]["succeeded"] == 2
+
+
+def test_a_typed_password_and_a_cancel_operation(api: Api) -> None:
+    # given two jobs started by an operation with one typed password, their runs slowed
+    created = api.client.create_batch(["Cafe Aroha", "Kai Corner"])
+    api.fault("cloudwaitressAccount", "latency", latency_ms=3000, times=20)
+    started = api.client.post(
+        "/operations",
+        {
+            "action": "submit_step5",
+            "selector": {"batch_id": created["batch_id"]},
+            "execution_config": {"account": {"password": "S3cure-pass-123"}},
+        },
+    )
+    assert started.status == 202, started
+    from tests.operations.conftest import poll
+
+    poll(
+        lambda: all(
+            api.client.job(j["job_id"])["status"] == "in_progress" for j in created["jobs"]
+        )
+    )
+    # when a cancel operation selects the batch's running jobs
+    cancel = api.client.post(
+        "/operations",
+        {
+            "action": "cancel",
+            "selector": {"batch_id": created["batch_id"], "status": "in_progress"},
+        },
+    )
+    assert cancel.status == 202, cancel
+    done = wait_operation(api, cancel.body["operation_id"])
+    # then each run was stopped, and the first operation records both jobs as failed (aborted)
+    assert done["counts"]["succeeded"] == 2, done
+    first = wait_operation(api, started.body["operation_id"])
+    assert first["counts"]["failed"] == 2, first
+    jobs = _jobs(api, started.body["operation_id"])
+    assert {j["code"] for j in jobs} == {"aborted"}
