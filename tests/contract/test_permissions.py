@@ -567,11 +567,16 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
         if arn == {"Ref": "BulkOperationStateMachine"}:
             assert logical_id == "ApiFunction"
     elif action == "states:SendTaskSuccess":
-        # the tasks bulk operations' items wait on (BulkOperation's own name: it is named)
-        assert arn == {
-            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
-            ":stateMachine:pumpd-onboarding-${Stage}-BulkOperation"
-        }
+        # the tasks bulk operations' items wait on
+        assert arn == {"Ref": "BulkOperationStateMachine"} or (
+            # the item function: the machine's own ARN would be a cycle (it invokes the function)
+            logical_id == "OperationItemFunction"
+            and arn
+            == {
+                "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+                ":stateMachine:BulkOperationStateMachine*"
+            }
+        ), f"{logical_id}: {action} on {arn}"
     elif action in ("states:DescribeExecution", "states:StopExecution"):
         assert arn == {
             "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
