@@ -415,7 +415,10 @@ def read_operation(ops: OperationRepository, org_id: str, operation_id: str) -> 
 def list_operations(
     ops: OperationRepository, org_id: str, cursor: str | None
 ) -> tuple[list[OperationView], str | None]:
-    found, last = ops.list_for_org(org_id, _cursor(cursor), PAGE_SIZE)
+    try:
+        found, last = ops.list_for_org(org_id, _cursor(cursor), PAGE_SIZE)
+    except ValueError as error:  # another org's or another list's cursor
+        raise InvalidRequestError(str(error), field="cursor") from error
     return [view(ops, op) for op in found], encode_cursor(last)
 
 
@@ -427,7 +430,10 @@ def list_operation_jobs(
     cursor: str | None,
 ) -> tuple[list[OperationItem], str | None]:
     ops.get(org_id, operation_id)  # another org's: NotFoundError
-    items, last = ops.list_items(operation_id, outcome, _cursor(cursor), PAGE_SIZE)
+    try:
+        items, last = ops.list_items(operation_id, outcome, _cursor(cursor), PAGE_SIZE)
+    except ValueError as error:
+        raise InvalidRequestError(str(error), field="cursor") from error
     return items, encode_cursor(last)
 
 

@@ -220,6 +220,13 @@ class OperationRepository:
             "Limit": limit,
         }
         if cursor:
+            if cursor.get("gsi1pk") != _org_ops(org_id) or set(cursor) != {
+                "pk",
+                "sk",
+                "gsi1pk",
+                "gsi1sk",
+            }:
+                raise ValueError("cursor is not one this API returned")
             kwargs["ExclusiveStartKey"] = cursor
         page = self._table.query(**kwargs)
         ops = [Operation.model_validate(from_item(i)) for i in page.get("Items", [])]
@@ -386,6 +393,8 @@ class OperationRepository:
         if outcome is not None:
             kwargs["FilterExpression"] = Attr("outcome").eq(outcome)
         if cursor:
+            if cursor.get("pk") != _op_pk(operation_id) or set(cursor) != {"pk", "sk"}:
+                raise ValueError("cursor is not one this API returned")
             kwargs["ExclusiveStartKey"] = cursor
         found: list[OperationItem] = []
         # A filtered page may come back short or empty: read on until the page is full.

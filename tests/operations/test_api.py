@@ -165,3 +165,8 @@ def test_operations_page_newest_first_and_jobs_page_by_outcome(api: Api) -> None
     assert seen == {j["job_id"] for j in created["jobs"]}
     assert api.client.get(f"/operations/{ids[-1]}/jobs?outcome=succeeded").body["jobs"] == []
     assert api.client.get(f"/operations/{ids[-1]}/jobs?cursor=bogus").status == 422
+    # a cursor of another list (here: the first operation's) is refused, not followed
+    wait_operation(api, ids[0])
+    other = api.client.get(f"/operations/{ids[0]}/jobs?outcome=rejected").body["next_cursor"]
+    assert other
+    assert api.client.get(f"/operations/{ids[-1]}/jobs?cursor={other}").status == 422

@@ -203,9 +203,7 @@ def test_a_typed_password_and_a_cancel_operation(api: Api) -> None:
     from tests.operations.conftest import poll
 
     poll(
-        lambda: all(
-            api.client.job(j["job_id"])["status"] == "in_progress" for j in created["jobs"]
-        )
+        lambda: all(api.client.job(j["job_id"])["status"] == "in_progress" for j in created["jobs"])
     )
     # when a cancel operation selects the batch's running jobs
     cancel = api.client.post(
