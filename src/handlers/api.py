@@ -84,6 +84,7 @@ from handlers.api_models import (
     StartedJob,
     Step5Request,
 )
+from handlers.api_operations import router as operations_router
 from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"
@@ -162,6 +163,7 @@ app = APIGatewayRestResolver(
     response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
     cors=CORSConfig(allow_origin=CORS_ORIGIN, allow_headers=CORS_HEADERS),
 )
+app.include_router(operations_router)  # /operations (§13)
 
 IdPath = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 BatchId = Annotated[str, IdPath]

@@ -57,6 +57,11 @@ def needs_body(environ: dict[str, Any]) -> bool:
     )
 
 
+# Task token → the state machine whose Task handed it out (the runtime notes each one as it
+# hands it to a Lambda): answering a token is authorised against that state machine.
+TASK_TOKEN_OWNERS: dict[str, str] = {}
+
+
 def authorisations(
     environ: dict[str, Any], body: bytes, signed: Signature, account: str
 ) -> list[Authorisation]:
@@ -95,6 +100,9 @@ def _json_calls(
             (action, f"arn:aws:secretsmanager:{region}:{account}:secret:{name}{SECRET_ARN_SUFFIX}")
         ]
     if service == "states":
+        token = params.get("taskToken")
+        if isinstance(token, str):
+            return [(action, TASK_TOKEN_OWNERS.get(token, "*"))]
         arn = params.get("executionArn") or params.get("stateMachineArn")
         return [(action, arn if isinstance(arn, str) else "*")]
     return [(action, "*")]

@@ -26,7 +26,7 @@ from local.runtime import LOCAL_ENV, PLATFORM_KEY_SECRET
 from local.template import FAKE_ACCOUNT
 
 PRIVILEGE_DIR = Path(__file__).resolve().parent
-FEEDING_SUITES = ("tests/integration", "tests/resilience", "tests/api")
+FEEDING_SUITES = ("tests/integration", "tests/resilience", "tests/api", "tests/operations")
 TOOLS_PYTHON = REPO_ROOT / ".tools-venv" / "bin" / "python"
 REGION = "us-east-1"
 # The stack a local run stands for: the runtime's SECRETS_PREFIX is pumpd-onboarding/<Stage>

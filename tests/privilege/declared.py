@@ -23,7 +23,54 @@ _STARTED_OUTSIDE_THE_API = (
     "domain.phase_tasks.prepare_run claims the job (UpdateItem), records run_started (PutItem) "
     "and trims bounded events (BatchWriteItem); the suites start every run through the API"
 )
+_MAP_CHILDREN = (
+    "A Distributed Map runs its items as child executions of its own state machine (AWS: "
+    "StartExecution on it, DescribeExecution and StopExecution on their executions); moto runs "
+    "the items in process and calls nothing"
+)
+_ITEM_READER = (
+    "The Distributed Map's ItemReader reads the operation's job list (s3:GetObject) with the "
+    "state machine's role; moto's reader signs with a key of its own, which the local runtime "
+    "cannot attribute"
+)
+_API_IN_PROCESS = (
+    "tests/operations drives the bulk operations routes through handlers.api.handler in the "
+    "test's process (its calls carry the runtime's own key, unattributed); no served API worker "
+    "starts an operation or settles an operation's run on read"
+)
 NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
+    **{
+        ("BulkOperationStateMachine", f"states:{action}"): _MAP_CHILDREN
+        for action in ("StartExecution", "DescribeExecution", "StopExecution")
+    },
+    ("BulkOperationStateMachine", "s3:GetObject"): _ITEM_READER,
+    **{
+        ("BulkOperationStateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY.replace(
+            "Step6LogGroup", "BulkOperationLogGroup"
+        )
+        for action in (
+            "CreateLogDelivery",
+            "GetLogDelivery",
+            "UpdateLogDelivery",
+            "DeleteLogDelivery",
+            "ListLogDeliveries",
+            "PutResourcePolicy",
+            "DescribeResourcePolicies",
+            "DescribeLogGroups",
+        )
+    },
+    **{
+        ("ApiFunction", action): _API_IN_PROCESS
+        for action in ("states:SendTaskSuccess", "s3:PutObject")
+    },
+    ("OperationItemFunction", "dynamodb:BatchWriteItem"): (
+        "domain.audit.record_event trims a bounded event kind once a job has more than "
+        "EVENTS_KEPT of it; no job of tests/operations is started that often by operations"
+    ),
+    ("OperationItemFunction", "secretsmanager:PutSecretValue"): (
+        "clients/secrets.put_password overwrites a job's secret that exists already (Step 5 "
+        "resubmitted); an operation's submit_step5 is refused for a job whose Step 5 completed"
+    ),
     **{
         (principal, "dynamodb:BatchWriteItem"): _TRIM
         for principal in (
