@@ -6,7 +6,7 @@ Access patterns (docs/architecture.md §13):
 |---|---|
 | an operation | `pk=OP#<id>`, `sk=OP` (consistent GetItem) |
 | its per-job outcomes | `pk=OP#<id>`, `sk=JOB#<job_id>` (Query; `outcome` filtered) |
-| an org's operations | `gsi1pk=ORG#<org_id>#OPERATIONS`, `gsi1sk=<created_at>#<id>` |
+| an org's operations | index `listing`: `lpk=ORG#<org_id>#OPERATIONS`, `lsk=<created_at>#<id>` |
 | a client token | `pk=OPTOKEN#<org_id>#<token>`, `sk=OPTOKEN` (conditional put) |
 
 Counts are derived from the outcome items (one item per job, written by that job's item
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from state.repository import JobRepository
 
-GSI1 = "gsi1"
+LISTING_INDEX = "listing"  # the jobs table's listing index (state.repository)
 OP_SK = "OP"
 TOKEN_SK = "OPTOKEN"
 _STATUSES = {":queued": "queued", ":running": "running"}
@@ -181,8 +181,8 @@ class OperationRepository:
             | {
                 "pk": _op_pk(op.operation_id),
                 "sk": OP_SK,
-                "gsi1pk": _org_ops(op.org_id),
-                "gsi1sk": f"{op.created_at.isoformat()}#{op.operation_id}",
+                "lpk": _org_ops(op.org_id),
+                "lsk": f"{op.created_at.isoformat()}#{op.operation_id}",
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -213,24 +213,42 @@ class OperationRepository:
     def list_for_org(
         self, org_id: str, cursor: dict[str, Any] | None, limit: int
     ) -> tuple[list[Operation], dict[str, Any] | None]:
+        """A page of the org's operations, newest first. The index projects only the listing
+        attributes (state.repository), so it finds the page's keys and the operations are read
+        whole with one consistent BatchGetItem."""
         kwargs: dict[str, Any] = {
-            "IndexName": GSI1,
-            "KeyConditionExpression": Key("gsi1pk").eq(_org_ops(org_id)),
+            "IndexName": LISTING_INDEX,
+            "KeyConditionExpression": Key("lpk").eq(_org_ops(org_id)),
             "ScanIndexForward": False,
             "Limit": limit,
+            "ProjectionExpression": "pk",
         }
         if cursor:
-            if cursor.get("gsi1pk") != _org_ops(org_id) or set(cursor) != {
-                "pk",
-                "sk",
-                "gsi1pk",
-                "gsi1sk",
-            }:
+            if cursor.get("lpk") != _org_ops(org_id) or set(cursor) != {"pk", "sk", "lpk", "lsk"}:
                 raise ValueError("cursor is not one this API returned")
             kwargs["ExclusiveStartKey"] = cursor
         page = self._table.query(**kwargs)
-        ops = [Operation.model_validate(from_item(i)) for i in page.get("Items", [])]
-        return ops, page.get("LastEvaluatedKey")
+        ids = [str(item["pk"]).removeprefix("OP#") for item in page.get("Items", [])]
+        return self._get_many(ids), page.get("LastEvaluatedKey")
+
+    def _get_many(self, operation_ids: list[str]) -> list[Operation]:
+        """The named operations, in the order given (at most 100: one BatchGetItem)."""
+        if not operation_ids:
+            return []
+        pending: dict[str, Any] = {
+            self._table.name: {
+                "Keys": [{"pk": _op_pk(i), "sk": OP_SK} for i in operation_ids],
+                "ConsistentRead": True,
+            }
+        }
+        found: dict[str, Operation] = {}
+        while pending:
+            answer = self._table.meta.client.batch_get_item(RequestItems=pending)
+            for item in answer.get("Responses", {}).get(self._table.name, []):
+                op = Operation.model_validate(from_item(item))
+                found[op.operation_id] = op
+            pending = dict(answer.get("UnprocessedKeys") or {})
+        return [found[i] for i in operation_ids if i in found]
 
     def _update(self, operation_id: str, values: dict[str, Any], condition: str) -> bool:
         names = {f"#{k}": k for k in values}

@@ -82,14 +82,14 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "list_events": ({"Query"}, False),
 }
 
-# OperationRepository (state/operations.py, bulk operations) method -> (actions, queries gsi1).
+# OperationRepository (state/operations.py) method -> (actions, queries the listing index).
 OPERATION_REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "beside": (set(), False),
     "create": ({"PutItem", "GetItem"}, False),  # the token (conditional), then the operation
     "find_by_token": ({"GetItem"}, False),
     "get_any": ({"GetItem"}, False),
     "get": ({"GetItem"}, False),
-    "list_for_org": (set(), True),
+    "list_for_org": ({"BatchGetItem"}, True),
     "mark_started": ({"UpdateItem"}, False),
     "request_cancel": ({"UpdateItem"}, False),
     "finish": ({"UpdateItem"}, False),
