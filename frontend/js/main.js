@@ -1,9 +1,11 @@
-// Start-up: sign-in, the session bar and the hash router (#/batches, #/batches/<id>, #/jobs/<id>).
+// Start-up: sign-in, the session bar and the hash router (#/batches, #/batches/<id>, #/jobs/<id>,
+// #/operations, #/operations/<id>).
 import { cognitoEnabled, forgetSession, initAuth, session, signInLocal, signOut, startCognitoSignIn } from "./auth.js";
 import { h, replaceChildren } from "./ui.js";
 import { renderBatches } from "./views/batches.js";
 import { renderBatch } from "./views/batch.js";
 import { renderJob } from "./views/job.js";
+import { renderOperation, renderOperations } from "./views/operations.js";
 
 const main = document.getElementById("main");
 let current = null; // {cleanup(), controller}
@@ -14,6 +16,8 @@ function route() {
   if (kind === "batches" && id && rest.length === 0) return { view: renderBatch, id };
   if (kind === "jobs" && id && rest.length === 0) return { view: renderJob, id };
   if (kind === "batches" && !id) return { view: renderBatches };
+  if (kind === "operations" && id && rest.length === 0) return { view: renderOperation, id };
+  if (kind === "operations" && !id) return { view: renderOperations };
   return null;
 }
 
