@@ -111,24 +111,30 @@ function miniSteps(job, upTo) {
   );
 }
 
-/** Steps 1–5 in one chip when all are done (the usual case at scale), else one chip each. */
+/** The leading completed steps folded into one chip ("Steps 1–5 ✓" at scale), the rest one chip each. */
 function stepsCell(job) {
-  const early = job.steps.filter((s) => s.step <= 5);
-  if (early.length === 5 && early.every((s) => s.status === "completed")) {
-    return h(
+  const early = job.steps.filter((s) => s.step <= 5).sort((a, b) => a.step - b.step);
+  let done = 0;
+  while (done < early.length && early[done].status === "completed") done += 1;
+  if (done < 2) return miniSteps(job, 5);
+  const rest = early.slice(done);
+  return h(
+    "span",
+    { class: "steps-compact" },
+    h(
       "span",
-      { class: "chip chip--completed steps-folded", dataset: { status: "completed" }, title: "Steps 1–5 completed" },
-      h("span", { class: "chip-text" }, "Steps 1–5"),
+      { class: "chip chip--completed steps-folded", dataset: { status: "completed" }, title: `Steps 1–${done} completed` },
+      h("span", { class: "chip-text" }, `Steps 1–${done}`),
       h("span", { class: "chip-icon", "aria-hidden": "true" }, "✓"),
       h("span", { class: "visually-hidden" }, " completed"),
-    );
-  }
-  return miniSteps(job, 5);
+    ),
+    rest.length ? h("ol", { class: "mini-steps", "aria-label": `Later steps of ${job.name}` }, rest.map((s) => h("li", { title: `Step ${s.step}: ${s.name}` }, h("span", { class: "mini-step-number", "aria-hidden": "true" }, String(s.step)), chip(s.status, { short: true, label: `Step ${s.step} ${s.name}` })))) : null,
+  );
 }
 
 function step6Cell(job) {
   const label = job.failedSubStep ? subStepLabel(job.failedSubStep) || job.failedSubStep : "";
-  const showCause = job.summary.status === "failed" || job.status === "action_required" || job.status === "failed";
+  const showCause = job.summary.status === "failed";
   return [
     chip(job.summary.status, { short: true, label: "Step 6" }),
     " ",

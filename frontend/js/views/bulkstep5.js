@@ -42,7 +42,7 @@ export function bulkStep5Form({ count, describe, pageOfJobs, emailOf, onSubmit, 
     "form",
     { id: "bulk5-form", class: "step5 bulk5", "aria-labelledby": "bulk5-heading", onsubmit: submitted },
     h("h3", { id: "bulk5-heading" }, `Bulk Step 5 for ${describe}`),
-    h("p", { class: "hint" }, "One configuration for every job. Each job's account email is its restaurant's own unless you change it below; its menu is its own. Jobs whose Step 5 is already completed are rejected, each with its reason."),
+    h("p", { class: "hint" }, "One configuration for every job. Each job's account email is its restaurant's own unless you change it below; each imports its restaurant's own menu. Jobs whose Step 5 is already completed are rejected, each with its reason."),
     h(
       "fieldset",
       { class: "step5-fields" },
@@ -59,7 +59,6 @@ export function bulkStep5Form({ count, describe, pageOfJobs, emailOf, onSubmit, 
         "fieldset",
         { class: "group" },
         h("legend", {}, "Menu"),
-        check("importOwnMenu", "Import each restaurant's own menu", true, "", P),
         check("uploadImages", "Upload menu images", true, "", P),
         check("addOptionSets", "Add option sets", true, "", P),
         check("addItemTags", "Add item tags", true, "", P),
@@ -144,7 +143,7 @@ export function bulkStep5Form({ count, describe, pageOfJobs, emailOf, onSubmit, 
     const account = { registerNewUser: checked("registerNewUser") };
     if (!generate.checked && password.value) account.password = password.value;
     const menu = { uploadImages: checked("uploadImages"), addOptionSets: checked("addOptionSets"), addItemTags: checked("addItemTags") };
-    if (!checked("importOwnMenu")) menu.selectedMenuId = null; // none; left out = each restaurant's own
+    // No selectedMenuId: each job imports its restaurant's own menu (switch menuImport off for none).
     return {
       account,
       menu,

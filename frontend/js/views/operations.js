@@ -55,6 +55,7 @@ function selectorText(op) {
   return op.selector
     .map(([k, v]) => {
       if (k === "job_ids") return `${v.length} chosen job${v.length === 1 ? "" : "s"}`;
+      if (k === "job_count") return `${v} chosen job${v === 1 ? "" : "s"}`;
       if (k === "batch_id") return null;
       return `${k.replaceAll("_", " ")}: ${v}`;
     })
