@@ -39,6 +39,7 @@ def claim_new_run(
     steps: list[StepState] | None = None,
     execution_config: ExecutionConfig | None = None,
     progress: Step6Progress | None = None,
+    operation_id: str | None = None,
 ) -> None:
     """Claim `job` (as read) for its next run; ConflictError when a run holds it.
 
@@ -57,6 +58,7 @@ def claim_new_run(
             resume_from=resume_from,
             at=utc_now(),
             progress=progress,
+            operation_id=operation_id,
         ),
         execution_config=execution_config,
         progress=progress,

@@ -43,6 +43,7 @@ def open_run(
     resume_from: PhaseName | None,
     at: datetime,
     progress: Step6Progress | None = None,
+    operation_id: str | None = None,
 ) -> RunRecord:
     """The row of the run that is claiming `job` now (`progress`: as the claim leaves it)."""
     current = _sub_steps(progress if progress is not None else job.step6_progress)
@@ -52,6 +53,7 @@ def open_run(
         execution_arn=execution_arn,
         trigger=trigger,
         actor=actor,
+        operation_id=operation_id,
         resume_from=resume_from,
         started_at=at,
         baseline={name: (sub.status, sub.attempts) for name, sub in current.items()},

@@ -34,6 +34,7 @@ from state.models import (
     OnboardingConfig,
     PhaseProgress,
     Restaurant,
+    RunTrigger,
     Step6Progress,
     StepSource,
     StepState,
@@ -182,6 +183,8 @@ def submit_step5(
     config: ExecutionConfigInput,
     *,
     actor: str = SYSTEM_ACTOR,
+    trigger: RunTrigger = "step5",
+    operation_id: str | None = None,
 ) -> StartedRun:
     """Complete Step 5 with `config` and start Step 6; a completed Step 5 cannot change."""
     if job.step(5).status == StepStatus.COMPLETED:
@@ -218,8 +221,9 @@ def submit_step5(
         executions,
         job,
         reason="step5_submitted",
-        trigger="step5",
+        trigger=trigger,
         actor=actor,
         steps=steps,
         execution_config=stored,
+        operation_id=operation_id,
     )

@@ -46,6 +46,7 @@ def start_run(
     execution_config: ExecutionConfig | None = None,
     progress: Step6Progress | None = None,
     detail: Mapping[str, Any] | None = None,
+    operation_id: str | None = None,
 ) -> StartedRun:
     """Claim the job for a new run, then start its execution at the resume point.
 
@@ -70,6 +71,7 @@ def start_run(
         steps=steps,
         execution_config=execution_config,
         progress=progress,
+        operation_id=operation_id,
     )
     payload: dict[str, Any] = {"job_id": job.job_id}
     if point != "phase1":
@@ -106,13 +108,22 @@ def resume_job(
     *,
     actor: str = SYSTEM_ACTOR,
     trigger: RunTrigger = "resume",
+    operation_id: str | None = None,
 ) -> StartedRun:
     job = reconcile_stale(jobs, executions, job)
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
     if not is_resumable(job):
         raise NotResumableError(f"job {job.job_id} has nothing to resume")
-    return start_run(jobs, executions, job, reason="resume_requested", trigger=trigger, actor=actor)
+    return start_run(
+        jobs,
+        executions,
+        job,
+        reason="resume_requested",
+        trigger=trigger,
+        actor=actor,
+        operation_id=operation_id,
+    )
 
 
 def resume_one(

@@ -10,6 +10,7 @@ from clients.executions import ExecutionRunner, ExecutionStatusUnavailableError
 from domain.audit import record_event
 from domain.history import close_run
 from domain.observability import logger
+from domain.operation_outcomes import run_settled
 from domain.outcome import ExecutionStatus, Settlement, settle
 from state.errors import ConflictError
 from state.models import Job, RunRecord, utc_now
@@ -45,6 +46,7 @@ def settle_execution(
             return job
         at = utc_now()
         outcome = settle(job, status, execution_arn=execution_arn, cause=cause, error=error, at=at)
+        closed = _closed_run(jobs, job, execution_arn, status, outcome, at)
         try:
             jobs.settle_run(
                 job,
@@ -54,7 +56,7 @@ def settle_execution(
                 steps=outcome.steps,
                 progress=outcome.progress,
                 last_failure=outcome.last_failure,
-                run=_closed_run(jobs, job, execution_arn, status, outcome, at),
+                run=closed,
             )
         except ConflictError:
             job = jobs.get_job(job_id)
@@ -67,7 +69,9 @@ def settle_execution(
             time.sleep(random.uniform(0, SETTLE_RETRY_BASE_S * 2**attempt))
             continue
         _record_settled(jobs, job_id, execution_arn, status, outcome)
-        return outcome.applied_to(job)
+        settled = outcome.applied_to(job)
+        run_settled(jobs, settled, closed)  # a bulk operation's item waits on it (§13)
+        return settled
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -62,6 +62,7 @@ from domain.observability import logger, tracer
 from domain.onboarding import create_batch
 from domain.outcome import batch_status
 from handlers import wiring
+from handlers.api_operations import router as operations_router
 from handlers.api_models import (
     BatchList,
     BatchSummary,
@@ -161,6 +162,7 @@ app = APIGatewayRestResolver(
     response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
     cors=CORSConfig(allow_origin=CORS_ORIGIN, allow_headers=CORS_HEADERS),
 )
+app.include_router(operations_router)  # /operations (§13)
 
 IdPath = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 BatchId = Annotated[str, IdPath]

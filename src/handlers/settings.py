@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     table_name: str = Field(description="The single DynamoDB table (TABLE_NAME)")
     bucket_name: str = Field(description="S3 bucket for generated files (BUCKET_NAME)")
     state_machine_arn: str = Field(default="", description="Step6 state machine (API only)")
+    bulk_operation_state_machine_arn: str = Field(
+        default="", description="BulkOperation state machine (API only)"
+    )
     secrets_prefix: str = "pumpd-onboarding/dev"
     # sandbox: the stack's platform stand-in (SigV4 to its function URL); http: the real
     # platform (its API key in Secrets Manager); simulator: in this process (local tests only).

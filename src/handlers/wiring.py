@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from clients.platform_sandbox import SandboxService
     from clients.secrets import SecretStore
     from domain.deps import ApiDeps, Step6Deps
+    from domain.operation_items import ItemDeps
+    from domain.operations import OperationDeps
     from state.repository import JobRepository
 
 
@@ -123,6 +125,53 @@ def api_deps() -> ApiDeps:
     )
 
 
+@lru_cache(maxsize=1)
+def operation_deps() -> OperationDeps:
+    """The API's bulk operations: the stored operation, its job list, the engine (§13)."""
+    import boto3
+
+    from clients.storage import S3ObjectStore
+    from clients.task_tokens import StepFunctionsOperations
+    from domain.operations import OperationDeps
+    from state.operations import OperationRepository
+
+    settings = get_settings()
+    api = api_deps()
+    return OperationDeps(
+        jobs=api.jobs,
+        ops=OperationRepository.beside(api.jobs),
+        secrets=api.secrets,
+        store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
+        engine=StepFunctionsOperations(
+            boto3.client("stepfunctions"), settings.bulk_operation_state_machine_arn
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def operation_item_deps() -> ItemDeps:
+    """OperationItemFunction: claims and starts runs like the API, answers task tokens."""
+    import boto3
+
+    from clients.executions import StepFunctionsRunner
+    from clients.secrets import SecretsManagerStore
+    from clients.storage import S3ObjectStore
+    from clients.task_tokens import StepFunctionsTaskTokens
+    from domain.operation_items import ItemDeps
+    from state.operations import OperationRepository
+
+    settings = get_settings()
+    sfn = boto3.client("stepfunctions")
+    return ItemDeps(
+        jobs=jobs(),
+        ops=OperationRepository.beside(jobs()),
+        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
+        executions=StepFunctionsRunner(sfn, settings.state_machine_arn),
+        tokens=StepFunctionsTaskTokens(sfn),
+    )
+
+
 def reset() -> None:
     """Forget built dependencies (tests and the local runtime change the environment)."""
     get_settings.cache_clear()
@@ -130,4 +179,9 @@ def reset() -> None:
     secret_store.cache_clear()
     step6_deps.cache_clear()
     api_deps.cache_clear()
+    operation_deps.cache_clear()
+    operation_item_deps.cache_clear()
+    from clients.task_tokens import default_task_tokens
+
+    default_task_tokens.cache_clear()
     platform_sandbox.cache_clear()

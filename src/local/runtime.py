@@ -57,6 +57,8 @@ from state.platform_sandbox import DynamoDBPlatformState
 DISCOVER_EVERY_S = 2.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATE_MACHINE_ID = "Step6StateMachine"
+BULK_STATE_MACHINE_ID = "BulkOperationStateMachine"
+OPERATION_ITEM_ID = "OperationItemFunction"
 TABLE_ID = "JobsTable"
 BUCKET_ID = "ArtifactsBucket"
 RECONCILER_ID = "ReconcileFunction"
@@ -242,6 +244,9 @@ class LocalRuntime:
         self._moto_server = MotoServer.shared()
         self._moto_server.stop_listeners.append(self._on_remote_stop)
         endpoints = {"AWS_ENDPOINT_URL": self._moto_server.url}
+        # moto's Step Functions reaches S3 (a Distributed Map's ItemReader) at
+        # localhost:MOTO_PORT from this process, where the server runs.
+        self._set_env({"MOTO_PORT": self._moto_server.url.rsplit(":", 1)[-1].rstrip("/")})
         if self.dynamodb_endpoint_url is None and self.table_engine == "dynamodb-local":
             self._workdir = Path(tempfile.mkdtemp(prefix="pumpd-local-"))
             self._dynamodb_local = dynamodb_local.start(self._workdir)
@@ -383,12 +388,21 @@ class LocalRuntime:
             roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{STATE_MACHINE_ID}Role",
             type="STANDARD",
         )["stateMachineArn"]
+        # The bulk operations' engine (§13); the watcher leaves its executions alone (no
+        # status-change event goes to the reconciler for them, as the rule filters on AWS).
+        self.bulk_operation_arn = sfn.create_state_machine(
+            name=BULK_STATE_MACHINE_ID,
+            definition=self.template.state_machine_definition(BULK_STATE_MACHINE_ID, self.region),
+            roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{BULK_STATE_MACHINE_ID}Role",
+            type="STANDARD",
+        )["stateMachineArn"]
         endpoint = {"DYNAMODB_ENDPOINT_URL": self.dynamodb_endpoint_url}
         return {k: v for k, v in endpoint.items() if v} | {
             "TABLE_NAME": TABLE_ID,
             "SANDBOX_TABLE_NAME": SANDBOX_TABLE_ID,
             "BUCKET_NAME": bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
+            "BULK_OPERATION_STATE_MACHINE_ARN": self.bulk_operation_arn,
         }
 
     # ------------------------------------------------------------------ executions
@@ -487,7 +501,8 @@ class LocalRuntime:
         arn = function_name
         if not arn.startswith("arn:"):
             arn = function_arn(function_name, self.region)
-        calls.record(STATE_MACHINE_ID, "lambda:InvokeFunction", [arn])
+        machine = BULK_STATE_MACHINE_ID if arn.endswith(f":{OPERATION_ITEM_ID}") else STATE_MACHINE_ID
+        calls.record(machine, "lambda:InvokeFunction", [arn])
         return self.lambdas.invoke(function_name, payload)
 
     def _activity(self, arn: str) -> None:

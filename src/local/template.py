@@ -72,6 +72,8 @@ def substitution_value(
         resource_type = resources.get(logical_id, {}).get("Type")
         if resource_type in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
             return f"arn:aws:states:{region}:{account}:stateMachine:{logical_id}"
+        if resource_type == "AWS::S3::Bucket":
+            return str(logical_id).lower()  # as local.intrinsics.local_name names it
         if resource_type == "AWS::SNS::Topic":
             return f"arn:aws:sns:{region}:{account}:{logical_id}"
         return str(logical_id)

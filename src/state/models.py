@@ -401,6 +401,8 @@ class RunRecord(_Model):
     execution_arn: str
     trigger: RunTrigger
     actor: str
+    # The bulk operation that started the run (trigger `operation`; docs §13).
+    operation_id: str | None = None
     resume_from: PhaseName | None = None
     started_at: datetime
     ended_at: datetime | None = None

@@ -1,0 +1,439 @@
+"""Bulk operations (docs/architecture.md §13): which jobs a selector takes, the per-job Step 5
+config, and the API's use cases: start one (validate, store, hand to the engine), read it,
+list its jobs, cancel it.
+
+The API never fans out: it stores the operation and its job list (S3) and starts the
+BulkOperation execution, whose Distributed Map runs each job (`domain.operation_items`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets as random_source
+import string
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from domain.catalogue import SUB_STEP_NAMES
+from domain.errors import InvalidRequestError
+from domain.onboarding import ExecutionConfigInput, check_password_rule
+from domain.outcome import is_resumable
+from state.fields import Email
+from state.models import ErrorCode, Job, MenuConfig, OnboardingConfig, PhaseName
+from state.operations import (
+    TERMINAL_STATUSES,
+    Operation,
+    OperationAction,
+    OperationItem,
+    OperationRepository,
+    decode_cursor,
+    encode_cursor,
+)
+
+if TYPE_CHECKING:
+    from clients.secrets import SecretStore
+    from clients.storage import ObjectStore
+    from clients.task_tokens import OperationEngine
+    from state.repository import JobRepository
+
+MAX_JOB_IDS = 10_000
+DEFAULT_CONCURRENCY = 25
+PAGE_SIZE = 50
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+StatusName = Literal[
+    "pending", "in_progress", "action_required", "completed", "failed", "completed_with_errors"
+]
+ErrorCodeName = Literal[
+    "platform_rejected",
+    "platform_unavailable",
+    "interrupted",
+    "timed_out",
+    "aborted",
+    "output_too_large",
+    "invalid_config",
+    "internal_error",
+]
+assert set(ErrorCodeName.__args__) == {c.value for c in ErrorCode}  # type: ignore[attr-defined]
+IdString = str
+_ID = r"^[A-Za-z0-9_-]{1,128}$"
+
+
+class Selector(BaseModel):
+    """Which jobs: every given field must match; `batch_id` or `job_ids` (or both) required."""
+
+    model_config = STRICT
+
+    batch_id: str | None = Field(default=None, pattern=_ID)
+    job_ids: list[IdString] | None = Field(default=None, min_length=1, max_length=MAX_JOB_IDS)
+    status: StatusName | None = None
+    step6_status: StatusName | None = None
+    failed_phase: PhaseName | None = None
+    failed_sub_step: str | None = None
+    error_code: ErrorCodeName | None = None
+    resumable: bool | None = None
+
+    @field_validator("job_ids")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        bad = [v for v in value if not (0 < len(v) <= 128 and v.replace("-", "").replace("_", "").isalnum() and v.isascii())]
+        if bad:
+            raise ValueError(f"job ids must be 1-128 letters, digits, - or _: {bad[:3]}")
+        return list(dict.fromkeys(value))
+
+    @field_validator("failed_sub_step")
+    @classmethod
+    def _known_sub_step(cls, value: str | None) -> str | None:
+        if value is not None and value not in SUB_STEP_NAMES:
+            raise ValueError(f"unknown sub-step {value!r}; known: {list(SUB_STEP_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _scoped(self) -> Selector:
+        if self.batch_id is None and self.job_ids is None:
+            raise ValueError("a selector needs batch_id or job_ids")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """As kept on the operation: the given fields, job ids counted rather than listed."""
+        given = self.model_dump(exclude_none=True, exclude={"job_ids"})
+        if self.job_ids is not None:
+            given["job_count"] = len(self.job_ids)
+        return given
+
+
+def matches(selector: Selector, job: Job) -> bool:
+    """Whether `job` is one the selector takes (pure: tested without AWS)."""
+    failure = job.last_failure
+    step6 = job.step(6).status.value
+    checks = (
+        selector.batch_id is None or job.batch_id == selector.batch_id,
+        selector.job_ids is None or job.job_id in selector.job_ids,
+        selector.status is None or job.status.value == selector.status,
+        selector.step6_status is None or step6 == selector.step6_status,
+        selector.failed_phase is None
+        or (failure is not None and failure.phase == selector.failed_phase),
+        selector.failed_sub_step is None
+        or (failure is not None and failure.sub_step == selector.failed_sub_step),
+        selector.error_code is None
+        or (failure is not None and failure.error_code.value == selector.error_code),
+        selector.resumable is None or is_resumable(job) == selector.resumable,
+    )
+    return all(checks)
+
+
+# ---------------------------------------------------------------- the Step 5 config
+
+
+class OperationAccount(BaseModel):
+    model_config = STRICT
+
+    registerNewUser: bool = True  # noqa: N815
+    # Defaults to each restaurant's own email.
+    email: Email | None = None
+    password: SecretStr | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _password_rule(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is None else check_password_rule(value)
+
+
+class OperationConfig(BaseModel):
+    """Step 5's shape for many jobs: `account.email` and `menu.selectedMenuId` default to each
+    restaurant's own; the password is typed once or generated per account."""
+
+    model_config = STRICT
+
+    account: OperationAccount = Field(default_factory=OperationAccount)
+    menu: MenuConfig = Field(default_factory=MenuConfig)
+    onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
+    steps_enabled: dict[str, bool] = Field(default_factory=dict)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def job_config(
+    shared: Mapping[str, Any],
+    override: Mapping[str, Any],
+    *,
+    email: str,
+    menu_id: str | None,
+    password: str | None,
+) -> ExecutionConfigInput:
+    """One job's Step 5 config: the shared one, its overrides, its restaurant's defaults.
+
+    Raises pydantic's ValidationError when the result is not a valid Step 5 config.
+    """
+    merged = _merge(dict(shared), override)
+    account = dict(merged.get("account") or {})
+    if account.get("email") is None:
+        account["email"] = email
+    account.pop("password", None)
+    if password is not None:
+        account["password"] = SecretStr(password)
+    merged["account"] = account
+    menu = dict(merged.get("menu") or {})
+    if menu.get("selectedMenuId") is None and menu_id is not None:
+        menu["selectedMenuId"] = menu_id
+    merged["menu"] = menu
+    return ExecutionConfigInput.model_validate(merged)
+
+
+def generated_password() -> str:
+    """A strong random password that meets Step 5's rule (letters and digits, 24 long)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(random_source.choice(alphabet) for _ in range(24))
+        if any(c.isalpha() for c in candidate) and any(c.isdigit() for c in candidate):
+            return candidate
+
+
+# ---------------------------------------------------------------- the API's use cases
+
+
+@dataclass(frozen=True)
+class OperationDeps:
+    jobs: JobRepository
+    ops: OperationRepository
+    secrets: SecretStore
+    store: ObjectStore
+    engine: OperationEngine
+
+
+@dataclass(frozen=True)
+class NewOperation:
+    action: OperationAction
+    selector: Selector
+    max_concurrency: int = DEFAULT_CONCURRENCY
+    client_token: str | None = None
+    execution_config: OperationConfig | None = None
+    per_job: Mapping[str, OperationConfig] | None = None
+    generate_passwords: bool = False
+
+    def request_hash(self) -> str:
+        """The body as compared for a client token (the password left out: never hashed)."""
+        body = {
+            "action": self.action,
+            "selector": self.selector.model_dump(exclude_none=True),
+            "max_concurrency": self.max_concurrency,
+            "execution_config": _config_dump(self.execution_config),
+            "per_job": {k: _config_dump(v) for k, v in (self.per_job or {}).items()},
+            "generate_passwords": self.generate_passwords,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _config_dump(config: OperationConfig | None) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    dumped = config.model_dump(mode="json", exclude_unset=True)
+    (dumped.get("account") or {}).pop("password", None)
+    return dumped
+
+
+@dataclass(frozen=True)
+class OperationView:
+    operation: Operation
+    counts: dict[str, int]
+    status: str
+
+
+def _check(request: NewOperation) -> None:
+    """The rules across fields; InvalidRequestError (422) before anything is written."""
+    step5_only = (
+        request.execution_config is not None or request.per_job or request.generate_passwords
+    )
+    if request.action != "submit_step5":
+        if step5_only:
+            raise InvalidRequestError(
+                "execution_config, per_job and generate_passwords go with submit_step5 only",
+                field="action",
+            )
+        return
+    if request.execution_config is None:
+        raise InvalidRequestError(
+            "submit_step5 needs execution_config", field="execution_config"
+        )
+    typed = request.execution_config.account.password is not None
+    if typed and request.generate_passwords:
+        raise InvalidRequestError(
+            "give account.password or generate_passwords, not both",
+            field="execution_config.account.password",
+        )
+    for job_id, override in (request.per_job or {}).items():
+        if override.account.password is not None:
+            raise InvalidRequestError(
+                "per_job configs take no password (use generate_passwords or the shared one)",
+                field=f"per_job.{job_id}.account.password",
+            )
+    placeholder = "Placeholder1234" if (typed or request.generate_passwords) else None
+    shared = _config_dump(request.execution_config) or {}
+    for job_id, override in [("*", None), *(request.per_job or {}).items()]:
+        try:
+            job_config(
+                shared,
+                _config_dump(override) or {},
+                email="placeholder@example.com",
+                menu_id=None,
+                password=placeholder,
+            )
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            where = "execution_config" if job_id == "*" else f"per_job.{job_id}"
+            message = str(error).split("\n", 2)[-1].strip() if "\n" in str(error) else str(error)
+            if placeholder is None and "password" in str(error):
+                message = "give execution_config.account.password or generate_passwords: true"
+                where = "generate_passwords"
+            raise InvalidRequestError(f"{where}: {message}", field=where) from error
+
+
+def start_operation(
+    deps: OperationDeps, org_id: str, request: NewOperation, *, actor: str
+) -> tuple[Operation, bool]:
+    """Validate, resolve the selection, store the operation and its job list, start the engine.
+
+    Returns the operation and whether it is new (False: the client token's earlier one).
+    """
+    _check(request)
+    digest = request.request_hash()
+    if request.client_token is not None:
+        found = deps.ops.find_by_token(org_id, request.client_token)
+        if found is not None:
+            if found[1] != digest:
+                from state.operations import TokenConflictError
+
+                raise TokenConflictError(found[0])
+            return deps.ops.get(org_id, found[0]), False
+    selector = request.selector
+    if selector.batch_id is not None:
+        batch = deps.jobs.get_batch(org_id, selector.batch_id)
+        selected = [j.job_id for j in deps.jobs.list_jobs(batch.batch_id) if matches(selector, j)]
+    else:
+        # Each named job is checked (org, selector) when its item runs.
+        selected = list(selector.job_ids or [])
+    unknown = sorted(set(request.per_job or {}) - set(selected))
+    if unknown:
+        raise InvalidRequestError(
+            f"per_job names jobs not in the selection: {unknown[:5]}", field="per_job"
+        )
+    operation_id = uuid.uuid4().hex
+    items_key = f"operations/{operation_id}/items.json"
+    per_job = {k: _config_dump(v) or {} for k, v in (request.per_job or {}).items()}
+    items = [
+        {"operation_id": operation_id, "job_id": job_id, "config": per_job.get(job_id, {})}
+        for job_id in selected
+    ]
+    config_key = None
+    ref = None
+    if request.action == "submit_step5":
+        assert request.execution_config is not None
+        config_key = f"operations/{operation_id}/config.json"
+        deps.store.put_text(
+            config_key,
+            json.dumps(_config_dump(request.execution_config)),
+            "application/json",
+        )
+        password = request.execution_config.account.password
+        if password is not None:
+            ref = deps.secrets.put_password(f"operation-{operation_id}", password.get_secret_value())
+    deps.store.put_text(items_key, json.dumps(items), "application/json")
+    op = Operation(
+        operation_id=operation_id,
+        org_id=org_id,
+        action=request.action,
+        selector=selector.stored(),
+        max_concurrency=request.max_concurrency,
+        matched=len(selected),
+        actor=actor,
+        items_key=items_key,
+        config_key=config_key,
+        password_secret_ref=ref,
+        generate_passwords=request.generate_passwords,
+        client_token=request.client_token,
+        request_hash=digest,
+    )
+    stored = deps.ops.create(op)
+    if stored.operation_id != operation_id:
+        return stored, False  # the same token and body, made meanwhile by a twin request
+    arn = deps.engine.start(
+        operation_id,
+        {
+            "operation_id": operation_id,
+            "items_key": items_key,
+            "max_concurrency": request.max_concurrency,
+        },
+    )
+    deps.ops.mark_started(operation_id, arn)
+    return op.model_copy(update={"execution_arn": arn}), True
+
+
+def view(ops: OperationRepository, op: Operation) -> OperationView:
+    found = ops.outcome_counts(op.operation_id)
+    counts = {
+        "matched": op.matched,
+        "pending": max(0, op.matched - sum(found.values())),
+        "running": found["running"],
+        "succeeded": found["succeeded"],
+        "failed": found["failed"],
+        "rejected": found["rejected"],
+        "cancelled": found["cancelled"],
+    }
+    status = op.status
+    if status == "queued" and sum(found.values()) > 0:
+        status = "running"
+    return OperationView(op, counts, status)
+
+
+def read_operation(ops: OperationRepository, org_id: str, operation_id: str) -> OperationView:
+    return view(ops, ops.get(org_id, operation_id))
+
+
+def list_operations(
+    ops: OperationRepository, org_id: str, cursor: str | None
+) -> tuple[list[OperationView], str | None]:
+    found, last = ops.list_for_org(org_id, _cursor(cursor), PAGE_SIZE)
+    return [view(ops, op) for op in found], encode_cursor(last)
+
+
+def list_operation_jobs(
+    ops: OperationRepository,
+    org_id: str,
+    operation_id: str,
+    outcome: str | None,
+    cursor: str | None,
+) -> tuple[list[OperationItem], str | None]:
+    ops.get(org_id, operation_id)  # another org's: NotFoundError
+    items, last = ops.list_items(operation_id, outcome, _cursor(cursor), PAGE_SIZE)
+    return items, encode_cursor(last)
+
+
+def cancel_operation(
+    ops: OperationRepository, org_id: str, operation_id: str, *, actor: str
+) -> OperationView:
+    """Start no further job; runs already started finish. An ended operation is left as is."""
+    op = ops.get(org_id, operation_id)
+    if op.status not in TERMINAL_STATUSES:
+        ops.request_cancel(operation_id, actor)
+    return read_operation(ops, org_id, operation_id)
+
+
+def _cursor(cursor: str | None) -> dict[str, Any] | None:
+    try:
+        return decode_cursor(cursor)
+    except ValueError as error:
+        raise InvalidRequestError(str(error), field="cursor") from error
