@@ -237,6 +237,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     selected: new Map(), // jobId -> name: ticked explicitly, kept across pages
     allMatching: false, // "Select all N matching": the filter is the selection
     failures: [],
+    failuresError: "",
     filterKey: "",
     requesting: false,
     lastSignature: "",
@@ -294,17 +295,22 @@ export function renderBatch(main, { id, signal, onCleanup }) {
   }
 
   async function load(manual) {
-    const [batch, page, failures] = await readForView(
-      () => Promise.all([requests.getBatch(id, signal), requests.listJobs(id, query(), signal), requests.listFailures(id, signal)]),
-      { title: "Batch", main, bar, state, signal },
+    // The failures are read beside the jobs: if they cannot be read, the panel says so and the
+    // job list still works.
+    const failuresRead = requests.listFailures(id, signal).then(
+      (groups) => ({ groups, error: "" }),
+      (error) => ({ groups: state.failures, error: error.name === "AbortError" ? "" : error.message }),
     );
+    const [batch, page] = await readForView(() => Promise.all([requests.getBatch(id, signal), requests.listJobs(id, query(), signal)]), { title: "Batch", main, bar, state, signal });
+    const { groups: failures, error: failuresError } = await failuresRead;
+    state.failuresError = failuresError;
     state.firstLoad = false;
     state.batch = batch;
     state.page = page;
     state.failures = failures;
     if (page.nextCursor) state.cursors[state.pageIndex + 1] = page.nextCursor;
     const running = page.jobs.some((j) => j.running) || batch.status === "in_progress" || (batch.jobCounts.in_progress || 0) > 0;
-    const signature = JSON.stringify([batch, page, failures]);
+    const signature = JSON.stringify([batch, page, failures, failuresError]);
     const changed = signature !== state.lastSignature;
     state.lastSignature = signature;
     if (changed) show();
@@ -391,7 +397,11 @@ export function renderBatch(main, { id, signal, onCleanup }) {
       h("span", { id: "page-text", class: "muted" }, pageText(state.pageIndex, state.view.limit, page.jobs.length, page.total)),
       h("button", { type: "button", id: "page-next", class: "button button--quiet", disabled: !page.nextCursor, onclick: () => goToPage(state.pageIndex + 1) }, "Next"),
     );
-    replaceChildren(failuresBody, failuresTable(state.failures, { onShow: showGroup, onResume: resumeGroup, busy: state.requesting }));
+    replaceChildren(
+      failuresBody,
+      state.failuresError ? h("p", { class: "message message--error", role: "alert" }, `Could not read the failures: ${state.failuresError}`) : null,
+      failuresTable(state.failures, { onShow: showGroup, onResume: resumeGroup, busy: state.requesting }),
+    );
     showSelection();
   }
 

@@ -210,7 +210,7 @@ export function renderOperation(main, { id, signal, onCleanup }) {
         "dl",
         { class: "facts" },
         h("div", {}, h("dt", {}, "Status"), h("dd", { id: "operation-status" }, chip(op.status, { label: "Operation status" }))),
-        h("div", {}, h("dt", {}, "Selection"), h("dd", {}, selectorText(op) || "every job of the batch", link ? [" of ", link] : null)),
+        h("div", {}, h("dt", {}, "Selection"), h("dd", {}, selectorText(op) || "every job", link ? [" of ", link] : null)),
         h("div", {}, h("dt", {}, "At most at a time"), h("dd", {}, String(op.maxConcurrency))),
         h("div", {}, h("dt", {}, "By"), h("dd", {}, op.actor || "–")),
         h("div", {}, h("dt", {}, "Created"), h("dd", {}, timeElement(op.createdAt))),
