@@ -142,7 +142,7 @@ export const paths = {
 
 /** The API's operations, each answering what model.js reads from the response. */
 export const requests = {
-  listBatches: (signal) => call("GET", paths.batches(), undefined, signal).then(readBatchList),
+  listBatches: (cursor, signal) => call("GET", `${paths.batches()}${queryString({ cursor })}`, undefined, signal).then(readBatchList),
   createBatch: (body, signal) => call("POST", paths.batches(), body, signal).then(readCreatedBatch),
   getBatch: (batchId, signal) => call("GET", paths.batch(batchId), undefined, signal).then(readBatch),
   getJob: (jobId, signal) => call("GET", paths.job(jobId), undefined, signal).then(readJob),

@@ -239,9 +239,9 @@ function readBatchFacts(batch) {
   return { batchId: batch.batch_id, name: batch.name, status: batch.status, jobCounts: { ...batch.job_counts }, jobTotal: batch.job_total, createdAt: batch.created_at };
 }
 
-/** BatchList (GET /registration-batches). */
+/** BatchList (GET /registration-batches): a page of batches, and the cursor of the next. */
 export function readBatchList(list) {
-  return list.batches.map(readBatchFacts);
+  return { batches: list.batches.map(readBatchFacts), nextCursor: list.next_cursor || null };
 }
 
 /** BatchView (GET /registration-batches/{batchId}). */
