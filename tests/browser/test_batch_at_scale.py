@@ -147,7 +147,7 @@ def test_200_jobs_page_filter_search_sort_and_bulk_step5(
     expect(listed).to_contain_text("Submit Step 5")
     expect(listed).to_contain_text("cancelled")
 
-    # Back on the batch: some jobs are done (their first five steps folded), the rest still wait for Step 5.
+    # Back on the batch: some jobs are done (first five steps folded), the rest wait for Step 5.
     open_page(page, api, org, f"#/batches/{batch_id}")
     page.get_by_label("Step 6", exact=True).select_option("completed")
     expect(rows(page).first).to_contain_text(f"Steps 1{DASH}5")
