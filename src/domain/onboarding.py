@@ -20,6 +20,7 @@ from domain.catalogue import SUB_STEP_NAMES, sub_steps_of
 from domain.claims import with_step
 from domain.errors import InvalidRequestError, StepAlreadyCompletedError
 from domain.runs import StartedRun, start_run
+from domain.summary import job_counts, listing_of
 from state.errors import ConflictError
 from state.fields import Email, Text
 from state.models import (
@@ -161,7 +162,8 @@ def create_batch(
     jobs.append_events(
         [(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs], actor=actor
     )
-    return jobs.get_batch(org_id, batch.batch_id), new_jobs
+    counts = job_counts(listing_of(job) for job in new_jobs)
+    return batch.model_copy(update={"job_counts": counts}), new_jobs
 
 
 def check_selected_menu(job: Job, selected: str | None) -> None:

@@ -110,6 +110,8 @@ def run_phase(deps: Step6Deps, job_id: str, phase: PhaseName, execution_arn: str
     deps.jobs.record_skips(job_id, execution_arn, phase, skips)
     runner = PhaseRunner(
         checkpoint=partial(deps.jobs.checkpoint_sub_step, job_id, execution_arn, phase),
+        # the sub-steps a round starts (and skips) together: one write, not one each
+        checkpoint_many=partial(deps.jobs.record_skips, job_id, execution_arn, phase),
         execute=_SubStepCall(deps, job, config, phase),
         retry=deps.retry,
     )

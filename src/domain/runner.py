@@ -25,6 +25,8 @@ from state.models import (
 )
 
 Checkpoint = Callable[[str, SubStepProgress], None]
+# Several sub-steps' progress in one write (the repository's record_skips).
+CheckpointMany = Callable[[Mapping[str, SubStepProgress]], None]
 # Runs one sub-step, given the results of this run so far (its in-phase inputs).
 Execute = Callable[[str, Mapping[str, SubStepProgress]], dict[str, Any]]
 
@@ -50,8 +52,10 @@ class PhaseRunner:
         retry: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
         max_workers: int = 6,
+        checkpoint_many: CheckpointMany | None = None,
     ) -> None:
         self._checkpoint = checkpoint
+        self._checkpoint_many = checkpoint_many
         self._execute = execute
         self._retry = retry
         self._sleep = sleep
@@ -68,6 +72,8 @@ class PhaseRunner:
         with ThreadPoolExecutor(max_workers=self._max_workers) as pool:
             running: dict[Future[SubStepProgress], str] = {}
             while waiting or running:
+                skipped: dict[str, SubStepProgress] = {}
+                starting: dict[str, SubStepProgress] = {}
                 for name in list(waiting):
                     deps = plan.waits_for.get(name, ())
                     unmet = [
@@ -77,14 +83,19 @@ class PhaseRunner:
                     ]
                     if unmet:
                         waiting.remove(name)
-                        results[name] = self._skip(name, existing.get(name), unmet)
+                        skipped[name] = self._skipped(name, existing.get(name), unmet)
                     elif all(d in results for d in deps):
                         waiting.remove(name)
-                        running[
-                            pool.submit(
-                                self._run_one, name, existing.get(name), dict(results), log_keys
-                            )
-                        ] = name
+                        starting[name] = _first_attempt(existing.get(name))
+                # What this round decided (skips, first attempts started) is one write.
+                self._record({**skipped, **starting})
+                for name, progress in skipped.items():
+                    results[name] = progress
+                    logger.info("sub-step skipped", sub_step=name, skip_reason=progress.skip_reason)
+                for name, started in starting.items():
+                    running[pool.submit(self._run_one, name, started, dict(results), log_keys)] = (
+                        name
+                    )
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -92,10 +103,19 @@ class PhaseRunner:
                     results[running.pop(future)] = future.result()
         return results
 
-    def _skip(
+    def _record(self, changes: Mapping[str, SubStepProgress]) -> None:
+        if not changes:
+            return
+        if self._checkpoint_many is not None:
+            self._checkpoint_many(changes)
+            return
+        for name, progress in changes.items():
+            self._checkpoint(name, progress)
+
+    def _skipped(
         self, name: str, previous: SubStepProgress | None, blocked_by: list[str]
     ) -> SubStepProgress:
-        progress = SubStepProgress(
+        return SubStepProgress(
             status=SubStepStatus.SKIPPED,
             skip_reason=SkipReason.DEPENDENCY_NOT_MET,
             blocked_by=blocked_by,
@@ -104,43 +124,42 @@ class PhaseRunner:
             output=None,
             finished_at=utc_now(),
         )
-        self._checkpoint(name, progress)
-        logger.info("sub-step skipped", sub_step=name, skip_reason=progress.skip_reason)
-        return progress
 
     def _run_one(
         self,
         name: str,
-        previous: SubStepProgress | None,
+        started: SubStepProgress,
         so_far: Mapping[str, SubStepProgress],
         log_keys: dict[str, Any],
     ) -> SubStepProgress:
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(**log_keys, sub_step=name)
         try:
-            return self._attempts(name, previous, so_far)
+            return self._attempts(name, started, so_far)
         finally:
             logger.thread_safe_clear_keys()
 
     def _attempts(
-        self, name: str, previous: SubStepProgress | None, so_far: Mapping[str, SubStepProgress]
+        self, name: str, first: SubStepProgress, so_far: Mapping[str, SubStepProgress]
     ) -> SubStepProgress:
-        attempts = previous.attempts if previous else 0
-        generation = previous.generation if previous else 0
-        started = utc_now()
+        """Attempt `name`; its first attempt's `in_progress` (`first`) is already recorded."""
+        attempts = first.attempts
+        generation = first.generation
+        started = first.started_at or utc_now()
         tries = 0
         while True:
-            attempts += 1
             tries += 1
-            self._checkpoint(
-                name,
-                SubStepProgress(
-                    status=SubStepStatus.IN_PROGRESS,
-                    attempts=attempts,
-                    generation=generation,
-                    started_at=started,
-                ),
-            )
+            if tries > 1:  # a retry: its own attempt, recorded before it is made
+                attempts += 1
+                self._checkpoint(
+                    name,
+                    SubStepProgress(
+                        status=SubStepStatus.IN_PROGRESS,
+                        attempts=attempts,
+                        generation=generation,
+                        started_at=started,
+                    ),
+                )
             logger.info("sub-step started", attempt=attempts)
             try:
                 output = self._execute(name, so_far)
@@ -191,3 +210,13 @@ class PhaseRunner:
         )
         metrics.add_metric(name="SubStepFailed", unit=MetricUnit.Count, value=1)
         return progress
+
+
+def _first_attempt(previous: SubStepProgress | None) -> SubStepProgress:
+    """A sub-step's progress as its first attempt of this run starts."""
+    return SubStepProgress(
+        status=SubStepStatus.IN_PROGRESS,
+        attempts=(previous.attempts if previous else 0) + 1,
+        generation=previous.generation if previous else 0,
+        started_at=utc_now(),
+    )

@@ -50,14 +50,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError, ExecutionStopError
-from domain import batch_actions, errors, operator_actions, reads, runs
+from domain import batch_actions, errors, operator_actions, reads, runs, search
 from domain.observability import logger, tracer
 from domain.onboarding import create_batch
 from domain.outcome import batch_status
@@ -65,7 +65,6 @@ from handlers import wiring
 from handlers.api_operations import router as operations_router
 from handlers.api_models import (
     BatchList,
-    BatchSummary,
     BatchView,
     CancelledRun,
     ConfigAmendment,
@@ -73,7 +72,9 @@ from handlers.api_models import (
     CreatedBatch,
     ErrorBody,
     EventList,
+    FailureList,
     FieldError,
+    JobList,
     JobView,
     RerunRequest,
     RerunStarted,
@@ -244,25 +245,92 @@ def post_batch(request: CreateBatchRequest) -> CreatedBatch:
 
 @app.get(
     "/registration-batches",
-    summary="The org's batches, newest first",
-    responses={200: _ok(BatchList, "The org's batches"), **REFUSED},
+    summary="The org's batches, newest first, a page at a time",
+    responses={
+        200: _ok(BatchList, "A page of the org's batches"),
+        **REFUSED,
+        422: _error("validation_error: a limit out of range or a cursor of another query"),
+    },
 )
-def get_batches() -> BatchList:
-    found = reads.list_batches(wiring.api_deps().jobs, caller_org())
-    return BatchList(batches=[BatchSummary.of(batch, status) for batch, status in found])
+def get_batches(
+    cursor: Annotated[str | None, Query(max_length=2_000)] = None,
+    limit: Annotated[int, Query(ge=1, le=search.MAX_BATCH_PAGE)] = search.DEFAULT_BATCH_PAGE,
+) -> BatchList:
+    found, following = search.list_batches(
+        wiring.api_deps().jobs, caller_org(), limit=limit, cursor=cursor
+    )
+    return BatchList.of(found, following)
 
 
 @app.get(
     "/registration-batches/<batchId>",
-    summary="A batch with its jobs, their step statuses and Step 6 summary",
+    summary="A batch: its counts and status, and its first 100 jobs (the rest through /jobs)",
     responses=_answers(
         200,
-        _ok(BatchView, "The batch and its jobs"),
+        _ok(BatchView, "The batch and its first jobs"),
     ),
 )
 def get_batch(batchId: BatchId) -> BatchView:  # noqa: N803 - the path parameter's name
     deps = wiring.api_deps()
-    return BatchView.of_details(reads.read_batch(deps.jobs, deps.executions, caller_org(), batchId))
+    return BatchView.of_page(search.read_batch(deps.jobs, deps.executions, caller_org(), batchId))
+
+
+@app.get(
+    "/registration-batches/<batchId>/jobs",
+    summary="A batch's jobs: filtered, searched by name, sorted, a page at a time",
+    responses=_answers(
+        200,
+        _ok(
+            JobList,
+            "A page of the jobs that match, and how many match (422 validation_error, naming "
+            "the parameter: an unknown status, sub-step or error code, a limit out of 1-200, "
+            "a cursor of another query)",
+        ),
+    ),
+)
+def get_batch_jobs(
+    batchId: BatchId,  # noqa: N803
+    status: Annotated[list[str] | None, Query()] = None,
+    step6_status: Annotated[list[str] | None, Query()] = None,
+    failed_phase: Annotated[str | None, Query(max_length=16)] = None,
+    failed_sub_step: Annotated[str | None, Query(max_length=64)] = None,
+    error_code: Annotated[str | None, Query(max_length=64)] = None,
+    resumable: Annotated[bool | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str, Query(max_length=16)] = "created",
+    order: Annotated[str, Query(max_length=4)] = "asc",
+    cursor: Annotated[str | None, Query(max_length=2_000)] = None,
+    limit: Annotated[int, Query()] = search.DEFAULT_PAGE,
+) -> JobList:
+    query = search.parse_query(
+        status=status,
+        step6_status=step6_status,
+        failed_phase=failed_phase,
+        failed_sub_step=failed_sub_step,
+        error_code=error_code,
+        resumable=resumable,
+        q=q,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
+    deps = wiring.api_deps()
+    return JobList.of(search.search_jobs(deps.jobs, deps.executions, caller_org(), batchId, query))
+
+
+@app.get(
+    "/failures",
+    summary="The jobs that need action, grouped by cause (of a batch, or the whole org)",
+    responses=_answers(
+        200,
+        _ok(FailureList, "The groups, biggest first"),
+    ),
+)
+def get_failures(
+    batch_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+) -> FailureList:
+    return FailureList.of(search.failure_groups(wiring.api_deps().jobs, caller_org(), batch_id))
 
 
 @app.get(

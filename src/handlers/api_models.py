@@ -14,11 +14,18 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.batch_actions import MAX_JOBS_PER_REQUEST, JobRejection, Settled
+from domain.batch_actions import (
+    MAX_IDS_PER_BODY,
+    MAX_JOBS_PER_REQUEST,
+    MAX_RESTAURANTS_PER_BATCH,
+    JobRejection,
+    Settled,
+)
 from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
 from domain.operator_actions import ConfigAmendment as ConfigAmendment  # the PATCH body
-from domain.reads import BatchDetails, JobDetails
+from domain.reads import JobDetails
 from domain.runs import StartedRun
+from domain.search import BatchOverview, BatchPage, FailureGroup, JobPage
 from state.fields import Text
 from state.models import (
     AuditEvent,
@@ -27,6 +34,7 @@ from state.models import (
     ErrorCode,
     ExecutionConfig,
     Job,
+    JobListing,
     LastFailure,
     MenuConfig,
     OnboardingConfig,
@@ -108,7 +116,7 @@ class CreateBatchRequest(NewBatch):
 
     # One request stays well within API Gateway's 29 s: at most 500 restaurants (the domain
     # allows larger batches, built by other means).
-    restaurants: list[Restaurant] = Field(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
+    restaurants: list[Restaurant] = Field(min_length=1, max_length=MAX_RESTAURANTS_PER_BATCH)
 
     @model_validator(mode="after")
     def _storable(self) -> CreateBatchRequest:
@@ -155,7 +163,11 @@ class Step5Job(_Request):
 
 
 class Step5Request(_Request):
-    jobs: list[Step5Job] = Field(min_length=1, max_length=MAX_JOBS_PER_REQUEST)
+    jobs: list[Step5Job] = Field(
+        min_length=1,
+        max_length=MAX_IDS_PER_BODY,
+        description=f"At most {MAX_JOBS_PER_REQUEST} jobs (more: 422 naming POST /operations)",
+    )
 
     @model_validator(mode="after")
     def _one_config_per_job(self) -> Step5Request:
@@ -168,10 +180,13 @@ class Step5Request(_Request):
 
 
 class ResumeBatchRequest(_Request):
-    job_ids: list[JobId] = Field(
+    job_ids: list[JobId] | None = Field(
+        default=None,
         min_length=1,
-        max_length=MAX_JOBS_PER_REQUEST,
-        description="Jobs to resume; duplicates count once; unknown ids are rejected one by one",
+        max_length=MAX_IDS_PER_BODY,
+        description=f"Jobs to resume; duplicates count once; unknown ids are rejected one by "
+        f"one. Left out: every job of the batch. At most {MAX_JOBS_PER_REQUEST} jobs either "
+        "way (more: 422 naming POST /operations)",
     )
 
 
@@ -399,6 +414,8 @@ def _job_fields(details: JobDetails) -> dict[str, Any]:
 
 
 class JobSummary(_Body):
+    """A job as lists show it: its standing, from its stored summary (never its progress)."""
+
     job_id: str
     batch_id: str
     restaurant_name: str
@@ -410,20 +427,97 @@ class JobSummary(_Body):
     resumable: bool
     resume_from: PhaseName | None
     active_execution: str | None
-    updated_at: datetime
+    updated_at: datetime = Field(description="When the job's standing last changed")
+    failed_sub_step: str | None = Field(
+        default=None, description="Where the job failed (its last failure, else the first failed)"
+    )
+    error_code: ErrorCode | None = None
+    short_error: str | None = Field(default=None, description="Why, in at most 200 characters")
 
     @classmethod
-    def of(cls, details: JobDetails) -> JobSummary:
-        job = details.job
+    def of(cls, listing: JobListing) -> JobSummary:
+        s = listing.summary
         return cls(
-            **_job_fields(details),
-            restaurant_name=job.restaurant.name,
+            job_id=listing.job_id,
+            batch_id=listing.batch_id,
+            restaurant_name=s.restaurant_name,
+            status=listing.status,
+            current_step=listing.current_step,
+            steps=[
+                StepView(
+                    step=x.step,
+                    name=x.name,
+                    status=x.status,
+                    source=x.source,
+                    completed_at=x.completed_at,
+                )
+                for x in listing.steps
+            ],
             step6=Step6Summary(
-                status=job.step(6).status,
-                current_phase=details.current_phase,
-                last_completed_phase=details.last_completed_phase,
-                phases=details.phase_statuses,
+                status=s.step6_status,
+                current_phase=s.current_phase,
+                last_completed_phase=s.last_completed_phase,
+                phases=s.phases,
             ),
+            last_failure=LastFailureView.of(listing.last_failure),
+            resumable=s.resumable,
+            resume_from=s.resume_from,
+            active_execution=listing.active_execution,
+            updated_at=s.updated_at,
+            failed_sub_step=s.failed_sub_step,
+            error_code=s.error_code,
+            short_error=s.short_error,
+        )
+
+
+class JobList(_Body):
+    """A page of a batch's jobs that match the query."""
+
+    jobs: list[JobSummary]
+    next_cursor: str | None = Field(description="The next page's cursor; null on the last page")
+    total: int = Field(description="How many jobs match the query (all pages)")
+
+    @classmethod
+    def of(cls, page: JobPage) -> JobList:
+        return cls(
+            jobs=[JobSummary.of(x) for x in page.jobs],
+            next_cursor=page.next_cursor,
+            total=page.total,
+        )
+
+
+class FailureGroupView(_Body):
+    phase: PhaseName | None
+    sub_step: str | None
+    error_code: ErrorCode | None
+    platform_code: str | None
+    sample_error: str | None = Field(description="One job's error, at most 200 characters")
+    count: int
+    resumable_count: int = Field(description="How many of them a plain resume would restart")
+    job_ids: list[str] = Field(description="The jobs of the group (the first 1,000)")
+
+
+class FailureList(_Body):
+    """The jobs that need action, grouped by cause, biggest group first."""
+
+    groups: list[FailureGroupView]
+
+    @classmethod
+    def of(cls, groups: list[FailureGroup]) -> FailureList:
+        return cls(
+            groups=[
+                FailureGroupView(
+                    phase=g.phase,
+                    sub_step=g.sub_step,
+                    error_code=g.error_code,
+                    platform_code=g.platform_code,
+                    sample_error=g.sample_error,
+                    count=g.count,
+                    resumable_count=g.resumable_count,
+                    job_ids=g.job_ids,
+                )
+                for g in groups
+            ]
         )
 
 
@@ -506,16 +600,29 @@ class BatchSummary(_Body):
 
 class BatchList(_Body):
     batches: list[BatchSummary]
+    next_cursor: str | None = Field(description="The next page's cursor; null on the last page")
+
+    @classmethod
+    def of(cls, overviews: list[BatchOverview], next_cursor: str | None) -> BatchList:
+        return cls(
+            batches=[BatchSummary.of(o.batch, o.status) for o in overviews],
+            next_cursor=next_cursor,
+        )
 
 
 class BatchView(BatchSummary):
-    jobs: list[JobSummary]
+    jobs: list[JobSummary] = Field(description="The first 100 jobs, oldest first")
+    next_cursor: str | None = Field(
+        description="A cursor for GET /registration-batches/{batchId}/jobs (the default "
+        "query) to read the following jobs; null when these are all"
+    )
 
     @classmethod
-    def of_details(cls, details: BatchDetails) -> BatchView:
+    def of_page(cls, page: BatchPage) -> BatchView:
         return cls(
-            **BatchSummary.fields_of(details.batch, details.status),
-            jobs=[JobSummary.of(j) for j in details.jobs],
+            **BatchSummary.fields_of(page.overview.batch, page.overview.status),
+            jobs=[JobSummary.of(x) for x in page.jobs.jobs],
+            next_cursor=page.jobs.next_cursor,
         )
 
 

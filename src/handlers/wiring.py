@@ -64,11 +64,14 @@ def platform_sandbox() -> SandboxService:
 def _repository() -> JobRepository:
     import boto3
 
+    from domain.summary import summarize
     from state.repository import JobRepository
 
     settings = get_settings()
     resource = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
-    return JobRepository(resource.Table(settings.table_name))
+    # The job summary is the domain's rule: the repository is handed it (state never imports
+    # domain) and writes it with every change of a job's standing.
+    return JobRepository(resource.Table(settings.table_name), summarize=summarize)
 
 
 @lru_cache(maxsize=1)

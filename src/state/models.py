@@ -7,6 +7,7 @@ validation and small derived properties.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -418,8 +419,9 @@ class Batch(_Model):
     batch_id: str
     org_id: str
     name: str
-    # Maintained in the same transaction as every job status change; the batch status is
-    # derived from these counts (domain.outcome.batch_status), never stored.
+    # Never stored: the domain counts the batch's jobs from their listings (domain.batch_counts,
+    # by `tally_of`), so no write contends on the batch item; the batch status is derived from
+    # these counts (domain.outcome.batch_status).
     job_counts: dict[StepStatus, int] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
@@ -435,3 +437,54 @@ class AuditEvent(_Model):
     type: str
     actor: str = SYSTEM_ACTOR
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- listings (the jobs index)
+
+# A summary's error, as lists show it (the job's own read has the whole message).
+SHORT_ERROR_CHARS = 200
+
+
+class JobSummaryFields(_Model):
+    """What a job's standing says beyond its own top-level fields, derived by the domain
+    (domain.summary.summarize) and stored on the job item in the same write as every change of
+    its standing (creation, claim, release, settlement, operator actions, Step 5): never by a
+    checkpoint, so a checkpoint writes nothing the listing index projects."""
+
+    restaurant_name: str
+    name_lower: str  # the name lower-cased (casefold), for search
+    step6_status: StepStatus
+    current_phase: PhaseName | None = None
+    last_completed_phase: PhaseName | None = None
+    phases: dict[PhaseName, PhaseStatus] = Field(default_factory=dict)
+    failed_phase: PhaseName | None = None
+    failed_sub_step: str | None = None
+    error_code: ErrorCode | None = None
+    platform_code: str | None = None
+    short_error: str | None = Field(default=None, max_length=SHORT_ERROR_CHARS)
+    retryable: bool | None = None
+    resumable: bool = False
+    resume_from: PhaseName | None = None
+    # A failure an operator has to act on: the job sits in the org's failures index.
+    needs_action: bool = False
+    updated_at: datetime = Field(default_factory=utc_now)  # when its standing last changed
+
+
+class JobListing(_Model):
+    """A job as the listing indexes project it: its standing, never its progress, config or
+    restaurant. `summary` is None only for an item written before summaries existed."""
+
+    job_id: str
+    batch_id: str
+    org_id: str
+    status: StepStatus
+    current_step: int
+    steps: list[StepState]
+    last_failure: LastFailure | None = None
+    active_execution: str | None = None
+    created_at: datetime
+    summary: JobSummaryFields
+
+
+# A job's summary from the job itself (the domain's rules; injected into the repository).
+Summarize = Callable[[Job], JobSummaryFields]

@@ -1,22 +1,35 @@
 """DynamoDB persistence of batches, jobs, Step 6 progress and the audit trail.
 
 Single table, access patterns:
-- job by id ............ pk=JOB#<job_id>      sk=JOB
+- job by id ............ pk=JOB#<job_id>      sk=JOB             (its standing and progress)
+- its restaurant ....... pk=JOB#<job_id>      sk=JOB#RESTAURANT  (write-once: menu, branding)
+                          both read together by ONE consistent Query, begins_with(sk, "JOB")
 - a job's audit trail .. pk=JOB#<job_id>      sk=EVENT#<iso time>#<unique>   (oldest first;
                           the oldest of a bounded event type are deleted: trim_events)
 - a job's runs ......... pk=JOB#<job_id>      sk=RUN#<slot>, slot = (n - 1) mod RUNS_KEPT: a
                           ring, so run n overwrites run n - RUNS_KEPT (bounded, no deletes)
 - batch by id .......... pk=BATCH#<batch_id>  sk=BATCH
-- jobs of a batch ...... gsi1pk=BATCH#<batch_id>        gsi1sk=JOB#<created>#<job_id>
-- batches of an org .... gsi1pk=ORG#<org_id>#BATCHES    gsi1sk=<created_at>
+- jobs of a batch ...... index `listing`: lpk=BATCH#<batch_id>      lsk=JOB#<created>#<job_id>
+- batches of an org .... index `listing`: lpk=ORG#<org_id>#BATCHES  lsk=<created_at>
+- failures of an org ... index `failures` (sparse): fpk=ORG#<org_id>#FAILED
+                          fsk=<batch_id>#<job_id>, set only while the job needs action
 
-Every write that changes who owns a job, or its status, is conditional; a job status change and
-the batch's job counters move together in one transaction, so counts never drift.
+Both indexes project only LISTED (INCLUDE): a job's top-level standing and its `summary` map,
+never its progress, config or restaurant, so a checkpoint (which changes none of them) costs
+no index write. The summary is derived by the domain: the repository is given `summarize`
+(a `state.models.Summarize`, built in handlers.wiring) and calls it on the job as it will be
+after every write that changes the job's standing, writing the summary in that same
+UpdateItem. Injected rather than passed by each caller so that no standing change can forget
+it, and so that the state layer never imports the domain.
 
-Sizes (state.models): a job item is checked against JOB_ITEM_LIMIT_BYTES when it is created, and
-every sub-step output against MAX_OUTPUT_BYTES before it is written (ItemTooLargeError, nothing
-written); errors are truncated at MAX_ERROR_CHARS by the models. What Step 6 can add to a job is
-thereby bounded by STEP6_RESERVE_BYTES, so a job item never reaches DynamoDB's limit.
+Every write that changes who owns a job, or its status, is conditional. No write touches the
+batch item after its creation: the batch's counts are derived from its jobs' listings
+(domain), so jobs settling together never contend on one item.
+
+Sizes (state.models): a new job's restaurant item is checked against JOB_ITEM_LIMIT_BYTES when
+it is created, and every sub-step output against MAX_OUTPUT_BYTES before it is written
+(ItemTooLargeError, nothing written); errors are truncated at MAX_ERROR_CHARS by the models.
+What Step 6 can add to the job item is thereby bounded by STEP6_RESERVE_BYTES.
 
 The suite in tests/repository runs all of this against moto and DynamoDB Local; where the two
 engines differ, docs/dynamodb-local.md says how, and the code below notes it where it matters.
@@ -29,7 +42,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from state.attrs import from_item, to_attr, to_item
@@ -49,6 +62,8 @@ from state.models import (
     Batch,
     ExecutionConfig,
     Job,
+    JobListing,
+    JobSummaryFields,
     LastFailure,
     PhaseName,
     RunRecord,
@@ -56,7 +71,7 @@ from state.models import (
     StepState,
     StepStatus,
     SubStepProgress,
-    tally_of,
+    Summarize,
     utc_now,
 )
 
@@ -64,9 +79,27 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import Table
 
-GSI1 = "gsi1"
+LISTING_INDEX = "listing"
+FAILURES_INDEX = "failures"
 JOB_SK = "JOB"
+RESTAURANT_SK = "JOB#RESTAURANT"
 BATCH_SK = "BATCH"
+# What both indexes project (template.yaml's JobsTable must list the same).
+LISTED = (
+    "job_id",
+    "batch_id",
+    "org_id",
+    "name",
+    "status",
+    "current_step",
+    "steps",
+    "last_failure",
+    "active_execution",
+    "created_at",
+    "summary",
+)
+# BatchGetItem's most keys per call.
+_BATCH_GET_KEYS = 100
 
 
 def _job_pk(job_id: str) -> str:
@@ -81,14 +114,47 @@ def _run_key(job_id: str, run: int) -> dict[str, str]:
     return {"pk": _job_pk(job_id), "sk": f"RUN#{(run - 1) % RUNS_KEPT:02d}"}
 
 
-def job_item(job: Job) -> dict[str, Any]:
-    """A job as the item stored for it, keys included."""
-    return to_item(job) | {
+def _compact(sub_step: Mapping[str, Any]) -> dict[str, Any]:
+    """A sub-step's progress as stored: its None fields left out (the model reads them back
+    as None), so the job item, billed whole on every checkpoint, stays small. Status and
+    attempts are never None: the settlement's condition on them always finds them."""
+    return {k: v for k, v in sub_step.items() if v is not None}
+
+
+def _compact_progress(progress: Any) -> Any:
+    """A stored `step6_progress` with every sub-step compacted (`_compact`)."""
+    return {
+        "phases": {
+            phase: {"sub_steps": {name: _compact(sub) for name, sub in p["sub_steps"].items()}}
+            for phase, p in progress["phases"].items()
+        }
+    }
+
+
+def _failures_pk(org_id: str) -> str:
+    return f"ORG#{org_id}#FAILED"
+
+
+def job_item(job: Job, summary: JobSummaryFields) -> dict[str, Any]:
+    """A job's own item (without its restaurant), keys and summary included."""
+    item = to_item(job)
+    del item["restaurant"]
+    item["step6_progress"] = _compact_progress(item["step6_progress"])
+    item |= {
         "pk": _job_pk(job.job_id),
         "sk": JOB_SK,
-        "gsi1pk": _batch_pk(job.batch_id),
-        "gsi1sk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
+        "lpk": _batch_pk(job.batch_id),
+        "lsk": f"JOB#{job.created_at.isoformat()}#{job.job_id}",
+        "summary": to_item(summary),
     }
+    if summary.needs_action:
+        item |= {"fpk": _failures_pk(job.org_id), "fsk": f"{job.batch_id}#{job.job_id}"}
+    return item
+
+
+def restaurant_item(job: Job) -> dict[str, Any]:
+    """The write-once part of a job, its restaurant (menu, branding), as an item of its own."""
+    return {"pk": _job_pk(job.job_id), "sk": RESTAURANT_SK, "restaurant": to_item(job.restaurant)}
 
 
 # A job is free when no execution holds it; None is stored as a NULL attribute.
@@ -149,44 +215,41 @@ def _is_item_too_large(error: ClientError) -> bool:
 
 
 @dataclass(frozen=True)
-class StatusChange:
-    """A move between batch counters (`tally_of`), applied in the job write's transaction."""
+class Page:
+    """One page of a query: its items, and where the next starts (None: the last page)."""
 
-    batch_id: str
-    old: StepStatus
-    new: StepStatus
+    items: list[Any]
+    next_key: dict[str, Any] | None
 
 
 class JobRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, summarize: Summarize) -> None:
         self._table = table
         self._client: DynamoDBClient = table.meta.client
+        self._summarize = summarize
 
     # ------------------------------------------------------------------ batches
 
     def create_batch(self, batch: Batch, jobs: list[Job]) -> None:
-        counts: dict[str, int] = {status.value: 0 for status in StepStatus}
-        for job in jobs:
-            counts[job.status.value] += 1
-        batch = batch.model_copy(
-            update={"job_counts": {StepStatus(k): v for k, v in counts.items()}}
-        )
         item = to_item(batch) | {
             "pk": _batch_pk(batch.batch_id),
             "sk": BATCH_SK,
-            "gsi1pk": f"ORG#{batch.org_id}#BATCHES",
-            "gsi1sk": batch.created_at.isoformat(),
+            "lpk": f"ORG#{batch.org_id}#BATCHES",
+            "lsk": batch.created_at.isoformat(),
         }
-        job_items = [job_item(job) for job in jobs]
-        for job_row in job_items:
-            size = item_size(job_row)
+        del item["job_counts"]  # derived from the jobs, never stored
+        rows: list[dict[str, Any]] = []
+        for job in jobs:
+            restaurant = restaurant_item(job)
+            size = item_size(restaurant)
             if size > JOB_ITEM_LIMIT_BYTES:
                 raise ItemTooLargeError(
-                    f"job {job_row['job_id']} ({job_row['restaurant']['name']}) would be "
+                    f"job {job.job_id} ({job.restaurant.name}) would be "
                     f"{size} bytes; a new job may be at most {JOB_ITEM_LIMIT_BYTES} "
                     "(state.models.JOB_ITEM_LIMIT_BYTES), which keeps room for Step 6 under "
                     "DynamoDB's 400 KB item limit: shorten the menu or its descriptions"
                 )
+            rows += [job_item(job, self._summarize(job)), restaurant]
         # The batch goes first and is conditional, so a repeated id cannot overwrite one.
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -195,8 +258,8 @@ class JobRepository:
                 raise ConflictError(f"batch {batch.batch_id} already exists") from error
             raise
         with self._table.batch_writer() as writer:
-            for job_row in job_items:
-                writer.put_item(Item=job_row)
+            for row in rows:
+                writer.put_item(Item=row)
 
     def get_batch(self, org_id: str, batch_id: str) -> Batch:
         item = self._table.get_item(
@@ -206,20 +269,73 @@ class JobRepository:
             raise NotFoundError(f"batch {batch_id} not found")
         return Batch.model_validate(_strip_keys(item), context=TRUSTED_STORED)
 
-    def list_batches(self, org_id: str) -> list[Batch]:
+    def list_batches(self, org_id: str, *, limit: int, start: dict[str, Any] | None = None) -> Page:
+        """A page of the org's batches, newest first (`start`: a previous page's next_key)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": LISTING_INDEX,
+            "KeyConditionExpression": Key("lpk").eq(f"ORG#{org_id}#BATCHES"),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start is not None:
+            kwargs["ExclusiveStartKey"] = start
+        page = self._table.query(**kwargs)
+        batches = [
+            Batch.model_validate(_strip_keys(i), context=TRUSTED_STORED) for i in page["Items"]
+        ]
+        # A full page may be the last: DynamoDB still returns a key, the next page is empty.
+        return Page(batches, page.get("LastEvaluatedKey"))
+
+    def list_listings(self, batch_id: str) -> list[JobListing]:
+        """The listings of a batch's jobs, oldest first (eventually consistent: the index)."""
         items = self._query(
-            IndexName=GSI1,
-            KeyConditionExpression=Key("gsi1pk").eq(f"ORG#{org_id}#BATCHES"),
-            ScanIndexForward=False,
+            IndexName=LISTING_INDEX,
+            KeyConditionExpression=Key("lpk").eq(_batch_pk(batch_id))
+            & Key("lsk").begins_with("JOB#"),
         )
-        return [Batch.model_validate(_strip_keys(item), context=TRUSTED_STORED) for item in items]
+        return [_listing(item) for item in items]
+
+    def list_failures(self, org_id: str, batch_id: str | None = None) -> list[JobListing]:
+        """The listings of the org's jobs that need action (of one batch, when given)."""
+        condition: ConditionBase = Key("fpk").eq(_failures_pk(org_id))
+        if batch_id is not None:
+            condition = condition & Key("fsk").begins_with(f"{batch_id}#")
+        items = self._query(IndexName=FAILURES_INDEX, KeyConditionExpression=condition)
+        return [_listing(item) for item in items]
 
     def list_jobs(self, batch_id: str) -> list[Job]:
+        """Every job of a batch, whole and as stored (the index finds them, consistent reads
+        fetch them)."""
         items = self._query(
-            IndexName=GSI1, KeyConditionExpression=Key("gsi1pk").eq(_batch_pk(batch_id))
+            IndexName=LISTING_INDEX,
+            KeyConditionExpression=Key("lpk").eq(_batch_pk(batch_id))
+            & Key("lsk").begins_with("JOB#"),
+            ProjectionExpression="job_id",
         )
-        # The index is eventually consistent: read each job's latest state only where needed.
-        return [Job.model_validate(_strip_keys(item), context=TRUSTED_STORED) for item in items]
+        return self.get_jobs([item["job_id"] for item in items])
+
+    def get_jobs(self, job_ids: list[str]) -> list[Job]:
+        """The named jobs that exist, in the order given (consistent BatchGetItem reads)."""
+        wanted = list(dict.fromkeys(job_ids))
+        keys = [
+            {"pk": _job_pk(job_id), "sk": sk} for job_id in wanted for sk in (JOB_SK, RESTAURANT_SK)
+        ]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for at in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self._table.name: {"Keys": keys[at : at + _BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    found.setdefault(str(item["pk"]), []).append(dict(item))
+                pending = dict(answer.get("UnprocessedKeys") or {})
+        jobs = []
+        for job_id in wanted:
+            parts = found.get(_job_pk(job_id), [])
+            if any(part["sk"] == JOB_SK for part in parts):
+                jobs.append(_job_of(parts))
+        return jobs
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         while True:
@@ -233,12 +349,16 @@ class JobRepository:
     # ------------------------------------------------------------------ jobs
 
     def get_job(self, job_id: str) -> Job:
-        item = self._table.get_item(
-            Key={"pk": _job_pk(job_id), "sk": JOB_SK}, ConsistentRead=True
-        ).get("Item")
-        if item is None:
+        """The job and its restaurant, in one consistent Query."""
+        parts = list(
+            self._query(
+                KeyConditionExpression=Key("pk").eq(_job_pk(job_id)) & Key("sk").begins_with("JOB"),
+                ConsistentRead=True,
+            )
+        )
+        if not any(part["sk"] == JOB_SK for part in parts):
             raise NotFoundError(f"job {job_id} not found")
-        return Job.model_validate(_strip_keys(item), context=TRUSTED_STORED)
+        return _job_of(parts)
 
     def get_job_for_org(self, org_id: str, job_id: str) -> Job:
         job = self.get_job(job_id)
@@ -451,22 +571,39 @@ class JobRepository:
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
     ) -> None:
-        """Set top-level fields of `job` under `condition`, moving batch counters with it.
+        """Set top-level fields of `job` under `condition`, with the summary they give it.
 
         `set_fields` maps attribute names to new values (models are serialised). When `status`
-        is given, the job's status moves from `job.status` to it (conditional on `job.status`)
-        and, when the counter it counts under changes (`tally_of`: its status, or Step 6's
-        completed with errors), the batch's counters move in the same transaction. `also`:
-        more transaction items (low-level), written with the job's update or not at all.
+        is given, the job's status moves from `job.status` to it (conditional on `job.status`).
+        The job's summary (`summarize` of the job as it will be) is written in the same update,
+        and its place in the failures index set or removed with it. `also`: more transaction
+        items (low-level, e.g. the runs history's row), written with the job's update or not at
+        all; they never touch the batch item.
         """
+        now = utc_now()
+        after = job.model_copy(
+            update=dict(set_fields) | {"status": status or job.status, "updated_at": now}
+        )
+        summary = self._summarize(after)
         expr_names = {f"#f{i}": name for i, name in enumerate(set_fields)} | dict(names or {})
-        expr_values = {f":f{i}": to_attr(value) for i, value in enumerate(set_fields.values())} | {
-            k: to_attr(v) for k, v in (values or {}).items()
-        }
+        expr_values = {
+            f":f{i}": _compact_progress(to_attr(value))
+            if name == "step6_progress"
+            else to_attr(value)
+            for i, (name, value) in enumerate(set_fields.items())
+        } | {k: to_attr(v) for k, v in (values or {}).items()}
         assignments = [f"#f{i} = :f{i}" for i in range(len(set_fields))]
-        expr_names["#updated_at"] = "updated_at"
-        expr_values[":updated_at"] = utc_now().isoformat()
-        assignments.append("#updated_at = :updated_at")
+        expr_names |= {"#updated_at": "updated_at", "#summary": "summary"}
+        expr_values[":updated_at"] = now.isoformat()
+        expr_values[":summary"] = to_item(summary)
+        assignments += ["#updated_at = :updated_at", "#summary = :summary"]
+        if summary.needs_action:
+            expr_values[":fpk"] = _failures_pk(job.org_id)
+            expr_values[":fsk"] = f"{job.batch_id}#{job.job_id}"
+            assignments += ["fpk = :fpk", "fsk = :fsk"]
+            removals = ""
+        else:
+            removals = " REMOVE fpk, fsk"
         if status is not None:
             expr_names["#status"] = "status"
             expr_values[":new_status"] = status.value
@@ -475,21 +612,20 @@ class JobRepository:
             condition = f"({condition}) AND #status = :old_status"
         update: dict[str, Any] = {
             "Key": {"pk": _job_pk(job.job_id), "sk": JOB_SK},
-            "UpdateExpression": "SET " + ", ".join(assignments),
+            "UpdateExpression": "SET " + ", ".join(assignments) + removals,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": expr_names,
             "ExpressionAttributeValues": expr_values,
         }
         # DynamoDB makes each conditional write atomic, so one claim wins a race; moto 5.2.5 does
         # not (check, then write, no lock): races are tested on DynamoDB Local only.
-        old = tally_of(job.status, job.steps)
-        new = old if status is None else tally_of(status, set_fields.get("steps", job.steps))
-        change = StatusChange(job.batch_id, old, new) if old != new else None
         try:
-            if change is None and not also:
+            if not also:
                 self._table.update_item(**update)
                 return
-            self._transact(update, change, also or [])
+            # The resource's client serialises plain Python values itself, as the Table does.
+            items: list[Any] = [{"Update": {"TableName": self._table.name, **update}}]
+            self._client.transact_write_items(TransactItems=items + also)
         except ClientError as error:
             if _is_item_too_large(error):
                 raise ItemTooLargeError(
@@ -500,25 +636,6 @@ class JobRepository:
                 current = self._peek_active_execution(job.job_id)
                 raise conflict(conflict_message, active_execution=current) from error
             raise
-
-    def _transact(
-        self, job_update: dict[str, Any], change: StatusChange | None, also: list[dict[str, Any]]
-    ) -> None:
-        # The resource's client serialises plain Python values itself, as the Table does.
-        items: list[Any] = [{"Update": {"TableName": self._table.name, **job_update}}]
-        if change is not None:
-            items.append({"Update": self._counts_update(change)})
-        self._client.transact_write_items(TransactItems=items + also)
-
-    def _counts_update(self, change: StatusChange) -> dict[str, Any]:
-        return {
-            "TableName": self._table.name,
-            "Key": {"pk": _batch_pk(change.batch_id), "sk": BATCH_SK},
-            "UpdateExpression": "ADD job_counts.#old :minus, job_counts.#new :plus "
-            "SET updated_at = :now",
-            "ExpressionAttributeNames": {"#old": change.old.value, "#new": change.new.value},
-            "ExpressionAttributeValues": {":minus": -1, ":plus": 1, ":now": utc_now().isoformat()},
-        }
 
     def _peek_active_execution(self, job_id: str) -> str | None:
         item = self._table.get_item(
@@ -540,7 +657,7 @@ class JobRepository:
         progress: SubStepProgress,
     ) -> None:
         """Persist one sub-step's state; only the execution that owns the job may write."""
-        item = to_item(progress)
+        item = _compact(to_item(progress))
         check_output(sub_step, item.get("output"))
         self._owned_update(
             job_id,
@@ -557,7 +674,8 @@ class JobRepository:
         phase: PhaseName,
         skips: Mapping[str, SubStepProgress],
     ) -> None:
-        """Record the sub-steps a phase skips, in one write (only the owning execution may)."""
+        """Record several sub-steps' progress in one write (only the owning execution may):
+        the sub-steps a phase skips, and those a round of the runner skips or starts together."""
         if not skips:
             return
         names: dict[str, str] = {"#phase": phase}
@@ -565,7 +683,7 @@ class JobRepository:
         assignments = ["updated_at = :now"]
         for i, (name, progress) in enumerate(skips.items()):
             names[f"#s{i}"] = name
-            values[f":s{i}"] = to_item(progress)
+            values[f":s{i}"] = _compact(to_item(progress))
             check_output(name, progress.output)
             assignments.append(f"step6_progress.phases.#phase.sub_steps.#s{i} = :s{i}")
         self._owned_update(
@@ -696,9 +814,25 @@ def _event_item(
     }
 
 
-_KEY_ATTRS = ("pk", "sk", "gsi1pk", "gsi1sk")
+_KEY_ATTRS = ("pk", "sk", "lpk", "lsk", "fpk", "fsk", "summary")
 
 
 def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     plain: dict[str, Any] = from_item({k: v for k, v in item.items() if k not in _KEY_ATTRS})
     return plain
+
+
+def _job_of(parts: list[dict[str, Any]]) -> Job:
+    """A job from its items: its own (sk=JOB) and its restaurant's (sk=JOB#RESTAURANT)."""
+    fields: dict[str, Any] = {}
+    for part in parts:
+        if part["sk"] == JOB_SK:
+            fields |= _strip_keys(part)
+        elif part["sk"] == RESTAURANT_SK:
+            fields["restaurant"] = from_item(part["restaurant"])
+    return Job.model_validate(fields, context=TRUSTED_STORED)
+
+
+def _listing(item: Mapping[str, Any]) -> JobListing:
+    fields = from_item({k: v for k, v in item.items() if k in LISTED})
+    return JobListing.model_validate(fields, context=TRUSTED_STORED)

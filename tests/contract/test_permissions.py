@@ -42,22 +42,28 @@ BOTO_TO_IAM = {
     "put_item": "dynamodb:PutItem",
     "update_item": "dynamodb:UpdateItem",
     "query": "dynamodb:Query",
+    "batch_get_item": "dynamodb:BatchGetItem",
     "transact_write_items": "dynamodb:UpdateItem",
     "batch_writer": "dynamodb:BatchWriteItem",
     "writer.put_item": "dynamodb:BatchWriteItem",
     "writer.delete_item": "dynamodb:BatchWriteItem",
 }
 
-# JobRepository method -> (DynamoDB actions on the table, queries the gsi1 index).
+# JobRepository method -> (DynamoDB actions on the table, queries the listing/failures indexes).
 # Every conditional update reads `active_execution` back (GetItem) when its condition fails.
 REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "create_batch": ({"PutItem", "BatchWriteItem"}, False),
     "get_batch": ({"GetItem"}, False),
     "list_batches": (set(), True),
-    "list_jobs": (set(), True),
-    "get_job": ({"GetItem"}, False),
-    "get_job_for_org": ({"GetItem"}, False),
-    # a transaction: the job's Update, the counters' Update, the history row's Put
+    "list_listings": (set(), True),
+    "list_failures": (set(), True),
+    # the index finds the ids, BatchGetItem reads the jobs
+    "list_jobs": ({"BatchGetItem"}, True),
+    "get_jobs": ({"BatchGetItem"}, False),
+    # one Query: the job's item and its restaurant's
+    "get_job": ({"Query"}, False),
+    "get_job_for_org": ({"Query"}, False),
+    # a transaction: the job's Update and the history row's Put
     "claim_new_run": ({"UpdateItem", "GetItem", "PutItem"}, False),
     "reclaim_for_redrive": ({"UpdateItem", "GetItem", "PutItem"}, False),
     "release_claim": ({"UpdateItem", "GetItem"}, False),
@@ -105,6 +111,9 @@ CLIENT_BOTO_CALLS = {
     "clients/executions.py": {"start_execution", "describe_execution", "stop_execution"},
 }
 
+# The JobsTable's indexes (state.repository): both queried by the same paths.
+INDEXES = ("listing", "failures")
+
 # --- what each function's path reaches -----------------------------------------------------------
 
 # domain.audit.record_event: append_event, then trim_events for the bounded kinds.
@@ -135,18 +144,22 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     # handlers.reconcile -> domain.settlement.settle_execution (the event carries the status:
     # no DescribeExecution), then domain.passwords.discard_spent_password
     "ReconcileFunction": _SETTLE_EXECUTION | _DISCARD_PASSWORD,
-    # handlers.api: onboarding.create_batch (create_batch, append_events, get_batch);
-    # reads.list_batches / read_batch (get_batch, list_jobs, reconcile_stale -> settle) /
-    # read_job (get_job_for_org, reconcile_stale) / read_events (get_job_for_org, list_events);
-    # batch_actions.submit_step5_selected / resume_selected (get_batch, list_jobs, get_job) ->
-    # runs.start_run (claim_new_run, release_claim when the start fails, record_event)
+    # handlers.api: onboarding.create_batch (create_batch, append_events);
+    # search.list_batches / read_batch / search_jobs (get_batch, list_batches, list_listings,
+    # get_jobs + reconcile_stale -> settle) / failure_groups (get_batch, list_failures);
+    # reads.read_job (get_job_for_org, reconcile_stale) / read_events (get_job_for_org,
+    # list_events); batch_actions.submit_step5_selected / resume_selected (get_batch,
+    # list_listings, get_jobs, get_job) -> runs.start_run (claim_new_run, release_claim when the
+    # start fails, record_event)
     "PlatformSandboxFunction": set(),
     "ApiFunction": {
         "create_batch",
         "append_events",
         "get_batch",
         "list_batches",
-        "list_jobs",
+        "list_listings",
+        "list_failures",
+        "get_jobs",
         "get_job",
         "get_job_for_org",
         "list_events",
@@ -235,7 +248,7 @@ def client_actions(methods: Iterable[str]) -> set[str]:
 
 
 def expected_grants(logical_id: str, handler: str) -> tuple[set[str], bool]:
-    """(IAM actions, queries gsi1) the function's code path needs."""
+    """(IAM actions, queries the indexes) the function's code path needs."""
     actions: set[str] = set()
     index = False
     for method in FUNCTION_REPOSITORY[logical_id]:
@@ -419,8 +432,9 @@ def test_function_is_granted_exactly_what_its_code_calls(
         for arn in resources:
             assert arn != "*", f"{logical_id}: {action} on every resource"
             _assert_scoped(service, action, arn, logical_id)
-    index_arn = {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"}
-    assert (index_arn in grants.get("dynamodb:Query", [])) == queries_index
+    for index in INDEXES:
+        index_arn = {"Fn::Sub": f"${{JobsTable.Arn}}/index/{index}"}
+        assert (index_arn in grants.get("dynamodb:Query", [])) == queries_index
     conditional = expected_conditional_grants(resource["Properties"]["Handler"])
     assert conditions_granted(resource) == set(conditional)
     for condition, expected in conditional.items():
@@ -453,7 +467,7 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
     elif service == "dynamodb":
         assert arn in (
             {"Fn::GetAtt": ["JobsTable", "Arn"]},
-            {"Fn::Sub": "${JobsTable.Arn}/index/gsi1"},
+            *({"Fn::Sub": f"${{JobsTable.Arn}}/index/{index}"} for index in INDEXES),
         ), f"{logical_id}: {action} on {arn}"
         if arn != {"Fn::GetAtt": ["JobsTable", "Arn"]}:
             assert action == "dynamodb:Query"

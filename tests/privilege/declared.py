@@ -21,7 +21,7 @@ _TRIM = (
 _STARTED_OUTSIDE_THE_API = (
     "An execution started outside the API (the console, the CLI) has no claim yet: "
     "domain.phase_tasks.prepare_run claims the job (UpdateItem), records run_started (PutItem) "
-    "and trims bounded events (Query, BatchWriteItem); the suites start every run through the API"
+    "and trims bounded events (BatchWriteItem); the suites start every run through the API"
 )
 NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
     **{
@@ -35,7 +35,7 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
     },
     **{
         ("PrepareRunFunction", f"dynamodb:{action}"): _STARTED_OUTSIDE_THE_API
-        for action in ("UpdateItem", "PutItem", "Query", "BatchWriteItem")
+        for action in ("UpdateItem", "PutItem", "BatchWriteItem")
     },
     ("ApiFunction", "secretsmanager:PutSecretValue"): (
         "Step 5 resubmitted for a job whose secret exists overwrites the password "

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from moto import mock_aws
 
+from domain.summary import summarize
 from handlers.settings import Settings
 from local import dynamodb_local
 from local.template import Template
@@ -105,4 +106,4 @@ def _create(resource: DynamoDBServiceResource, name: str, definition: dict[str, 
 
 @pytest.fixture
 def repo(table: Table) -> JobRepository:
-    return JobRepository(table)
+    return JobRepository(table, summarize=summarize)

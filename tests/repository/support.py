@@ -15,10 +15,11 @@ import boto3
 from domain.claims import claim_new_run, execution_name, with_step
 from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
+from domain.summary import job_counts
 from local.dynamodb_local import CREDENTIALS, REGION
 from state.item_size import item_size
 from state.models import Batch, Job, StepStatus, tally_of
-from state.repository import JobRepository, job_item
+from state.repository import JobRepository, restaurant_item
 from tests.factories import make_config, make_job, make_restaurant
 
 if TYPE_CHECKING:
@@ -129,6 +130,11 @@ def write_units(table: Table, item: dict[str, Any]) -> Decimal:
     return units
 
 
+def batch_counts(repo: JobRepository, batch_id: str) -> dict[StepStatus, int]:
+    """The batch's counts as the API derives them: from its jobs' listings (the index)."""
+    return job_counts(repo.list_listings(batch_id))
+
+
 def status_tally(repo: JobRepository, jobs: list[Job]) -> dict[StepStatus, int]:
     """What the batch counters should say: every status, counted from the jobs themselves."""
     stored = [repo.get_job(job.job_id) for job in jobs]
@@ -155,7 +161,7 @@ def job_of_size(size: int, batch_id: str) -> Job:
         return base.model_copy(update={"restaurant": restaurant})
 
     def measure(items: int, last: int, trim: int = 0) -> int:
-        return item_size(job_item(job_with(items, last, trim)))
+        return item_size(restaurant_item(job_with(items, last, trim)))
 
     items = 2
     while measure(items, 2_000) < size:  # the fewest specials that can reach `size`
@@ -169,5 +175,5 @@ def job_of_size(size: int, batch_id: str) -> Job:
         else:
             high = middle - 1
     job = job_with(items, low, trim)
-    assert item_size(job_item(job)) == size
+    assert item_size(restaurant_item(job)) == size
     return job

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from state.errors import ConflictError, NotFoundError
 from state.models import Batch, StepStatus
 from state.repository import JobRepository
 from tests.factories import make_job
-from tests.repository.support import ORG, OTHER_ORG, given_batch
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+from tests.repository.support import ORG, OTHER_ORG, batch_counts, given_batch, stored_job_item
 
 
 def test_create_batch_stores_the_batch_its_jobs_and_their_counts(repo: JobRepository) -> None:
@@ -21,10 +26,11 @@ def test_create_batch_stores_the_batch_its_jobs_and_their_counts(repo: JobReposi
     # When the batch is created
     repo.create_batch(batch, jobs)
 
-    # Then the batch counts its jobs by status, and every job reads back as it was written
+    # Then the batch's jobs count by status (from their listings), and every job reads back
+    # as it was written
     stored = repo.get_batch(ORG, "b-create")
     assert stored.name == "Wellington November"
-    assert stored.job_counts == {
+    assert batch_counts(repo, "b-create") == {
         s: (3 if s == StepStatus.ACTION_REQUIRED else 0) for s in StepStatus
     }
     assert {job.job_id: job for job in repo.list_jobs("b-create")} == {
@@ -62,9 +68,9 @@ def test_batches_and_jobs_are_visible_to_their_own_org_only(repo: JobRepository)
         repo.get_batch(OTHER_ORG, batch.batch_id)
     with pytest.raises(NotFoundError):
         repo.get_job_for_org(OTHER_ORG, job.job_id)
-    assert repo.list_batches(OTHER_ORG) == []
+    assert repo.list_batches(OTHER_ORG, limit=10).items == []
     assert repo.get_job_for_org(ORG, job.job_id) == job
-    assert [b.batch_id for b in repo.list_batches(ORG)] == [batch.batch_id]
+    assert [b.batch_id for b in repo.list_batches(ORG, limit=10).items] == [batch.batch_id]
 
 
 def test_list_batches_is_newest_first_per_org(repo: JobRepository) -> None:
@@ -74,8 +80,23 @@ def test_list_batches_is_newest_first_per_org(repo: JobRepository) -> None:
     given_batch(repo, 1, org=OTHER_ORG, name="Elsewhere")
 
     # When org A lists its batches, then it gets its own two, newest first
-    assert [b.name for b in repo.list_batches(ORG)] == ["November", "October"]
+    assert [b.name for b in repo.list_batches(ORG, limit=10).items] == ["November", "October"]
     assert second.created_at > first.created_at
+
+
+def test_list_batches_pages_from_where_the_last_page_ended(repo: JobRepository) -> None:
+    # Given three batches of org A
+    names = ["One", "Two", "Three"]
+    for name in names:
+        given_batch(repo, 1, name=name)
+
+    # When they are listed two at a time
+    first = repo.list_batches(ORG, limit=2)
+    assert first.next_key is not None
+    second = repo.list_batches(ORG, limit=2, start=first.next_key)
+
+    # Then the pages hold every batch once, newest first
+    assert [b.name for b in first.items + second.items] == ["Three", "Two", "One"]
 
 
 def test_unknown_ids_are_not_found(repo: JobRepository) -> None:
@@ -84,3 +105,35 @@ def test_unknown_ids_are_not_found(repo: JobRepository) -> None:
     with pytest.raises(NotFoundError):
         repo.get_job("no-such-job")
     assert repo.list_jobs("no-such-batch") == []
+    assert repo.get_jobs(["no-such-job"]) == []
+
+
+def test_a_job_is_two_items_read_back_as_one(repo: JobRepository, table: Table) -> None:
+    # Given a stored job
+    _, (job,) = given_batch(repo, 1)
+
+    # Then its restaurant is an item of its own, and its own item holds no menu
+    own = stored_job_item(table, job.job_id)
+    assert "restaurant" not in own
+    assert own["summary"]["restaurant_name"] == job.restaurant.name
+    # and get_job, get_jobs and list_jobs all give the whole job back
+    assert repo.get_job(job.job_id) == job
+    assert repo.get_jobs([job.job_id, "missing", job.job_id]) == [job]
+    assert repo.list_jobs(job.batch_id) == [job]
+
+
+def test_listings_carry_the_summary_and_no_progress(repo: JobRepository) -> None:
+    # Given a batch of two jobs
+    batch, jobs = given_batch(repo, 2)
+
+    # When its listings are read
+    listings = repo.list_listings(batch.batch_id)
+
+    # Then each carries the job's standing and summary, oldest first
+    assert [x.job_id for x in listings] == [j.job_id for j in jobs]
+    for listing, job in zip(listings, jobs, strict=True):
+        assert listing.status == job.status and listing.steps == job.steps
+        assert listing.summary.restaurant_name == job.restaurant.name
+        assert listing.summary.name_lower == job.restaurant.name.casefold()
+        assert not listing.summary.needs_action
+    assert repo.list_failures(ORG) == []

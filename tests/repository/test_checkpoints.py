@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from domain.catalogue import sub_steps_of
+from domain.summary import summarize
 from state.errors import SupersededExecutionError
 from state.models import (
     SkipReason,
@@ -148,7 +149,10 @@ def test_parallel_checkpoints_of_one_phase_are_all_kept(
     _, (job,) = given_batch(repo)
     _, arn = given_claimed(repo, job)
     names = [spec.name for spec in sub_steps_of("phase2")]
-    repos = [JobRepository(handle) for handle in other_handles(engine, table, len(names))]
+    repos = [
+        JobRepository(handle, summarize=summarize)
+        for handle in other_handles(engine, table, len(names))
+    ]
     start = threading.Barrier(len(names))
     failures: list[BaseException] = []
 

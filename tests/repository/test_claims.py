@@ -11,11 +11,13 @@ from botocore.exceptions import ClientError
 from domain.claims import claim_for_execution, claim_new_run
 from domain.outcome import ExecutionStatus
 from domain.settlement import settle_execution
+from domain.summary import summarize
 from state.errors import ConflictError, SupersededExecutionError
 from state.models import Job, StepStatus
 from state.repository import JobRepository
 from tests.repository.support import (
     Engine,
+    batch_counts,
     execution_arn,
     given_batch,
     given_claimed,
@@ -47,7 +49,7 @@ def test_a_free_job_is_claimed_for_the_expected_run(repo: JobRepository) -> None
     assert claimed.status == StepStatus.IN_PROGRESS
     assert claimed.current_step == 6
     assert claimed.step(6).status == StepStatus.IN_PROGRESS
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 def test_a_second_claim_loses_and_learns_the_active_execution(
@@ -63,7 +65,7 @@ def test_a_second_claim_loses_and_learns_the_active_execution(
 
     # Then it is refused with the execution that holds the job, and nothing changed
     assert raised.value.active_execution == first
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
     # The transaction was cancelled by the job's condition (and only by it) on both engines.
     cause = raised.value.__cause__
     assert isinstance(cause, ClientError)
@@ -123,7 +125,10 @@ def test_concurrent_claims_exactly_one_wins(
 ) -> None:
     # Given a free job, and ten callers that all read it before any of them claims it
     batch, (job,) = given_batch(repo)
-    repos = [JobRepository(handle) for handle in other_handles(engine, table, THREADS)]
+    repos = [
+        JobRepository(handle, summarize=summarize)
+        for handle in other_handles(engine, table, THREADS)
+    ]
     start = threading.Barrier(THREADS)
     outcomes: dict[int, Any] = {}
 
@@ -152,7 +157,7 @@ def test_concurrent_claims_exactly_one_wins(
         if isinstance(outcome, ConflictError):
             assert outcome.active_execution in (holder, None)
     # And the batch counted one move, not ten
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 def test_the_owner_passes_claim_for_execution_without_a_write(
@@ -184,7 +189,7 @@ def test_a_redrive_reclaims_the_job_for_the_latest_execution(repo: JobRepository
     assert reclaimed.status == StepStatus.IN_PROGRESS
     assert reclaimed.step(6).status == StepStatus.IN_PROGRESS
     assert reclaimed.run_number == 1
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
     assert [e.type for e in repo.list_events(job.job_id)][-1] == "run_redriven"
 
 
@@ -195,14 +200,14 @@ def test_an_older_execution_is_superseded_and_changes_nothing(
     batch, (job,) = given_batch(repo)
     _, first = given_settled(repo, job)
     _, second = given_settled(repo, job)
-    counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+    counts = batch_counts(repo, batch.batch_id)
 
     # When run 1 is redriven
     with unchanged_job_item(table, job.job_id), pytest.raises(SupersededExecutionError):
         claim_for_execution(repo, job.job_id, first)
 
     # Then it fails fast: the job, its progress and the batch are exactly as they were
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == counts
+    assert batch_counts(repo, batch.batch_id) == counts
     assert repo.get_job(job.job_id).latest_execution == second
 
 
@@ -222,7 +227,7 @@ class _StaleFirstRead(JobRepository):
     """Returns, once, the job as it was before the test moved it on (a read that raced)."""
 
     def __init__(self, table: Table, stale: Job) -> None:
-        super().__init__(table)
+        super().__init__(table, summarize=summarize)
         self._stale: Job | None = stale
 
     def get_job(self, job_id: str) -> Job:
@@ -247,7 +252,7 @@ def test_a_redrive_that_raced_a_new_run_is_refused_by_the_write_itself(
 
     # Then the conditional write (free AND latest_execution = run 1) refuses it
     assert raised.value.active_execution == second
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 def test_a_settled_execution_cannot_settle_a_newer_run(repo: JobRepository) -> None:

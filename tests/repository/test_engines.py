@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
+from state.attrs import to_attr
 from state.errors import ItemTooLargeError
-from state.models import Batch, StepStatus
+from state.models import Batch, RunRecord, StepStatus
 from state.repository import JobRepository
 from tests.repository.support import (
     ORG,
     Engine,
+    batch_counts,
     given_batch,
     given_claimed,
     job_of_size,
@@ -71,31 +73,47 @@ def test_the_repository_own_update_paths_never_overlap(repo: JobRepository) -> N
 
     # Then both engines accept them (DynamoDB Local rejects overlapping paths like AWS)
     assert repo.get_job(job.job_id).status == StepStatus.ACTION_REQUIRED
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 @pytest.mark.parametrize("with_status_change", [True, False], ids=["transaction", "update"])
 def test_an_update_over_the_item_limit_is_reported_as_too_large(
     repo: JobRepository, table: Table, engine: Engine, with_status_change: bool
 ) -> None:
-    # Given a job of 200 KB held by run 1, and a sub-step output of 235 KB: each value is under
-    # the item limit by itself (a value over it is refused up front, with a
-    # ValidationException, by both engines) but not the two together
+    # Given a job held by run 1 whose item holds a 200 KB sub-step output, and a second output
+    # of 235 KB: each value is under the item limit by itself (a value over it is refused up
+    # front, with a ValidationException, by both engines) but not the two together
     batch = Batch(batch_id="b-large", org_id=ORG, name="Large")
-    job = job_of_size(200_000, batch.batch_id)
+    job = job_of_size(20_000, batch.batch_id)
     repo.create_batch(batch, [job])
-    claimed, arn = given_claimed(repo, job)
+    _, arn = given_claimed(repo, job)
+    first = job_of_size(200_000, job.batch_id).restaurant.model_dump(mode="json")
+    table.update_item(
+        Key={"pk": f"JOB#{job.job_id}", "sk": "JOB"},
+        UpdateExpression="SET step6_progress.phases.phase1.sub_steps.cloudwaitressAccount.#o = :o",
+        ExpressionAttributeNames={"#o": "output"},
+        ExpressionAttributeValues={":o": to_attr({"huge": first})},
+    )
+    claimed = repo.get_job(job.job_id)
     before = stored_job_item(table, job.job_id)
     # moto 5.2.5 checks no item total on an update, only each value against its own 405,000
     # bytes: there the output is one value over that (docs/dynamodb-local.md)
     size = 410_000 if engine.name == "moto" else 235_000
     huge = job_of_size(size, job.batch_id).restaurant
 
-    # When a settle (alone, or with the batch counters in a transaction) would store it
+    # When a settle (alone, or with the run's history row in a transaction) would store it
     progress = claimed.step6_progress.model_copy(deep=True)
     progress.phases["phase1"].sub_steps["codeGeneration"].output = {
         "huge": huge.model_dump(mode="json")
     }
+    run = RunRecord(
+        job_id=job.job_id,
+        run=1,
+        execution_arn=arn,
+        trigger="step5",
+        actor="system",
+        started_at=claimed.updated_at,
+    )
     with pytest.raises(ItemTooLargeError, match="size limit") as raised:
         repo.settle_run(
             claimed,
@@ -105,13 +123,14 @@ def test_an_update_over_the_item_limit_is_reported_as_too_large(
             steps=claimed.steps,
             progress=progress,
             last_failure=None,
+            run=run if with_status_change else None,
         )
 
     # Then it is reported as too large (not as a conflict) and nothing changed (moto 5.2.5
     # applies a plain update before it measures the item, and keeps it: a gap of moto's only)
     if with_status_change or engine.name != "moto":
         assert stored_job_item(table, job.job_id) == before
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
     # How each engine said so: DynamoDB Local, like AWS, cancels the transaction with a
     # ValidationError reason (which the repository once reported as "a run is already
     # active"); moto raises a plain ValidationException either way

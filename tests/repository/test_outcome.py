@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from botocore.exceptions import ClientError
 
 from domain.claims import claim_for_execution
 from domain.outcome import ExecutionStatus
@@ -14,6 +13,7 @@ from state.errors import ConflictError
 from state.models import ErrorCode, StepStatus, SubStepProgress, SubStepStatus, utc_now
 from state.repository import JobRepository
 from tests.repository.support import (
+    batch_counts,
     given_batch,
     given_claimed,
     given_settled,
@@ -37,7 +37,7 @@ def test_a_failed_execution_settles_the_job_and_the_batch_together(repo: JobRepo
         "cloudwaitressAccount",
         SubStepProgress(status=SubStepStatus.IN_PROGRESS, attempts=1, started_at=utc_now()),
     )
-    counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+    counts = batch_counts(repo, batch.batch_id)
     assert counts[StepStatus.IN_PROGRESS] == 1 and counts[StepStatus.ACTION_REQUIRED] == 1
 
     # When the execution's FAILED status-change event is settled
@@ -54,7 +54,7 @@ def test_a_failed_execution_settles_the_job_and_the_batch_together(repo: JobRepo
     assert settled.last_failure is not None
     assert settled.last_failure.sub_step == "cloudwaitressAccount"
     assert settled.last_failure.execution == arn
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, jobs)
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, jobs)
 
 
 def test_a_second_settle_of_the_same_execution_is_a_no_op(
@@ -63,7 +63,7 @@ def test_a_second_settle_of_the_same_execution_is_a_no_op(
     # Given run 1 failed and was settled
     batch, (job,) = given_batch(repo)
     _, arn = given_settled(repo, job)
-    counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+    counts = batch_counts(repo, batch.batch_id)
     events = repo.list_events(job.job_id)
 
     # When the same event is delivered again (EventBridge is at-least-once), and a read settles
@@ -73,7 +73,7 @@ def test_a_second_settle_of_the_same_execution_is_a_no_op(
 
     # Then nothing changes: not the job, not the counters, not the audit trail
     assert again == repo.get_job(job.job_id)
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == counts
+    assert batch_counts(repo, batch.batch_id) == counts
     assert repo.list_events(job.job_id) == events
 
 
@@ -89,26 +89,26 @@ def test_a_succeeded_execution_completes_the_job(repo: JobRepository) -> None:
     assert settled.status == StepStatus.COMPLETED
     assert settled.step(6).status == StepStatus.COMPLETED
     assert settled.active_execution is None
-    counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+    counts = batch_counts(repo, batch.batch_id)
     assert counts[StepStatus.COMPLETED] == 1 and counts[StepStatus.IN_PROGRESS] == 0
 
 
-def test_the_job_does_not_settle_if_its_batch_counters_cannot_move(
+def test_a_claim_and_a_settlement_never_write_the_batch_item(
     repo: JobRepository, table: Table
 ) -> None:
-    # Given run 1 holds a job whose batch item has lost its counters
+    # Given a batch item as created, and a job of it
     batch, (job,) = given_batch(repo)
+    key = {"pk": f"BATCH#{batch.batch_id}", "sk": "BATCH"}
+    before = table.get_item(Key=key, ConsistentRead=True)["Item"]
+
+    # When the job is claimed and its run settles
     _, arn = given_claimed(repo, job)
-    table.update_item(
-        Key={"pk": f"BATCH#{batch.batch_id}", "sk": "BATCH"}, UpdateExpression="REMOVE job_counts"
-    )
+    settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "boom")
 
-    # When the execution is settled, the batch half of the transaction cannot be applied
-    with unchanged_job_item(table, job.job_id), pytest.raises(ClientError):
-        settle_execution(repo, job.job_id, arn, ExecutionStatus.FAILED, "boom")
-
-    # Then the job half was not applied either: one transaction, all or nothing
-    assert repo.get_job(job.job_id).active_execution == arn
+    # Then the batch item is exactly as created (no hot item: the counts come from the jobs)
+    assert table.get_item(Key=key, ConsistentRead=True)["Item"] == before
+    assert "job_counts" not in before
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 def test_the_audit_trail_lists_events_oldest_first(repo: JobRepository) -> None:
@@ -146,7 +146,7 @@ def test_job_counts_never_drift_across_transitions(repo: JobRepository) -> None:
 
     def check(step: str) -> None:
         moves.append(step)
-        counts = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+        counts = batch_counts(repo, batch.batch_id)
         assert counts == status_tally(repo, jobs), moves
         assert sum(counts.values()) == 3 and min(counts.values()) >= 0, moves
 
@@ -179,5 +179,5 @@ def test_job_counts_never_drift_across_transitions(repo: JobRepository) -> None:
     check("a succeeded")
 
     # Then the counters matched the jobs after every move, and end as two completed, one waiting
-    final = repo.get_batch(batch.org_id, batch.batch_id).job_counts
+    final = batch_counts(repo, batch.batch_id)
     assert final[StepStatus.COMPLETED] == 2 and final[StepStatus.ACTION_REQUIRED] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.outcome import ExecutionStatus
 from state.models import RUNS_KEPT, ErrorCode, StepStatus
 from state.repository import JobRepository
-from tests.repository.support import given_batch, given_settled, status_tally
+from tests.repository.support import batch_counts, given_batch, given_settled, status_tally
 
 
 def test_each_run_has_a_row_closed_by_its_settlement(repo: JobRepository) -> None:
@@ -19,7 +19,7 @@ def test_each_run_has_a_row_closed_by_its_settlement(repo: JobRepository) -> Non
     assert (second.run, second.status, second.execution_arn) == (2, "succeeded", second_arn)
     assert (first.run, first.status, first.error_code) == (1, "failed", ErrorCode.INTERRUPTED)
     assert first.ended_at is not None and second.step6_status == StepStatus.COMPLETED
-    assert repo.get_batch(batch.org_id, batch.batch_id).job_counts == status_tally(repo, [job])
+    assert batch_counts(repo, batch.batch_id) == status_tally(repo, [job])
 
 
 def test_the_history_keeps_the_newest_runs_only(repo: JobRepository) -> None:
