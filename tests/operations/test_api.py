@@ -1,0 +1,127 @@
+"""POST/GET /operations: validation before anything starts, org scoping, client tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.operations.conftest import Api, wait_operation
+
+OTHER_ORG = "org-b"
+
+
+def _operations_started(api: Api) -> int:
+    sfn = boto3.client("stepfunctions")
+    return len(sfn.list_executions(stateMachineArn=api.runtime.bulk_operation_arn)["executions"])
+
+
+def _operation_objects() -> list[str]:
+    s3 = boto3.client("s3")
+    found = s3.list_objects_v2(Bucket="artifactsbucket", Prefix="operations/")
+    return [o["Key"] for o in found.get("Contents", [])]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "resume_step6", "selector": {}}, "selector"),
+        ({"action": "resume_step6", "selector": {"batch_id": "b", "failed_sub_step": "nope"}}, "selector.failed_sub_step"),
+        ({"action": "resume_step6", "selector": {"batch_id": "b", "status": "sleeping"}}, "selector.status"),
+        ({"action": "resume_step6", "selector": {"batch_id": "b", "error_code": "oops"}}, "selector.error_code"),
+        ({"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 0}, "max_concurrency"),
+        ({"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 1001}, "max_concurrency"),
+        ({"action": "explode", "selector": {"batch_id": "b"}}, "action"),
+        ({"action": "submit_step5", "selector": {"job_ids": ["a"]}}, "execution_config"),
+        ({"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {}}, "generate_passwords"),
+        (
+            {"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {}, "generate_passwords": True, "per_job": {"zzz": {}}},
+            "per_job",
+        ),
+        (
+            {"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {"steps_enabled": {"nope": True}}, "generate_passwords": True},
+            "execution_config",
+        ),
+        ({"action": "resume_step6", "selector": {"job_ids": ["a"] * 2 + [str(n) for n in range(10_001)]}}, "selector.job_ids"),
+    ],
+)
+def test_invalid_input_is_a_422_before_anything_starts(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    reply = api.client.post("/operations", body)
+    assert reply.status == 422, reply
+    assert reply.body["error"] == "validation_error"
+    assert any(f["field"].startswith(field) for f in reply.body["fields"]), reply
+    assert _operations_started(api) == 0
+    assert _operation_objects() == []
+    assert api.client.get("/operations").body["operations"] == []
+
+
+def test_another_orgs_operation_is_not_found(api: Api) -> None:
+    created = api.client.create_batch(["Cafe Aroha"])
+    reply = api.client.post(
+        "/operations", {"action": "resume_step6", "selector": {"batch_id": created["batch_id"]}}
+    )
+    assert reply.status == 202, reply
+    op = reply.body["operation_id"]
+    for path in (f"/operations/{op}", f"/operations/{op}/jobs"):
+        assert api.client.get(path, org=OTHER_ORG).status == 404
+    assert api.client.post(f"/operations/{op}/cancel", org=OTHER_ORG).status == 404
+    assert api.client.get("/operations", org=OTHER_ORG).body["operations"] == []
+    other = api.client.post(
+        "/operations",
+        {"action": "resume_step6", "selector": {"batch_id": created["batch_id"]}},
+        org=OTHER_ORG,
+    )
+    assert other.status == 404, other
+
+
+def test_a_client_token_gives_the_same_operation_for_the_same_body_and_409_for_another(
+    api: Api,
+) -> None:
+    created = api.client.create_batch(["Cafe Aroha"])
+    body = {
+        "action": "resume_step6",
+        "selector": {"batch_id": created["batch_id"]},
+        "client_token": "retry-1",
+    }
+    first = api.client.post("/operations", body)
+    again = api.client.post("/operations", body)
+    other = api.client.post("/operations", body | {"max_concurrency": 3})
+    assert first.status == 202, first
+    assert again.status == 200, again
+    assert again.body["operation_id"] == first.body["operation_id"]
+    assert other.status == 409, other
+    assert other.body["error"] == "idempotency_conflict"
+    assert _operations_started(api) == 1
+
+
+def test_operations_page_newest_first_and_jobs_page_by_outcome(api: Api) -> None:
+    # given a batch whose jobs wait at Step 5 (a resume rejects each: not resumable)
+    created = api.client.create_batch([f"Deli {n:02d}" for n in range(55)])
+    ids = []
+    for _ in range(2):
+        reply = api.client.post(
+            "/operations", {"action": "resume_step6", "selector": {"batch_id": created["batch_id"]}}
+        )
+        assert reply.status == 202, reply
+        ids.append(reply.body["operation_id"])
+    done = wait_operation(api, ids[-1])
+    assert done["status"] == "completed"
+    assert done["counts"] | {} == {
+        "matched": 55, "pending": 0, "running": 0, "succeeded": 0,
+        "failed": 0, "rejected": 55, "cancelled": 0,
+    }
+    listed = api.client.get("/operations").body
+    assert [o["operation_id"] for o in listed["operations"]] == ids[::-1]
+    first = api.client.get(f"/operations/{ids[-1]}/jobs?outcome=rejected").body
+    assert len(first["jobs"]) == 50 and first["next_cursor"]
+    assert {j["code"] for j in first["jobs"]} == {"not_resumable"}
+    rest = api.client.get(
+        f"/operations/{ids[-1]}/jobs?outcome=rejected&cursor={first['next_cursor']}"
+    ).body
+    seen = {j["job_id"] for j in first["jobs"] + rest["jobs"]}
+    assert seen == {j["job_id"] for j in created["jobs"]}
+    assert api.client.get(f"/operations/{ids[-1]}/jobs?outcome=succeeded").body["jobs"] == []
+    assert api.client.get(f"/operations/{ids[-1]}/jobs?cursor=bogus").status == 422
