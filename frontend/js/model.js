@@ -152,7 +152,7 @@ function readConfig(config) {
 /** JobSummary (a row of BatchView.jobs and of a JobPage). */
 function readJobRow(job) {
   const running = isRunning(job);
-  const failure = readFailure(job.last_failure);
+  const failure = job.last_failure;
   return {
     jobId: job.job_id,
     name: job.restaurant_name,
@@ -165,8 +165,8 @@ function readJobRow(job) {
     summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
     // Why it stopped, when it did: the sub-step's name and a short cause (the list's own fields
     // when the server gives them, else the last failure's).
-    failedSubStep: job.failed_sub_step || (failure && failure.subStep) || null,
-    errorCode: job.error_code || (failure && failure.errorCode) || null,
+    failedSubStep: job.failed_sub_step || (failure && failure.sub_step) || null,
+    errorCode: job.error_code || (failure && failure.error_code) || null,
     shortError: job.short_error || (failure && failure.error) || null,
     updatedAt: job.updated_at,
   };
