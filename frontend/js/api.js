@@ -162,5 +162,5 @@ export const requests = {
   listOperations: (cursor, signal) => call("GET", paths.operations(cursor), undefined, signal).then(readOperationList),
   getOperation: (operationId, signal) => call("GET", paths.operation(operationId), undefined, signal).then(readOperation),
   getOperationJobs: (operationId, query, signal) => call("GET", paths.operationJobs(operationId, query), undefined, signal).then(readOperationJobs),
-  cancelOperation: (operationId, signal) => call("POST", paths.cancelOperation(operationId), undefined, signal).then(() => null), // the view reads the operation again
+  cancelOperation: (operationId, signal) => call("POST", paths.cancelOperation(operationId), undefined, signal).then(readOperation),
 };
