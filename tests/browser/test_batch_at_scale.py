@@ -194,6 +194,11 @@ def test_failures_panel_resumes_a_group_and_select_all_matching_resumes_the_rest
     registration.get_by_role("button", name=re.compile("^Show")).click()
     expect(page.get_by_label("Failed sub-step")).to_have_value("restaurantRegistration")
     expect(page.locator("#match-count")).to_have_text("4 matching jobs")
+    expect(rows(page)).to_have_count(4)
+    failing = set(row_names(page))
+    for row in rows(page).all():
+        expect(row).to_contain_text("failed at Phase 2 · Restaurant registration")
+        expect(row).to_contain_text("platform_rejected")
 
     # "Resume these 4": confirmed, then one operation for exactly those four.
     registration.get_by_role("button", name="Resume these 4").click()
@@ -201,7 +206,9 @@ def test_failures_panel_resumes_a_group_and_select_all_matching_resumes_the_rest
     follow_operation(page, page.locator("#failures-message"))
     expect(page.locator("#operation-progress")).to_contain_text("4 matched")
     expect_settled(page, {"succeeded": 4}, RUN_DEADLINE_MS)
-    expect(page.locator("tr.outcome-row")).to_have_count(4)
+    outcomes = page.locator("tr.outcome-row")
+    expect(outcomes).to_have_count(4)
+    assert set(outcomes.locator("th a").all_inner_texts()) == failing
 
     # The rest by filter: Step 6 failed, all matching, one operation.
     page.go_back()
