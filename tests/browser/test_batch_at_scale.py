@@ -179,7 +179,14 @@ def test_failures_panel_resumes_a_group_and_select_all_matching_resumes_the_rest
     batch_id, _ = failed_batch(
         api, org, "Kapiti", 12, {"restaurantRegistration": 4, "optionSets": 2}
     )
-    open_page(page, api, org, f"#/batches/{batch_id}")
+    # The org-wide panel of the batches list groups them too (shown only, no actions).
+    open_page(page, api, org, "#/batches")
+    page.locator("#org-failures summary").click()
+    org_groups = page.locator("#org-failures tr.failure-group")
+    expect(org_groups).to_have_count(2, timeout=RUN_DEADLINE_MS)
+    expect(org_groups.get_by_role("button")).to_have_count(0)
+
+    page.get_by_role("link", name="Kapiti").click()
     groups = page.locator("#failures-panel tr.failure-group")
     expect(groups).to_have_count(2, timeout=RUN_DEADLINE_MS)
     registration = groups.filter(has_text="restaurantRegistration")

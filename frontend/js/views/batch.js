@@ -238,6 +238,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     allMatching: false, // "Select all N matching": the filter is the selection
     failures: [],
     failuresError: "",
+    watching: new Set(), // operations started from this view, polled while they are active
     filterKey: "",
     requesting: false,
     lastSignature: "",
@@ -304,12 +305,13 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     const [batch, page] = await readForView(() => Promise.all([requests.getBatch(id, signal), requests.listJobs(id, query(), signal)]), { title: "Batch", main, bar, state, signal });
     const { groups: failures, error: failuresError } = await failuresRead;
     state.failuresError = failuresError;
+    const operating = await operationsActive();
     state.firstLoad = false;
     state.batch = batch;
     state.page = page;
     state.failures = failures;
     if (page.nextCursor) state.cursors[state.pageIndex + 1] = page.nextCursor;
-    const running = page.jobs.some((j) => j.running) || batch.status === "in_progress" || (batch.jobCounts.in_progress || 0) > 0;
+    const running = operating || page.jobs.some((j) => j.running) || batch.status === "in_progress" || (batch.jobCounts.in_progress || 0) > 0;
     const signature = JSON.stringify([batch, page, failures, failuresError]);
     const changed = signature !== state.lastSignature;
     state.lastSignature = signature;
@@ -317,6 +319,20 @@ export function renderBatch(main, { id, signal, onCleanup }) {
     bar.set(new Date(), running);
     if (manual) poll.update({ running, changed: true });
     return { running, changed };
+  }
+
+  /** Whether an operation started here is still queued or running (its jobs may not have started yet). */
+  async function operationsActive() {
+    for (const operationId of [...state.watching]) {
+      try {
+        const op = await requests.getOperation(operationId, signal);
+        if (op.status !== "queued" && op.status !== "running") state.watching.delete(operationId);
+      } catch (error) {
+        if (error.name === "AbortError" || signal.aborted) throw error;
+        // unknown for now: keep watching, the next poll asks again
+      }
+    }
+    return state.watching.size > 0;
   }
 
   /** A new filter, sort or page size: back to page 1 (the cursors belong to the old query). */
@@ -480,6 +496,7 @@ export function renderBatch(main, { id, signal, onCleanup }) {
 
   async function startOperation(body, described) {
     const op = await requests.startOperation({ ...body, client_token: crypto.randomUUID() }, signal);
+    state.watching.add(op.operationId);
     const link = h("a", { href: `#/operations/${encodeURIComponent(op.operationId)}`, id: "operation-link" }, "Follow it in Operations");
     return { op, text: `Operation started: ${described}. `, more: [link] };
   }

@@ -2,7 +2,8 @@
 // progress bar; one operation's per-job outcomes (paged, filtered by outcome) and Cancel.
 // Both poll with backoff while an operation is queued or running.
 import { requests } from "../api.js";
-import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
+import { phaseLabel, subStepLabel } from "../catalogue.js";
+import { chip, h, messageArea, replaceChildren, statusText, timeElement } from "../ui.js";
 import { poller, readForView, refreshBar } from "./common.js";
 
 const ACTIONS = { resume_step6: "Resume Step 6", submit_step5: "Submit Step 5", cancel: "Cancel runs" };
@@ -51,14 +52,21 @@ function countsList(op) {
   );
 }
 
-function selectorText(op) {
+/** The selector in words: "failed at Restaurant registration · cause platform_rejected · resumable only". */
+export function selectorText(op) {
+  const words = {
+    job_ids: (v) => `${v.length} chosen job${v.length === 1 ? "" : "s"}`,
+    job_count: (v) => `${v} chosen job${v === 1 ? "" : "s"}`,
+    status: (v) => `status ${statusText(v)}`,
+    step6_status: (v) => `Step 6 ${statusText(v)}`,
+    failed_phase: (v) => `failed in ${phaseLabel(v) || v}`,
+    failed_sub_step: (v) => `failed at ${subStepLabel(v) || v}`,
+    error_code: (v) => `cause ${v}`,
+    resumable: (v) => (v ? "resumable only" : "not resumable"),
+    batch_id: () => null,
+  };
   return op.selector
-    .map(([k, v]) => {
-      if (k === "job_ids") return `${v.length} chosen job${v.length === 1 ? "" : "s"}`;
-      if (k === "job_count") return `${v} chosen job${v === 1 ? "" : "s"}`;
-      if (k === "batch_id") return null;
-      return `${k.replaceAll("_", " ")}: ${v}`;
-    })
+    .map(([k, v]) => (words[k] ? words[k](v) : `${k.replaceAll("_", " ")}: ${v}`))
     .filter(Boolean)
     .join(" · ");
 }
