@@ -179,16 +179,18 @@ def test_failures_panel_resumes_a_group_and_select_all_matching_resumes_the_rest
     batch_id, _ = failed_batch(
         api, org, "Kapiti", 12, {"restaurantRegistration": 4, "optionSets": 2}
     )
-    # The org-wide panel of the batches list groups them too (shown only, no actions).
-    open_page(page, api, org, "#/batches")
-    page.locator("#org-failures summary").click()
-    org_groups = page.locator("#org-failures tr.failure-group")
-    expect(org_groups).to_have_count(2, timeout=RUN_DEADLINE_MS)
-    expect(org_groups.get_by_role("button")).to_have_count(0)
-
-    page.get_by_role("link", name="Kapiti").click()
+    open_page(page, api, org, f"#/batches/{batch_id}")
     groups = page.locator("#failures-panel tr.failure-group")
     expect(groups).to_have_count(2, timeout=RUN_DEADLINE_MS)
+
+    # The org-wide panel of the batches list groups them too (shown only, no actions).
+    page.get_by_role("link", name="All batches").click()
+    page.locator("#org-failures summary").click()
+    org_groups = page.locator("#org-failures tr.failure-group")
+    expect(org_groups).to_have_count(2)
+    expect(org_groups.get_by_role("button")).to_have_count(0)
+    page.get_by_role("link", name="Kapiti").click()
+    expect(groups).to_have_count(2)
     registration = groups.filter(has_text="restaurantRegistration")
     expect(registration.locator("td").nth(2)).to_have_text("4")
     expect(registration).to_contain_text("Phase 2 · Restaurant registration")
