@@ -247,10 +247,10 @@ class Bench:
 
 
 def max_jobs_per_request() -> int:
-    """The API's limit of jobs per batch request."""
+    """The batch-wide calls' cap: the most jobs one of them works on (more: 422)."""
     from domain import batch_actions
 
-    return batch_actions.MAX_JOBS_PER_REQUEST
+    return batch_actions.batch_call_cap
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
@@ -260,13 +260,16 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
 def table_shape(template: Template) -> TableShape:
     definition = template.table_definitions()[TABLE_ID]
     keys = tuple(k["AttributeName"] for k in definition["KeySchema"])
-    index_keys = tuple(
-        k["AttributeName"]
-        for index in definition.get("GlobalSecondaryIndexes", [])
-        for k in index["KeySchema"]
-        if k["KeyType"] == "HASH"
-    )
-    return TableShape(TABLE_ID, keys, index_keys)
+    projections: dict[str, tuple[str, ...] | None] = {}
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        own_keys = tuple(k["AttributeName"] for k in index["KeySchema"])
+        projection = index.get("Projection", {})
+        projections[own_keys[0]] = (
+            None
+            if projection.get("ProjectionType", "ALL") == "ALL"
+            else keys + own_keys + tuple(projection.get("NonKeyAttributes", []))
+        )
+    return TableShape(TABLE_ID, keys, tuple(projections), projections)
 
 
 def memory_mb(template: Template, function: str) -> int:

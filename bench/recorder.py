@@ -25,6 +25,8 @@ import boto3
 from bench.capacity import item_size, read_units, write_units
 
 Key = tuple[str, str]
+# An item's size, and its index entries: index hash key -> (entry size, entry digest).
+Sized = tuple[int, dict[str, tuple[int, str]]]
 # What an item write records, from its operation ("Put", "Update", "Delete") and request.
 Classify = Callable[[str, Mapping[str, Any]], str]
 
@@ -72,6 +74,9 @@ class TableShape:
     key_names: tuple[str, ...]
     # Attributes that put an item into a global secondary index (hash keys of the GSIs).
     index_keys: tuple[str, ...]
+    # Per index (by its hash key): the attributes its entries hold (its keys, the table's keys
+    # and its INCLUDE list), or None for projection ALL.
+    projections: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
 
 class ApiRecorder:
@@ -92,8 +97,9 @@ class ApiRecorder:
         # Wall time spent inside AWS calls (emulated here), summed over calls and threads.
         self.call_seconds = 0.0
         self.ddb = DdbUsage()
-        # Last known size of each item, and whether it sits in an index.
-        self._sizes: dict[Key, tuple[int, bool]] = {}
+        # Last known size of each item, and its entry in each index that holds it (by the
+        # index's hash key: the entry's size and a digest of its content).
+        self._sizes: dict[Key, Sized] = {}
         self._shadow: Any = None
         self.enabled = True
         # Threads whose Step Functions calls are the local runtime's machinery.
@@ -166,10 +172,20 @@ class ApiRecorder:
         values = [json.dumps(attrs.get(k), sort_keys=True) for k in self._table.key_names]
         return (values[0], values[1] if len(values) > 1 else "")
 
-    def _indexed(self, item: Mapping[str, Any]) -> bool:
-        return any(k in item for k in self._table.index_keys)
+    def _sized(self, item: Mapping[str, Any]) -> Sized:
+        """An item's size and its entries in the indexes that hold it."""
+        entries: dict[str, tuple[int, str]] = {}
+        for index_key in self._table.index_keys:
+            if index_key not in item:
+                continue
+            projected = self._table.projections.get(index_key)
+            entry = (
+                dict(item) if projected is None else {k: item[k] for k in projected if k in item}
+            )
+            entries[index_key] = (item_size(entry), json.dumps(entry, sort_keys=True))
+        return item_size(item), entries
 
-    def _read_back(self, key_attrs: Mapping[str, Any]) -> tuple[int, bool] | None:
+    def _read_back(self, key_attrs: Mapping[str, Any]) -> Sized | None:
         if self._shadow is None:
             # A fresh session: none of the hooks above, so this read is not counted.
             self._shadow = boto3.session.Session().client(
@@ -179,44 +195,49 @@ class ApiRecorder:
         item = self._shadow.get_item(TableName=self._table.name, Key=key, ConsistentRead=True).get(
             "Item"
         )
-        return None if item is None else (item_size(item), self._indexed(item))
+        return None if item is None else self._sized(item)
 
     def _write(
         self,
         usage: DdbUsage,
         request: Mapping[str, Any],
-        new: tuple[int, bool] | None,
+        new: Sized | None,
         *,
         kind: str,
         tx: bool,
     ) -> None:
-        """One item written: base table units from the larger image, index units if indexed."""
+        """One item written: base table units from the larger image; in each index, units for
+        the entry put, changed or deleted (an update that changes nothing an index projects
+        writes no index: INCLUDE projections)."""
         key_attrs = request.get("Key") or request.get("Item") or {}
         usage.writes_by_kind[self.classify(kind, request) if self.classify else kind] += 1
         key = self._key(key_attrs)
         with self._lock:
             old = self._sizes.get(key)
-        old_size, old_indexed = old if old is not None else (0, False)
-        new_size, new_indexed = new if new is not None else (0, False)
+        old_size, old_entries = old if old is not None else (0, {})
+        new_size, new_entries = new if new is not None else (0, {})
         usage.item_writes += 1
         usage.transactional_item_writes += 1 if tx else 0
         usage.wru += write_units(max(old_size, new_size), transactional=tx)
         usage.written_bytes += new_size
-        if old_indexed or new_indexed:
-            # Put into, update in or delete from the index: the entry's size (projection ALL),
-            # doubled in a transaction too (as DynamoDB Local reports it).
-            usage.gsi_wru += write_units(new_size if new_indexed else old_size, transactional=tx)
+        for index_key in set(old_entries) | set(new_entries):
+            before, after = old_entries.get(index_key), new_entries.get(index_key)
+            if before is not None and after is not None and before[1] == after[1]:
+                continue  # the entry is unchanged: no index write
+            # Put into, update in or delete from the index: the entry's size, doubled in a
+            # transaction too (as DynamoDB Local reports it).
+            size = after[0] if after is not None else before[0] if before is not None else 0
+            usage.gsi_wru += write_units(size, transactional=tx)
         with self._lock:
             if new is None:
                 self._sizes.pop(key, None)
             else:
                 self._sizes[key] = new
 
-    def _put(self, request: Mapping[str, Any]) -> tuple[int, bool]:
-        item = request["Item"]
-        return item_size(item), self._indexed(item)
+    def _put(self, request: Mapping[str, Any]) -> Sized:
+        return self._sized(request["Item"])
 
-    def _updated(self, key_attrs: Mapping[str, Any]) -> tuple[int, bool] | None:
+    def _updated(self, key_attrs: Mapping[str, Any]) -> Sized | None:
         if self.measure_sizes:
             return self._read_back(key_attrs)
         with self._lock:

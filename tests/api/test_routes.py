@@ -170,7 +170,10 @@ def test_every_route_answers_404_for_another_orgs_batch_or_job(api: Api) -> None
             missing = path.replace(job_id, "0" * 32).replace(batch_id, "f" * 32)
             assert api.client.call(method, missing, body, org=ORG).status == 404
     # the collection routes show org B only its own batches
-    assert api.client.get("/registration-batches", org=OTHER_ORG).body == {"batches": []}
+    assert api.client.get("/registration-batches", org=OTHER_ORG).body == {
+        "batches": [],
+        "next_cursor": None,
+    }
     mine = api.client.create_batch(["Moana Pies"], org=OTHER_ORG)
     listed = api.client.get("/registration-batches", org=OTHER_ORG).body["batches"]
     assert [b["batch_id"] for b in listed] == [mine["batch_id"]]

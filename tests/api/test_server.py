@@ -149,7 +149,10 @@ def test_make_serve_binds_127_0_0_1_on_port_and_stops_on_sigterm(tmp_path: Path)
         url = _wait_for_url(log, process)
         assert url.startswith("http://127.0.0.1:")
         client = HttpClient(url)
-        assert client.get("/registration-batches", org="org-serve").body == {"batches": []}
+        assert client.get("/registration-batches", org="org-serve").body == {
+            "batches": [],
+            "next_cursor": None,
+        }
         assert client.get("/registration-batches", org=None).status == 401
     finally:
         process.send_signal(signal.SIGTERM)

@@ -12,6 +12,7 @@ from packaging.requirements import Requirement
 from tools.cfn_template import REPO_ROOT, functions, resources_of_type
 
 from handlers.api import openapi_document
+from state.repository import LISTED
 from tests.contract.conftest import makefile_list
 
 
@@ -88,15 +89,21 @@ def test_jobs_table_is_literal_and_matches_the_access_patterns(template: dict[st
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert gsi["KeySchema"] == [
-        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-    ]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    listing, failures = props["GlobalSecondaryIndexes"]
+    # Both project only what the lists read (state.repository.LISTED), never ALL: a checkpoint
+    # then writes no index
+    for gsi, name, prefix in ((listing, "listing", "l"), (failures, "failures", "f")):
+        assert gsi["IndexName"] == name
+        assert gsi["KeySchema"] == [
+            {"AttributeName": f"{prefix}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{prefix}sk", "KeyType": "RANGE"},
+        ]
+        assert gsi["Projection"] == {
+            "ProjectionType": "INCLUDE",
+            "NonKeyAttributes": list(LISTED),
+        }
     types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert types == {"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S"}
+    assert types == {"pk": "S", "sk": "S", "lpk": "S", "lsk": "S", "fpk": "S", "fsk": "S"}
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
 

@@ -137,12 +137,9 @@ def test_an_update_over_the_item_limit_is_reported_as_too_large(
     cause = raised.value.__cause__
     assert isinstance(cause, ClientError)
     code = cause.response["Error"]["Code"]
-    if with_status_change and engine.name == "dynamodb_local":
-        assert code == "TransactionCanceledException"
-        assert [r["Code"] for r in cause.response["CancellationReasons"]] == [
-            "ValidationError",
-            "None",
-        ]
+    if code == "TransactionCanceledException":  # DynamoDB Local, for some transactions
+        assert with_status_change and engine.name == "dynamodb_local"
+        assert cause.response["CancellationReasons"][0]["Code"] == "ValidationError"
     else:
         assert code == "ValidationException"
 
