@@ -25,7 +25,7 @@ class TaskTokens(Protocol):
 
 
 class OperationEngine(Protocol):
-    def start(self, name: str, payload: dict[str, Any]) -> str: ...
+    def start_operation(self, name: str, payload: dict[str, Any]) -> str: ...
 
 
 class StepFunctionsTaskTokens:
@@ -48,7 +48,7 @@ class StepFunctionsOperations:
         self._client = client
         self._arn = state_machine_arn
 
-    def start(self, name: str, payload: dict[str, Any]) -> str:
+    def start_operation(self, name: str, payload: dict[str, Any]) -> str:
         try:
             return self._client.start_execution(
                 stateMachineArn=self._arn, name=name, input=json.dumps(payload)

@@ -75,7 +75,12 @@ def _start(deps: ItemDeps, op: Operation, job_id: str, per_job: Mapping[str, Any
         job = deps.jobs.get_job_for_org(op.org_id, job_id)
     except NotFoundError:
         return _decide(
-            deps, op, job_id, "rejected", code=RejectionCode.NOT_FOUND, reason=f"job {job_id} not found"
+            deps,
+            op,
+            job_id,
+            "rejected",
+            code=RejectionCode.NOT_FOUND,
+            reason=f"job {job_id} not found",
         )
     name = job.restaurant.name
     given = {k: v for k, v in op.selector.items() if k != "job_count"}
@@ -156,12 +161,22 @@ def _cancel(deps: ItemDeps, op: Operation, job: Job) -> str:
         arn = cancel_run(deps.jobs, deps.executions, op.org_id, job.job_id, actor=op.actor)
     except NotRunningError as error:
         return _decide(
-            deps, op, job.job_id, "rejected", code="not_running", reason=str(error),
+            deps,
+            op,
+            job.job_id,
+            "rejected",
+            code="not_running",
+            reason=str(error),
             restaurant_name=job.restaurant.name,
         )
     except ExecutionStopError as error:
         return _decide(
-            deps, op, job.job_id, "rejected", code=STOP_FAILED, reason=str(error),
+            deps,
+            op,
+            job.job_id,
+            "rejected",
+            code=STOP_FAILED,
+            reason=str(error),
             restaurant_name=job.restaurant.name,
         )
     return _decide(
@@ -193,8 +208,14 @@ def _again(
         return decided.outcome
     outcome, code, reason = operation_outcomes.job_outcome(job)
     return _decide(
-        deps, op, item.job_id, outcome, code=code, reason=reason,
-        restaurant_name=job.restaurant.name, execution_arn=arn,
+        deps,
+        op,
+        item.job_id,
+        outcome,
+        code=code,
+        reason=reason,
+        restaurant_name=job.restaurant.name,
+        execution_arn=arn,
     )
 
 

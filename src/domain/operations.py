@@ -31,6 +31,7 @@ from state.operations import (
     OperationAction,
     OperationItem,
     OperationRepository,
+    OperationStatus,
     decode_cursor,
     encode_cursor,
 )
@@ -83,7 +84,13 @@ class Selector(BaseModel):
     def _ids(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        bad = [v for v in value if not (0 < len(v) <= 128 and v.replace("-", "").replace("_", "").isalnum() and v.isascii())]
+        bad = [
+            v
+            for v in value
+            if not (
+                0 < len(v) <= 128 and v.replace("-", "").replace("_", "").isalnum() and v.isascii()
+            )
+        ]
         if bad:
             raise ValueError(f"job ids must be 1-128 letters, digits, - or _: {bad[:3]}")
         return list(dict.fromkeys(value))
@@ -251,7 +258,7 @@ def _config_dump(config: OperationConfig | None) -> dict[str, Any] | None:
 class OperationView:
     operation: Operation
     counts: dict[str, int]
-    status: str
+    status: OperationStatus
 
 
 def _check(request: NewOperation) -> None:
@@ -267,9 +274,7 @@ def _check(request: NewOperation) -> None:
             )
         return
     if request.execution_config is None:
-        raise InvalidRequestError(
-            "submit_step5 needs execution_config", field="execution_config"
-        )
+        raise InvalidRequestError("submit_step5 needs execution_config", field="execution_config")
     typed = request.execution_config.account.password is not None
     if typed and request.generate_passwords:
         raise InvalidRequestError(
@@ -284,17 +289,19 @@ def _check(request: NewOperation) -> None:
             )
     placeholder = "Placeholder1234" if (typed or request.generate_passwords) else None
     shared = _config_dump(request.execution_config) or {}
-    for job_id, override in [("*", None), *(request.per_job or {}).items()]:
+    overrides: list[tuple[str, OperationConfig | None]] = [("*", None)]
+    overrides += list((request.per_job or {}).items())
+    for where_id, partial in overrides:
         try:
             job_config(
                 shared,
-                _config_dump(override) or {},
+                _config_dump(partial) or {},
                 email="placeholder@example.com",
                 menu_id=None,
                 password=placeholder,
             )
         except ValueError as error:  # pydantic's ValidationError is a ValueError
-            where = "execution_config" if job_id == "*" else f"per_job.{job_id}"
+            where = "execution_config" if where_id == "*" else f"per_job.{where_id}"
             message = str(error).split("\n", 2)[-1].strip() if "\n" in str(error) else str(error)
             if placeholder is None and "password" in str(error):
                 message = "give execution_config.account.password or generate_passwords: true"
@@ -350,7 +357,9 @@ def start_operation(
         )
         password = request.execution_config.account.password
         if password is not None:
-            ref = deps.secrets.put_password(f"operation-{operation_id}", password.get_secret_value())
+            ref = deps.secrets.put_password(
+                f"operation-{operation_id}", password.get_secret_value()
+            )
     deps.store.put_text(items_key, json.dumps(items), "application/json")
     op = Operation(
         operation_id=operation_id,
@@ -370,7 +379,7 @@ def start_operation(
     stored = deps.ops.create(op)
     if stored.operation_id != operation_id:
         return stored, False  # the same token and body, made meanwhile by a twin request
-    arn = deps.engine.start(
+    arn = deps.engine.start_operation(
         operation_id,
         {
             "operation_id": operation_id,
@@ -393,7 +402,7 @@ def view(ops: OperationRepository, op: Operation) -> OperationView:
         "rejected": found["rejected"],
         "cancelled": found["cancelled"],
     }
-    status = op.status
+    status: OperationStatus = op.status
     if status == "queued" and sum(found.values()) > 0:
         status = "running"
     return OperationView(op, counts, status)

@@ -62,7 +62,6 @@ from domain.observability import logger, tracer
 from domain.onboarding import create_batch
 from domain.outcome import batch_status
 from handlers import wiring
-from handlers.api_operations import router as operations_router
 from handlers.api_models import (
     BatchList,
     BatchView,
@@ -85,6 +84,7 @@ from handlers.api_models import (
     StartedJob,
     Step5Request,
 )
+from handlers.api_operations import router as operations_router
 from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"

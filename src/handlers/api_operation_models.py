@@ -81,7 +81,7 @@ class OperationBody(BaseModel):
         return cls(
             operation_id=op.operation_id,
             action=op.action,
-            status=found.status,  # type: ignore[arg-type]
+            status=found.status,
             selector=op.selector,
             max_concurrency=op.max_concurrency,
             counts=OperationCounts(**found.counts),

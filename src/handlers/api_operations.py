@@ -29,7 +29,7 @@ from handlers.api_operation_models import (
 )
 from state.operations import TokenConflictError
 
-router = Router()
+router = Router()  # type: ignore[no-untyped-call]
 
 OperationId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 Cursor = Annotated[str | None, Query(max_length=2048)]
@@ -96,9 +96,7 @@ def post_operation(request: OperationRequest) -> Response[Any]:
 )
 def get_operations(cursor: Cursor = None) -> OperationList:
     found, next_cursor = operations.list_operations(wiring.operation_deps().ops, _org(), cursor)
-    return OperationList(
-        operations=[OperationBody.of(v) for v in found], next_cursor=next_cursor
-    )
+    return OperationList(operations=[OperationBody.of(v) for v in found], next_cursor=next_cursor)
 
 
 @router.get(

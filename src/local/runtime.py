@@ -501,7 +501,9 @@ class LocalRuntime:
         arn = function_name
         if not arn.startswith("arn:"):
             arn = function_arn(function_name, self.region)
-        machine = BULK_STATE_MACHINE_ID if arn.endswith(f":{OPERATION_ITEM_ID}") else STATE_MACHINE_ID
+        machine = (
+            BULK_STATE_MACHINE_ID if arn.endswith(f":{OPERATION_ITEM_ID}") else STATE_MACHINE_ID
+        )
         calls.record(machine, "lambda:InvokeFunction", [arn])
         return self.lambdas.invoke(function_name, payload)
 

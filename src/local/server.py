@@ -69,6 +69,8 @@ if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
 API_PREFIX = "/registration-batches"
+# Every path the API serves starts with one of these (the bulk operations: §13).
+API_PREFIXES = (API_PREFIX, "/operations")
 SIM_PREFIX = "/__sim/"
 API_FUNCTION = "ApiFunction"
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
@@ -322,7 +324,7 @@ class LocalApp:
         path = request.path
         if path.startswith(SIM_PREFIX):
             return self.simulator(request)
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES):
             return self.api(request)
         if request.method in ("GET", "HEAD"):
             return self.static(request.decoded_path)

@@ -6,7 +6,7 @@ Access patterns (docs/architecture.md §13):
 |---|---|
 | an operation | `pk=OP#<id>`, `sk=OP` (consistent GetItem) |
 | its per-job outcomes | `pk=OP#<id>`, `sk=JOB#<job_id>` (Query; `outcome` filtered) |
-| an org's operations | `gsi1pk=ORG#<org_id>#OPERATIONS`, `gsi1sk=<created_at>#<id>` (newest first) |
+| an org's operations | `gsi1pk=ORG#<org_id>#OPERATIONS`, `gsi1sk=<created_at>#<id>` |
 | a client token | `pk=OPTOKEN#<org_id>#<token>`, `sk=OPTOKEN` (conditional put) |
 
 Counts are derived from the outcome items (one item per job, written by that job's item
@@ -146,7 +146,7 @@ class OperationRepository:
     @classmethod
     def beside(cls, jobs: JobRepository) -> OperationRepository:
         """The operations kept in the jobs repository's table."""
-        return cls(jobs._table)  # noqa: SLF001 - one table, two repositories
+        return cls(jobs._table)
 
     # ------------------------------------------------------------------ operations
 
@@ -193,7 +193,8 @@ class OperationRepository:
         item = self._table.get_item(Key=_token_key(org_id, token), ConsistentRead=True).get("Item")
         if item is None:
             return None
-        return str(item["operation_id"]), item.get("request_hash")
+        digest = item.get("request_hash")
+        return str(item["operation_id"]), None if digest is None else str(digest)
 
     def get_any(self, operation_id: str) -> Operation:
         item = self._table.get_item(
@@ -232,7 +233,8 @@ class OperationRepository:
                 Key={"pk": _op_pk(operation_id), "sk": OP_SK},
                 UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
                 ConditionExpression=condition,
-                ExpressionAttributeNames=names | ({"#status": "status"} if "#status" in condition else {}),
+                ExpressionAttributeNames=names
+                | ({"#status": "status"} if "#status" in condition else {}),
                 ExpressionAttributeValues=attrs
                 | {k: v for k, v in _STATUSES.items() if k in condition},
             )

@@ -112,6 +112,10 @@ def test_substitutions_point_at_functions_the_machine_may_invoke(
         }
         for key, value in machine.substitutions.items():
             assert isinstance(value, dict), f"{key}: expected !GetAtt <Function>.Arn"
+            if "Ref" in value and resources[value["Ref"]]["Type"] == "AWS::S3::Bucket":
+                # a bucket the machine reads (a Distributed Map's ItemReader): `<Bucket>Name`
+                assert key == f"{value['Ref']}Name", f"{key} should be named {value['Ref']}Name"
+                continue
             assert "Fn::GetAtt" in value, f"{key}: expected !GetAtt <Function>.Arn"
             logical_id, attribute = value["Fn::GetAtt"]
             assert attribute == "Arn"

@@ -46,9 +46,10 @@ from tools.cfn_template import REPO_ROOT, functions, load_template
 from clients.platform_sandbox import FAULTS_PATH
 from clients.platform_service import OPERATIONS
 from domain.claims import execution_name
-from handlers import api_models
+from handlers import api_models, api_operation_models
 from handlers.api import ORG_CLAIM
 from handlers.events import CompleteRunEvent, PhaseEvent, PrepareRunEvent
+from handlers.operation_item import ItemEvent
 from handlers.reconcile import ExecutionStatusChange
 from local.openapi import OPENAPI_PATH
 from local.template import Template, function_arn, substitution_value
@@ -68,6 +69,7 @@ STEP_FUNCTIONS_MODELS: dict[str, type[BaseModel]] = {
     "handlers.complete_run.handler": CompleteRunEvent,
 }
 EVENTBRIDGE_HANDLER = "handlers.reconcile.handler"
+OPERATION_ITEM_HANDLER = "handlers.operation_item.handler"
 API_HANDLER = "handlers.api.handler"
 SANDBOX_HANDLER = "handlers.platform_sandbox.handler"
 
@@ -313,7 +315,10 @@ def _api_problems(parsed: Any, event: dict[str, Any]) -> list[str]:
         .get("$ref")
     )
     if schema is not None:
-        body_model: type[BaseModel] = getattr(api_models, schema.rsplit("/", 1)[-1])
+        name = schema.rsplit("/", 1)[-1]
+        body_model: type[BaseModel] = getattr(
+            api_models, name, getattr(api_operation_models, name, None)
+        )
         try:
             body_model.model_validate_json(parsed.body or "")
         except ValidationError as error:
@@ -338,7 +343,24 @@ def problems_of(file: str, event: dict[str, Any]) -> list[str]:
         )
     if sample.handler == SANDBOX_HANDLER:
         return _parsed_problems(event, LambdaFunctionUrlModel, _function_url_problems)
+    if sample.handler == OPERATION_ITEM_HANDLER:
+        return _operation_item_problems(event)
     return [f"{sample.handler}: this test knows no event model for it; add one"]
+
+
+def _operation_item_problems(event: dict[str, Any]) -> list[str]:
+    """The item task's payload: the keys BulkOperation's RunJob sends, as ItemEvent reads them."""
+    problems: list[str] = []
+    definition = json.loads((REPO_ROOT / "statemachine/bulk_operation.asl.json").read_text())
+    run_job = definition["States"]["RunJobs"]["ItemProcessor"]["States"]["RunJob"]
+    payload = run_job["Parameters"]["Payload"]
+    sent = {key.removesuffix(".$") for key in payload}
+    if unknown := set(event) - sent:
+        problems.append(f"keys the state machine does not send: {sorted(unknown)}")
+    if event.get("action") != payload["action"]:
+        problems.append(f"action is {event.get('action')!r}; RunJob sends {payload['action']!r}")
+    _parsed(event, ItemEvent, problems)
+    return problems
 
 
 # ---------------------------------------------------------------------- the samples

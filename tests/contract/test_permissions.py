@@ -82,6 +82,51 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "list_events": ({"Query"}, False),
 }
 
+# OperationRepository (state/operations.py, bulk operations) method -> (actions, queries gsi1).
+OPERATION_REPOSITORY: dict[str, tuple[set[str], bool]] = {
+    "beside": (set(), False),
+    "create": ({"PutItem", "GetItem"}, False),  # the token (conditional), then the operation
+    "find_by_token": ({"GetItem"}, False),
+    "get_any": ({"GetItem"}, False),
+    "get": ({"GetItem"}, False),
+    "list_for_org": (set(), True),
+    "mark_started": ({"UpdateItem"}, False),
+    "request_cancel": ({"UpdateItem"}, False),
+    "finish": ({"UpdateItem"}, False),
+    "mark_running": ({"UpdateItem"}, False),
+    "get_item": ({"GetItem"}, False),
+    "record_item": ({"PutItem", "UpdateItem", "GetItem"}, False),
+    "item_started": ({"UpdateItem"}, False),
+    "decide_item": ({"UpdateItem"}, False),
+    "list_items": ({"Query"}, False),
+    "outcome_counts": ({"Query"}, False),
+}
+# domain.operation_outcomes.answer, reached from every settlement (run_settled)
+_ANSWER_ITEM = {"decide_item", "get_item"}
+FUNCTION_OPERATIONS: dict[str, set[str]] = {
+    "ApiFunction": {
+        "create",
+        "find_by_token",
+        "get",
+        "list_for_org",
+        "mark_started",
+        "request_cancel",
+        "list_items",
+        "outcome_counts",
+    }
+    | _ANSWER_ITEM,
+    "CompleteRunFunction": _ANSWER_ITEM,
+    "ReconcileFunction": _ANSWER_ITEM,
+    "OperationItemFunction": {
+        "get_any",
+        "record_item",
+        "mark_running",
+        "item_started",
+        "finish",
+    }
+    | _ANSWER_ITEM,
+}
+
 # src/clients: port method -> IAM actions (the boto3 calls are checked against the sources).
 CLIENTS: dict[str, dict[str, set[str]]] = {
     "clients/storage.py": {
@@ -99,6 +144,10 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
         "status": {"states:DescribeExecution"},  # describe_execution
         "stop": {"states:StopExecution"},  # stop_execution
     },
+    "clients/task_tokens.py": {
+        "start_operation": {"states:StartExecution"},  # start_execution (BulkOperation)
+        "succeed": {"states:SendTaskSuccess"},  # send_task_success
+    },
 }
 CLIENT_BOTO_CALLS = {
     "clients/storage.py": {"put_object", "get_object"},
@@ -109,6 +158,7 @@ CLIENT_BOTO_CALLS = {
         "delete_secret",
     },
     "clients/executions.py": {"start_execution", "describe_execution", "stop_execution"},
+    "clients/task_tokens.py": {"start_execution", "send_task_success"},
 }
 
 # The JobsTable's indexes (state.repository): both queried by the same paths.
@@ -172,6 +222,17 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     }
     | _SETTLE_EXECUTION
     | _RECORD_EVENT,
+    # handlers.operation_item -> domain.operation_items: the job read, checked and claimed as
+    # the batch calls do (runs.start_run, onboarding.submit_step5, operator_actions.cancel_run,
+    # settlement.reconcile_stale for a redriven item)
+    "OperationItemFunction": {
+        "get_job",
+        "get_job_for_org",
+        "claim_new_run",
+        "release_claim",
+    }
+    | _SETTLE_EXECUTION
+    | _RECORD_EVENT,
 }
 
 # The platform sandbox (PlatformSandboxFunction): state.platform_sandbox's methods -> the
@@ -213,7 +274,18 @@ PHASE_PLATFORM_GRANTS: dict[str, set[str]] = {
 # calls are derived from the sub-steps (phase_port_calls). PrepareRun builds the repository alone.
 FUNCTION_PORTS: dict[str, set[str]] = {
     # operator_actions: a new password (amend), StopExecution (cancel)
-    "ApiFunction": {"put_password", "start", "status", "stop"},
+    "ApiFunction": {"put_password", "start", "status", "stop", "put_text", "start_operation"},
+    # a submit_step5 item: the shared config (S3), the typed or a generated password; finish
+    # deletes the operation's typed password
+    "OperationItemFunction": {
+        "start",
+        "status",
+        "stop",
+        "put_password",
+        "get_password",
+        "delete_password",
+        "get_text",
+    },
     "CompleteRunFunction": {"delete_password"},
     "ReconcileFunction": {"delete_password"},
 }
@@ -257,6 +329,15 @@ def expected_grants(logical_id: str, handler: str) -> tuple[set[str], bool]:
         index |= queries_index
     if index:
         actions.add("dynamodb:Query")
+    for method in FUNCTION_OPERATIONS.get(logical_id, set()):
+        table_actions, queries_index = OPERATION_REPOSITORY[method]
+        actions |= {f"dynamodb:{a}" for a in table_actions}
+        index |= queries_index
+    if index:
+        actions.add("dynamodb:Query")
+    if logical_id in FUNCTION_OPERATIONS:
+        # every settlement may answer a bulk operation's item (operation_outcomes.run_settled)
+        actions.add("states:SendTaskSuccess")
     ports = set(FUNCTION_PORTS.get(logical_id, set()))
     phase = PHASE_OF_HANDLER.fullmatch(handler)
     if phase:
@@ -325,6 +406,17 @@ def test_repository_table_covers_every_method() -> None:
     assert set(REPOSITORY) == public
 
 
+def test_operation_repository_table_covers_every_method() -> None:
+    from state.operations import OperationRepository
+
+    public = {
+        name
+        for name, member in inspect.getmembers(OperationRepository)
+        if callable(member) and not name.startswith("_")
+    }
+    assert set(OPERATION_REPOSITORY) == public
+
+
 def test_repository_calls_are_the_ones_mapped() -> None:
     source = (SRC / "state" / "repository.py").read_text(encoding="utf-8")
     calls = set(re.findall(r"self\._(?:table|client)\.(\w+)\(", source))
@@ -356,6 +448,8 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         if PORT_CALL.search(inspect.getsource(importlib.import_module(spec.logic.__module__)))
     }
     assert users == sub_step_modules | {
+        "domain/operations.py",
+        "domain/operation_items.py",
         "domain/onboarding.py",
         "domain/passwords.py",
         "domain/operator_actions.py",
@@ -472,7 +566,10 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
         if arn != {"Fn::GetAtt": ["JobsTable", "Arn"]}:
             assert action == "dynamodb:Query"
     elif service == "s3":
-        assert arn == {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}, f"{logical_id}: {action}"
+        assert arn in (
+            {"Fn::Sub": "${ArtifactsBucket.Arn}/*"},
+            {"Fn::Sub": "${ArtifactsBucket.Arn}/operations/*"},  # bulk operations' lists
+        ), f"{logical_id}: {action}"
     elif service == "secretsmanager":
         # SECRETS_PREFIX (Globals) is pumpd-onboarding/${Stage}: its secrets and nothing else
         assert arn == {
@@ -480,7 +577,15 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
             ":secret:pumpd-onboarding/${Stage}/*"
         }, f"{logical_id}: {action} on {arn}"
     elif action == "states:StartExecution":
-        assert arn == {"Ref": "Step6StateMachine"}
+        assert arn in ({"Ref": "Step6StateMachine"}, {"Ref": "BulkOperationStateMachine"})
+        if arn == {"Ref": "BulkOperationStateMachine"}:
+            assert logical_id == "ApiFunction"
+    elif action == "states:SendTaskSuccess":
+        # the tasks bulk operations' items wait on (BulkOperation's own name: it is named)
+        assert arn == {
+            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+            ":stateMachine:pumpd-onboarding-${Stage}-BulkOperation"
+        }
     elif action in ("states:DescribeExecution", "states:StopExecution"):
         assert arn == {
             "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"

@@ -109,14 +109,19 @@ def test_jobs_table_is_literal_and_matches_the_access_patterns(template: dict[st
 
 
 def test_state_machine(template: dict[str, Any]) -> None:
-    (logical_id,) = resources_of_type(template, "AWS::Serverless::StateMachine")
-    props = template["Resources"][logical_id]["Properties"]
-    assert logical_id == "Step6StateMachine"
-    assert props["Type"] == "STANDARD"
-    assert props["DefinitionUri"] == "statemachine/step6.asl.json"
-    assert props["Tracing"] == {"Enabled": True}
-    assert props["Logging"]["Level"] == "ERROR"
-    assert props["Logging"]["IncludeExecutionData"] is False
+    machines = resources_of_type(template, "AWS::Serverless::StateMachine")
+    assert sorted(machines) == ["BulkOperationStateMachine", "Step6StateMachine"]
+    files = {
+        "Step6StateMachine": "statemachine/step6.asl.json",
+        "BulkOperationStateMachine": "statemachine/bulk_operation.asl.json",
+    }
+    for logical_id in machines:
+        props = template["Resources"][logical_id]["Properties"]
+        assert props["Type"] == "STANDARD"
+        assert props["DefinitionUri"] == files[logical_id]
+        assert props["Tracing"] == {"Enabled": True}
+        assert props["Logging"]["Level"] == "ERROR"
+        assert props["Logging"]["IncludeExecutionData"] is False
 
 
 def test_api_routes_and_auth(template: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.api.conftest import ORG, Api, api  # noqa: F401 - the fixture, shared
+from tests.api.conftest import ORG, Api, api
 
 __all__ = ["ORG", "Api", "api", "poll", "wait_operation"]
 

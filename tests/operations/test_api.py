@@ -27,23 +27,58 @@ def _operation_objects() -> list[str]:
     ("body", "field"),
     [
         ({"action": "resume_step6", "selector": {}}, "selector"),
-        ({"action": "resume_step6", "selector": {"batch_id": "b", "failed_sub_step": "nope"}}, "selector.failed_sub_step"),
-        ({"action": "resume_step6", "selector": {"batch_id": "b", "status": "sleeping"}}, "selector.status"),
-        ({"action": "resume_step6", "selector": {"batch_id": "b", "error_code": "oops"}}, "selector.error_code"),
-        ({"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 0}, "max_concurrency"),
-        ({"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 1001}, "max_concurrency"),
+        (
+            {"action": "resume_step6", "selector": {"batch_id": "b", "failed_sub_step": "nope"}},
+            "selector.failed_sub_step",
+        ),
+        (
+            {"action": "resume_step6", "selector": {"batch_id": "b", "status": "sleeping"}},
+            "selector.status",
+        ),
+        (
+            {"action": "resume_step6", "selector": {"batch_id": "b", "error_code": "oops"}},
+            "selector.error_code",
+        ),
+        (
+            {"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 0},
+            "max_concurrency",
+        ),
+        (
+            {"action": "resume_step6", "selector": {"batch_id": "b"}, "max_concurrency": 1001},
+            "max_concurrency",
+        ),
         ({"action": "explode", "selector": {"batch_id": "b"}}, "action"),
         ({"action": "submit_step5", "selector": {"job_ids": ["a"]}}, "execution_config"),
-        ({"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {}}, "generate_passwords"),
         (
-            {"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {}, "generate_passwords": True, "per_job": {"zzz": {}}},
+            {"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {}},
+            "generate_passwords",
+        ),
+        (
+            {
+                "action": "submit_step5",
+                "selector": {"job_ids": ["a"]},
+                "execution_config": {},
+                "generate_passwords": True,
+                "per_job": {"zzz": {}},
+            },
             "per_job",
         ),
         (
-            {"action": "submit_step5", "selector": {"job_ids": ["a"]}, "execution_config": {"steps_enabled": {"nope": True}}, "generate_passwords": True},
+            {
+                "action": "submit_step5",
+                "selector": {"job_ids": ["a"]},
+                "execution_config": {"steps_enabled": {"nope": True}},
+                "generate_passwords": True,
+            },
             "execution_config",
         ),
-        ({"action": "resume_step6", "selector": {"job_ids": ["a"] * 2 + [str(n) for n in range(10_001)]}}, "selector.job_ids"),
+        (
+            {
+                "action": "resume_step6",
+                "selector": {"job_ids": ["a"] * 2 + [str(n) for n in range(10_001)]},
+            },
+            "selector.job_ids",
+        ),
     ],
 )
 def test_invalid_input_is_a_422_before_anything_starts(
@@ -110,8 +145,13 @@ def test_operations_page_newest_first_and_jobs_page_by_outcome(api: Api) -> None
     done = wait_operation(api, ids[-1])
     assert done["status"] == "completed"
     assert done["counts"] | {} == {
-        "matched": 55, "pending": 0, "running": 0, "succeeded": 0,
-        "failed": 0, "rejected": 55, "cancelled": 0,
+        "matched": 55,
+        "pending": 0,
+        "running": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "rejected": 55,
+        "cancelled": 0,
     }
     listed = api.client.get("/operations").body
     assert [o["operation_id"] for o in listed["operations"]] == ids[::-1]

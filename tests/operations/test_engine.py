@@ -68,7 +68,10 @@ def test_resume_of_the_jobs_that_failed_at_a_sub_step_runs_only_those(api: Api) 
         "/operations",
         {
             "action": "resume_step6",
-            "selector": {"batch_id": created["batch_id"], "failed_sub_step": "restaurantRegistration"},
+            "selector": {
+                "batch_id": created["batch_id"],
+                "failed_sub_step": "restaurantRegistration",
+            },
             "max_concurrency": 1,
         },
     )
@@ -135,5 +138,7 @@ def test_cancel_mid_way_starts_no_further_job(api: Api) -> None:
     assert done["status"] == "cancelled", done
     assert done["counts"]["succeeded"] + done["counts"]["failed"] <= 2, done
     assert done["counts"]["cancelled"] >= 4, done
-    started = [j for j in created["jobs"] if api.client.job(j["job_id"])["status"] != "action_required"]
+    started = [
+        j for j in created["jobs"] if api.client.job(j["job_id"])["status"] != "action_required"
+    ]
     assert len(started) == done["counts"]["succeeded"] + done["counts"]["failed"]
