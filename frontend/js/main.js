@@ -11,9 +11,11 @@ const main = document.getElementById("main");
 let current = null; // {cleanup(), controller}
 
 function route() {
-  const hash = location.hash.replace(/^#\/?/, "");
+  // "#/batches/<id>?status=failed": the part after "?" is the view's own state (filters, sort).
+  const [hash, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [kind, id, ...rest] = hash.split("/").map((p) => decodeURIComponent(p));
-  if (kind === "batches" && id && rest.length === 0) return { view: renderBatch, id };
+  const params = new URLSearchParams(search);
+  if (kind === "batches" && id && rest.length === 0) return { view: renderBatch, id, params };
   if (kind === "jobs" && id && rest.length === 0) return { view: renderJob, id };
   if (kind === "batches" && !id) return { view: renderBatches };
   if (kind === "operations" && id && rest.length === 0) return { view: renderOperation, id };
@@ -42,6 +44,7 @@ function navigate() {
   main.replaceChildren();
   found.view(main, {
     id: found.id,
+    params: found.params || new URLSearchParams(),
     signal: controller.signal,
     onCleanup: (fn) => cleanup.push(fn),
   });

@@ -220,8 +220,14 @@ def test_failures_panel_resumes_a_group_and_select_all_matching_resumes_the_rest
     assert set(outcomes.locator("th a").all_inner_texts()) == failing
 
     # The rest by filter: Step 6 failed, all matching, one operation.
+    # Back: the batch view as it was left, its filter in the address.
     page.go_back()
-    expect(page).to_have_url(re.compile(f"#/batches/{batch_id}$"))
+    expect(page).to_have_url(
+        re.compile(f"#/batches/{batch_id}\\?.*failed_sub_step=restaurantRegistration")
+    )
+    expect(page.get_by_label("Failed sub-step")).to_have_value("restaurantRegistration")
+    page.get_by_role("button", name="Clear filters").click()
+    expect(page.locator("#match-count")).to_have_text("12 matching jobs")
     page.get_by_label("Step 6", exact=True).select_option("failed")
     expect(page.locator("#match-count")).to_have_text("2 matching jobs", timeout=RUN_DEADLINE_MS)
     page.get_by_role("button", name="Select all 2 matching").click()

@@ -4,7 +4,7 @@
 // N matching" (one bulk operation over the filter); bulk Step 5; the Failures panel.
 // View components (data in, DOM out) and one controller, renderBatch, that owns the state.
 import { requests } from "../api.js";
-import { PHASES, phaseLabel, subStepLabel, subStepsOf } from "../catalogue.js";
+import { PHASES, SUB_STEPS, phaseLabel, subStepLabel, subStepsOf } from "../catalogue.js";
 import { announce, chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
 import { bulkStep5Form } from "./bulkstep5.js";
 import { countChips, poller, readForView, refreshBar } from "./common.js";
@@ -223,14 +223,42 @@ export function selectionState({ count, allMatching, total, requesting }) {
   };
 }
 
+// ---------------------------------------------------------------- the view's state in the address
+
+/** The view (filters, sort, page size) from the address's parameters; unknown values are dropped. */
+export function viewFromParams(params) {
+  const one = (name, allowed) => {
+    const value = params.get(name) || "";
+    return allowed(value) ? value : "";
+  };
+  const filters = {
+    status: one("status", (v) => JOB_STATUSES.includes(v)),
+    step6_status: one("step6_status", (v) => STEP6_STATUSES.includes(v)),
+    failed_sub_step: one("failed_sub_step", (v) => SUB_STEPS.some((s) => s.name === v)),
+    error_code: one("error_code", (v) => /^[a-z][a-z0-9_]{0,63}$/.test(v)),
+    q: (params.get("q") || "").slice(0, 200),
+  };
+  const sort = one("sort", (v) => SORTS.some(([name]) => name === v)) || "created";
+  const order = params.get("order") === "desc" ? "desc" : "asc";
+  const limit = PAGE_SIZES.includes(Number(params.get("limit"))) ? Number(params.get("limit")) : PAGE_SIZES[0];
+  return { filters, searchText: filters.q, sort, order, limit };
+}
+
+/** The address of the view: only what differs from the defaults. */
+function viewAddress(batchId, view) {
+  const given = Object.entries({ ...view.filters, sort: view.sort === "created" ? "" : view.sort, order: view.order === "asc" ? "" : view.order, limit: view.limit === PAGE_SIZES[0] ? "" : view.limit }).filter(([, v]) => v);
+  const search = new URLSearchParams(given.map(([k, v]) => [k, String(v)])).toString();
+  return `#/batches/${encodeURIComponent(batchId)}${search ? `?${search}` : ""}`;
+}
+
 // ---------------------------------------------------------------- controller
 
-export function renderBatch(main, { id, signal, onCleanup }) {
+export function renderBatch(main, { id, params, signal, onCleanup }) {
   document.title = "Batch · Pumpd onboarding";
   // Everything that changes over the view's life, in one place.
   const state = {
     batch: null,
-    view: { filters: { ...NO_FILTERS }, searchText: "", sort: "created", order: "asc", limit: 50 },
+    view: viewFromParams(params),
     cursors: [null], // cursors[i] opens page i of the current filter
     pageIndex: 0,
     page: { jobs: [], nextCursor: null, total: 0 },
@@ -337,6 +365,8 @@ export function renderBatch(main, { id, signal, onCleanup }) {
 
   /** A new filter, sort or page size: back to page 1 (the cursors belong to the old query). */
   async function requery() {
+    // The address follows the view (without a new history entry), so Back returns to it.
+    history.replaceState(null, "", viewAddress(id, state.view));
     state.cursors = [null];
     state.pageIndex = 0;
     state.allMatching = false;
