@@ -15,9 +15,10 @@ from clients.simulator import FaultSpec
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from domain.operator_actions import ConfigAmendment, amend_config
-from domain.outcome import batch_status, is_resumable
+from domain.outcome import is_resumable
 from domain.resume import phase_statuses, resume_point
 from domain.runs import resume_job
+from domain.search import read_batch
 from handlers.wiring import api_deps
 from local.runtime import LocalRuntime, platform_from_env, table_engine_from_env
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
@@ -132,10 +133,10 @@ def main() -> int:
             runtime.wait_for(started.execution_arn)
 
         jobs = [deps.jobs.get_job(j.job_id) for j in jobs]
-        batch = deps.jobs.get_batch(ORG, batch.batch_id)
+        overview = read_batch(deps.jobs, deps.executions, ORG, batch.batch_id).overview
         print("After Step 5 submission and the first Step 6 run:")
         print(jobs_table(jobs))
-        print(f"batch status: {batch_status(batch.job_counts).value}\n")
+        print(f"batch status: {overview.status.value}\n")
 
         failed = next(j for j in jobs if j.restaurant.name == FAILING)
         print(f"{FAILING}: waiting at Step {failed.current_step}, partial progress kept:")
@@ -207,10 +208,10 @@ def main() -> int:
         print()
 
         jobs = [deps.jobs.get_job(j.job_id) for j in jobs]
-        batch = deps.jobs.get_batch(ORG, batch.batch_id)
+        overview = read_batch(deps.jobs, deps.executions, ORG, batch.batch_id).overview
         print("After the resume and the fixes:")
         print(jobs_table(jobs))
-        print(f"batch status: {batch_status(batch.job_counts).value}\n")
+        print(f"batch status: {overview.status.value}\n")
 
         ledger = simulator.ledger()
         names = {j.job_id: j.restaurant.name for j in jobs}

@@ -10,10 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from domain import reads
+from domain import search
 from domain.catalogue import CATALOGUE
-from domain.reads import read_batch, read_job
+from domain.reads import read_job
 from domain.runs import resume_job
+from domain.search import read_batch
 from handlers.wiring import api_deps
 from state.models import StepStatus, SubStepStatus
 from tests.integration.conftest import ORG, Harness
@@ -102,15 +103,15 @@ def test_reading_the_batch_settles_its_stale_jobs(
 ) -> None:
     # given a job whose event was lost, and a batch read that treats any run as stale
     job_id, _ = _failed_without_event(harness, "Lost Batch Cafe", "cloudwaitressAccount", "fail")
-    monkeypatch.setattr(reads, "RECONCILE_STALE_AFTER", timedelta(0))
+    monkeypatch.setattr(search, "RECONCILE_STALE_AFTER", timedelta(0))
     batch_id = harness.jobs.get_job(job_id).batch_id
     deps = api_deps()
 
     # when the batch is read
     read = read_batch(deps.jobs, deps.executions, ORG, batch_id)
 
-    # then the job was settled, and the batch's counters moved with it
-    (details,) = read.jobs
-    assert details.job.status == StepStatus.ACTION_REQUIRED and details.resumable
-    assert read.batch.job_counts[StepStatus.ACTION_REQUIRED] == 1
-    assert read.batch.job_counts[StepStatus.IN_PROGRESS] == 0
+    # then the job was settled, and the batch's counts (from its jobs) moved with it
+    (listing,) = read.jobs.jobs
+    assert listing.status == StepStatus.ACTION_REQUIRED and listing.summary.resumable
+    assert read.overview.batch.job_counts[StepStatus.ACTION_REQUIRED] == 1
+    assert read.overview.batch.job_counts[StepStatus.IN_PROGRESS] == 0
