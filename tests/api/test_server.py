@@ -180,6 +180,8 @@ def test_the_sample_api_events_reach_their_routes(api: Api, name: str) -> None:
     body = json.loads(result["body"])
     # their ids exist in no table here: each answers as its route would for a missing one
     expected = {"POST": 201, "GET": 200} if event["resource"] == "/registration-batches" else {}
+    if event["resource"] == "/operations":
+        expected = {"GET": 200}  # the org's (empty) list; a start names a missing batch: 404
     status = expected.get(event["httpMethod"], 404)
     assert result["statusCode"] == status, (name, body)
     if status == 404:
