@@ -232,10 +232,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
               requery();
             }, SEARCH_DEBOUNCE_MS);
           },
-          sort: (sort, order) => {
-            Object.assign(state.view, { sort, order });
-            requery();
-          },
+          sort: sortBy,
           limit: (n) => {
             state.view.limit = n;
             requery();
@@ -254,7 +251,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
     replaceChildren(
       rows,
       page.jobs.length
-        ? jobsTable(page.jobs, (jobId) => state.selected.has(jobId), state.allMatching, { onToggle: toggle, onTogglePage: togglePage })
+        ? jobsTable(page.jobs, (jobId) => state.selected.has(jobId), state.allMatching, { onToggle: toggle, onTogglePage: togglePage, view: state.view, onSort: sortBy })
         : h("p", { class: "empty" }, batch.jobTotal ? "No job matches these filters." : "This batch has no jobs."),
     );
     replaceChildren(
@@ -291,6 +288,11 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
       box.checked = state.allMatching || (onPage > 0 && onPage === state.page.jobs.length);
       box.indeterminate = !state.allMatching && onPage > 0 && onPage < state.page.jobs.length;
     }
+  }
+
+  function sortBy(sort, order) {
+    Object.assign(state.view, { sort, order });
+    requery();
   }
 
   // -------------------------------------------------------------- selecting

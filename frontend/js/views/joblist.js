@@ -127,9 +127,31 @@ function jobRow(job, checked, locked, onToggle) {
   );
 }
 
+// The columns a header button sorts by (the same sorts as the "Sort by" select).
+const COLUMN_SORTS = { Restaurant: "name", Updated: "updated", Job: "status" };
+
+/** A column header; a sortable one is a button that says its order (aria-sort on the header). */
+function columnHeader(title, view, onSort) {
+  const sort = COLUMN_SORTS[title];
+  if (!sort || !onSort) return h("th", { scope: "col" }, title);
+  const current = view.sort === sort;
+  const next = current && view.order === "asc" ? "desc" : "asc";
+  return h(
+    "th",
+    { scope: "col", "aria-sort": current ? (view.order === "asc" ? "ascending" : "descending") : false },
+    h(
+      "button",
+      { type: "button", class: "sort-button", dataset: { sort }, onclick: () => onSort(sort, next) },
+      title,
+      h("span", { class: "sort-mark", "aria-hidden": "true" }, current ? (view.order === "asc" ? " ▲" : " ▼") : " ↕"),
+      h("span", { class: "visually-hidden" }, current ? ` (sorted ${view.order === "asc" ? "ascending" : "descending"}; sort ${next === "asc" ? "ascending" : "descending"})` : " (sort)"),
+    ),
+  );
+}
+
 /** The jobs table: `isSelected(jobId)` is read, never changed; changes go to the callbacks. */
-export function jobsTable(jobs, isSelected, locked, { onToggle, onTogglePage }) {
-  const columns = ["Restaurant", "Steps 1–5", "Step 6", "Updated", "Job"].map((title) => h("th", { scope: "col" }, title));
+export function jobsTable(jobs, isSelected, locked, { onToggle, onTogglePage, view = null, onSort = null }) {
+  const columns = ["Restaurant", "Steps 1–5", "Step 6", "Updated", "Job"].map((title) => columnHeader(title, view, view && onSort));
   return h(
     "table",
     { class: "table jobs-table" },
