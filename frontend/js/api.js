@@ -3,7 +3,7 @@
 // for a person (what happened and what to do) and whose `code` is the API's `error` value.
 import { config } from "../config.js";
 import { authorizationHeader } from "./auth.js";
-import { readBatch, readBatchList, readCancelled, readCreatedBatch, readError, readEvents, readJob, readRerun, readRuns, readSettled, readStarted } from "./model.js";
+import { readBatch, readBatchList, readCancelled, readCreatedBatch, readError, readEvents, readFailures, readJob, readJobPage, readOperation, readOperationJobs, readOperationList, readRerun, readRuns, readSettled, readStarted } from "./model.js";
 
 export class ApiError extends Error {
   /** problem: what readError made of the error body ({code, message, fields, activeExecution}). */
@@ -60,6 +60,8 @@ export function describeError(status, problem = NO_PROBLEM) {
       return "This sub-step is blocking: the job cannot go on without it. Fix its cause and resume instead.";
     case status === 409 && problem.code === "not_failed":
       return `Only a failed (or dependency-skipped) sub-step can be skipped${detail}. Reload the job: it may have changed.`;
+    case status === 409 && problem.code === "idempotency_conflict":
+      return "This request was already sent with other details: reload the page, then start it again.";
     case status === 409 && problem.code === "conflict":
       return "The job changed meanwhile: reload it, then try again.";
     case status === 409:
@@ -111,6 +113,12 @@ async function call(method, path, body, signal) {
 
 const enc = encodeURIComponent;
 
+/** "?a=1&b=x" from an object, leaving out empty values ("" when nothing is left). */
+export function queryString(params) {
+  const kept = Object.entries(params || {}).filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  return kept.length ? `?${new URLSearchParams(kept.map(([k, v]) => [k, String(v)])).toString()}` : "";
+}
+
 export const paths = {
   batches: () => "/registration-batches",
   batch: (batchId) => `/registration-batches/${enc(batchId)}`,
@@ -124,11 +132,17 @@ export const paths = {
   jobConfig: (jobId) => `/registration-batches/jobs/${enc(jobId)}/execution-config`,
   rerunJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/rerun`,
   skipSubStep: (jobId, name) => `/registration-batches/jobs/${enc(jobId)}/sub-steps/${enc(name)}/skip`,
+  batchJobs: (batchId, query) => `/registration-batches/${enc(batchId)}/jobs${queryString(query)}`,
+  failures: (batchId) => `/failures${queryString({ batch_id: batchId })}`,
+  operations: (cursor) => `/operations${queryString({ cursor })}`,
+  operation: (operationId) => `/operations/${enc(operationId)}`,
+  operationJobs: (operationId, query) => `/operations/${enc(operationId)}/jobs${queryString(query)}`,
+  cancelOperation: (operationId) => `/operations/${enc(operationId)}/cancel`,
 };
 
 /** The API's operations, each answering what model.js reads from the response. */
 export const requests = {
-  listBatches: (signal) => call("GET", paths.batches(), undefined, signal).then(readBatchList),
+  listBatches: (cursor, signal) => call("GET", `${paths.batches()}${queryString({ cursor })}`, undefined, signal).then(readBatchList),
   createBatch: (body, signal) => call("POST", paths.batches(), body, signal).then(readCreatedBatch),
   getBatch: (batchId, signal) => call("GET", paths.batch(batchId), undefined, signal).then(readBatch),
   getJob: (jobId, signal) => call("GET", paths.job(jobId), undefined, signal).then(readJob),
@@ -141,4 +155,12 @@ export const requests = {
   amendConfig: (jobId, body, signal) => call("PATCH", paths.jobConfig(jobId), body, signal).then(readJob),
   rerunJob: (jobId, body, signal) => call("POST", paths.rerunJob(jobId), body, signal).then(readRerun),
   skipSubStep: (jobId, name, body, signal) => call("POST", paths.skipSubStep(jobId, name), body, signal).then(readJob),
+  /** query: {status, step6_status, failed_phase, failed_sub_step, error_code, resumable, q, sort, order, cursor, limit}. */
+  listJobs: (batchId, query, signal) => call("GET", paths.batchJobs(batchId, query), undefined, signal).then(readJobPage),
+  listFailures: (batchId, signal) => call("GET", paths.failures(batchId), undefined, signal).then(readFailures),
+  startOperation: (body, signal) => call("POST", paths.operations(), body, signal).then(readOperation),
+  listOperations: (cursor, signal) => call("GET", paths.operations(cursor), undefined, signal).then(readOperationList),
+  getOperation: (operationId, signal) => call("GET", paths.operation(operationId), undefined, signal).then(readOperation),
+  getOperationJobs: (operationId, query, signal) => call("GET", paths.operationJobs(operationId, query), undefined, signal).then(readOperationJobs),
+  cancelOperation: (operationId, signal) => call("POST", paths.cancelOperation(operationId), undefined, signal).then(readOperation),
 };

@@ -1,19 +1,25 @@
-// Start-up: sign-in, the session bar and the hash router (#/batches, #/batches/<id>, #/jobs/<id>).
+// Start-up: sign-in, the session bar and the hash router (#/batches, #/batches/<id>, #/jobs/<id>,
+// #/operations, #/operations/<id>).
 import { cognitoEnabled, forgetSession, initAuth, session, signInLocal, signOut, startCognitoSignIn } from "./auth.js";
 import { h, replaceChildren } from "./ui.js";
 import { renderBatches } from "./views/batches.js";
 import { renderBatch } from "./views/batch.js";
 import { renderJob } from "./views/job.js";
+import { renderOperation, renderOperations } from "./views/operations.js";
 
 const main = document.getElementById("main");
 let current = null; // {cleanup(), controller}
 
 function route() {
-  const hash = location.hash.replace(/^#\/?/, "");
+  // "#/batches/<id>?status=failed": the part after "?" is the view's own state (filters, sort).
+  const [hash, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [kind, id, ...rest] = hash.split("/").map((p) => decodeURIComponent(p));
-  if (kind === "batches" && id && rest.length === 0) return { view: renderBatch, id };
+  const params = new URLSearchParams(search);
+  if (kind === "batches" && id && rest.length === 0) return { view: renderBatch, id, params };
   if (kind === "jobs" && id && rest.length === 0) return { view: renderJob, id };
   if (kind === "batches" && !id) return { view: renderBatches };
+  if (kind === "operations" && id && rest.length === 0) return { view: renderOperation, id };
+  if (kind === "operations" && !id) return { view: renderOperations };
   return null;
 }
 
@@ -38,6 +44,7 @@ function navigate() {
   main.replaceChildren();
   found.view(main, {
     id: found.id,
+    params: found.params || new URLSearchParams(),
     signal: controller.signal,
     onCleanup: (fn) => cleanup.push(fn),
   });

@@ -149,18 +149,87 @@ function readConfig(config) {
   };
 }
 
-/** JobSummary (a row of BatchView.jobs). */
+/** JobSummary (a row of BatchView.jobs and of a JobPage). */
 function readJobRow(job) {
   const running = isRunning(job);
+  const failure = job.last_failure;
   return {
     jobId: job.job_id,
     name: job.restaurant_name,
     status: shownStatus(job.status, job.step6.status),
     steps: readSteps(job.steps),
+    step5Status: stepStatus(job.steps, 5),
     resumable: job.resumable,
     resumeFrom: job.resume_from || null,
     running,
     summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
+    // Why it stopped, when it did: the sub-step's name and a short cause (the list's own fields
+    // when the server gives them, else the last failure's).
+    failedSubStep: job.failed_sub_step || (failure && failure.sub_step) || null,
+    errorCode: job.error_code || (failure && failure.error_code) || null,
+    shortError: job.short_error || (failure && failure.error) || null,
+    updatedAt: job.updated_at,
+  };
+}
+
+/** JobPage (GET /registration-batches/{batchId}/jobs): one page of rows and the matching total. */
+export function readJobPage(page) {
+  return { jobs: page.jobs.map(readJobRow), nextCursor: page.next_cursor || null, total: page.total };
+}
+
+// ------------------------------------------------------------------ failures
+
+/** FailureGroups (GET /failures): the failures grouped by cause, as the API orders them. */
+export function readFailures(list) {
+  return list.groups.map((g) => ({
+    phase: g.phase || null,
+    subStep: g.sub_step || null,
+    errorCode: g.error_code || null,
+    platformCode: g.platform_code || null,
+    sampleError: g.sample_error || "",
+    count: g.count,
+    resumableCount: g.resumable_count,
+  }));
+}
+
+// ------------------------------------------------------------------ bulk operations
+
+/** OperationView (POST /operations, GET /operations/{id}). `selector` is a map of filters. */
+export function readOperation(op) {
+  return {
+    operationId: op.operation_id,
+    action: op.action,
+    status: op.status,
+    selector: Object.entries(op.selector).filter(([, v]) => v !== null && v !== undefined),
+    maxConcurrency: op.max_concurrency,
+    counts: readOperationCounts(op.counts),
+    createdAt: op.created_at,
+    actor: op.actor || null,
+  };
+}
+
+function readOperationCounts(counts) {
+  return {
+    matched: counts.matched,
+    pending: counts.pending,
+    running: counts.running,
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    rejected: counts.rejected,
+    cancelled: counts.cancelled,
+  };
+}
+
+/** OperationList (GET /operations). */
+export function readOperationList(list) {
+  return { operations: list.operations.map(readOperation), nextCursor: list.next_cursor || null };
+}
+
+/** OperationJobs (GET /operations/{id}/jobs). */
+export function readOperationJobs(list) {
+  return {
+    jobs: list.jobs.map((j) => ({ jobId: j.job_id, name: j.restaurant_name, outcome: j.outcome, code: j.code || null, reason: j.reason || null, executionArn: j.execution_arn || null })),
+    nextCursor: list.next_cursor || null,
   };
 }
 
@@ -170,9 +239,9 @@ function readBatchFacts(batch) {
   return { batchId: batch.batch_id, name: batch.name, status: batch.status, jobCounts: { ...batch.job_counts }, jobTotal: batch.job_total, createdAt: batch.created_at };
 }
 
-/** BatchList (GET /registration-batches). */
+/** BatchList (GET /registration-batches): a page of batches, and the cursor of the next. */
 export function readBatchList(list) {
-  return list.batches.map(readBatchFacts);
+  return { batches: list.batches.map(readBatchFacts), nextCursor: list.next_cursor || null };
 }
 
 /** BatchView (GET /registration-batches/{batchId}). */

@@ -56,6 +56,12 @@ const STATUS = {
   completed_with_errors: { icon: "✓!", text: "completed with errors", short: "errors" },
   failed: { icon: "✕", text: "failed", short: "failed" },
   skipped: { icon: "–", text: "skipped", short: "skipped" },
+  // Bulk operations and their per-job outcomes.
+  queued: { icon: "○", text: "queued", short: "queued" },
+  running: { icon: "↻", text: "running", short: "running" },
+  succeeded: { icon: "✓", text: "succeeded", short: "succeeded" },
+  rejected: { icon: "⊘", text: "rejected", short: "rejected" },
+  cancelled: { icon: "■", text: "cancelled", short: "cancelled" },
 };
 
 export function statusText(status) {

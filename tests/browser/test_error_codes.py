@@ -37,7 +37,7 @@ def test_batch_rejections_are_told_by_their_code(page: Page, api: LocalApi, org:
     batch_path = f"**/registration-batches/{created['batch_id']}/resume-step-6"
     page.route(batch_path, answering(202, answer))
     page.goto(f"{api.url}/?org={org}#/batches/{created['batch_id']}")
-    page.get_by_label("Select all jobs").check()
+    page.get_by_label("Select this page").check()
     page.get_by_role("button", name="Resume selected (2)").click()
     results = page.locator("#resume-results")
     kai = results.locator(f'li[data-job-id="{ids["Kai Kitchen"]}"]')

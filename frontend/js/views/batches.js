@@ -1,7 +1,9 @@
-// #/batches: the org's registration batches, with a form to create one from JSON.
+// #/batches: the org's registration batches (a page at a time), the org's failures by cause,
+// and a form to create a batch from JSON.
 import { requests } from "../api.js";
 import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
 import { countChips, loadingError, poller, refreshBar } from "./common.js";
+import { failuresTable } from "./failures.js";
 
 const SAMPLE = {
   name: "Wellington November",
@@ -35,9 +37,19 @@ export function renderBatches(main, { signal, onCleanup }) {
     createButton,
     createMessage.el,
   );
+  const pager = h("nav", { class: "pager", id: "batch-pager", "aria-label": "Pages of batches" });
+  const failures = h("div", { id: "org-failures-body" }, h("p", { class: "loading" }, "Loading the failures…"));
   main.append(
     h("div", { class: "view-head" }, h("h1", {}, "Registration batches"), bar.el),
     list,
+    pager,
+    h(
+      "details",
+      { class: "card", id: "org-failures", ontoggle: (e) => e.target.open && loadFailures() },
+      h("summary", {}, h("h2", { class: "summary-heading" }, "Failures across all batches")),
+      h("p", { class: "hint" }, "Grouped by cause. Open a batch to resume a group or to see its jobs."),
+      failures,
+    ),
     h("details", { class: "card" }, h("summary", {}, "Create a batch"), form),
   );
 
@@ -45,11 +57,28 @@ export function renderBatches(main, { signal, onCleanup }) {
   onCleanup(() => poll.stop());
   let firstLoad = true;
   let lastSignature = "";
+  const cursors = [null]; // cursors[i] opens page i
+  let index = 0;
+
+  async function loadFailures() {
+    try {
+      replaceChildren(failures, failuresTable(await requests.listFailures(undefined, signal)));
+    } catch (error) {
+      if (error.name !== "AbortError" && !signal.aborted) replaceChildren(failures, h("p", { class: "message message--error", role: "alert" }, error.message));
+    }
+  }
+
+  function go(to) {
+    index = to;
+    lastSignature = "";
+    load(true).catch(() => {});
+  }
 
   async function load(manual) {
     let batches;
+    let nextCursor;
     try {
-      batches = await requests.listBatches(signal);
+      ({ batches, nextCursor } = await requests.listBatches(cursors[index], signal));
     } catch (error) {
       if (error.name === "AbortError" || signal.aborted) throw error;
       if (firstLoad) loadingError(main, "Registration batches", error, () => location.reload());
@@ -57,6 +86,12 @@ export function renderBatches(main, { signal, onCleanup }) {
       throw error;
     }
     firstLoad = false;
+    if (nextCursor) cursors[index + 1] = nextCursor;
+    replaceChildren(
+      pager,
+      index || nextCursor ? h("button", { type: "button", class: "button button--quiet", disabled: index === 0, onclick: () => go(index - 1) }, "Newer") : null,
+      index || nextCursor ? h("button", { type: "button", class: "button button--quiet", disabled: !nextCursor, onclick: () => go(index + 1) }, "Older") : null,
+    );
     batches.sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
     const running = batches.some((b) => b.status === "in_progress" || (b.jobCounts.in_progress || 0) > 0);
     const signature = JSON.stringify(batches);

@@ -4,7 +4,7 @@
 import { PHASES, SUB_STEPS, phaseLabel, phaseTitle, subStepsOf } from "../catalogue.js";
 import { h, messageArea, statusText } from "../ui.js";
 
-const PASSWORD_HINT = "At least 12 characters (at most 128), with a letter and a digit, no leading or trailing spaces.";
+export const PASSWORD_HINT = "At least 12 characters (at most 128), with a letter and a digit, no leading or trailing spaces.";
 const SUBMIT_LABEL = "Submit Step 5 and start Step 6";
 
 /** "waiting" (Steps 1–4 not done), "editable" or "locked" (Step 5 completed). */
@@ -23,16 +23,18 @@ export function step5Body(job, mode, onSubmit) {
   return step5Form(job, mode === "locked", onSubmit);
 }
 
-function check(idName, label, checked, hint = "") {
+/** A labelled checkbox named `idName`; `prefix` keeps ids unique when two forms share a page. */
+export function check(idName, label, checked, hint = "", prefix = "s5") {
   return h(
     "div",
     { class: "check" },
-    h("input", { type: "checkbox", id: `s5-${idName}`, name: idName, checked: Boolean(checked) }),
-    h("label", { for: `s5-${idName}` }, label, hint ? h("span", { class: "hint block" }, hint) : null),
+    h("input", { type: "checkbox", id: `${prefix}-${idName}`, name: idName, checked: Boolean(checked) }),
+    h("label", { for: `${prefix}-${idName}` }, label, hint ? h("span", { class: "hint block" }, hint) : null),
   );
 }
 
-function subStepSwitches(enabled, locked) {
+/** The twelve sub-step switches (named `step-<name>`), folded when read-only. */
+export function subStepSwitches(enabled, locked, prefix = "s5") {
   const switches = h(
     "div",
     { class: "substep-switches" },
@@ -41,7 +43,7 @@ function subStepSwitches(enabled, locked) {
         "div",
         { class: "switch-phase" },
         h("p", { class: "switch-phase-title" }, `${phaseLabel(phase)} · ${phaseTitle(phase)}`),
-        subStepsOf(phase).map((spec) => check(`step-${spec.name}`, spec.name, locked ? enabled[spec.name] !== false : true, spec.label + (spec.blocking ? " · blocking" : ""))),
+        subStepsOf(phase).map((spec) => check(`step-${spec.name}`, spec.name, locked ? enabled[spec.name] !== false : true, spec.label + (spec.blocking ? " · blocking" : ""), prefix)),
       ),
     ),
   );
