@@ -60,7 +60,7 @@ from local.runtime import (
     table_engine_from_env,
 )
 from local.serial_dynamodb import serialise_dynamodb_requests
-from local.template import FAKE_ACCOUNT, PROJECT_ROOT
+from local.template import FAKE_ACCOUNT, PROJECT_ROOT, Template
 from state.errors import NotFoundError
 from state.repository import RESTAURANT_SK
 
@@ -69,8 +69,9 @@ if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
 API_PREFIX = "/registration-batches"
-# Every path the API serves starts with one of these (the bulk operations: §13).
-API_PREFIXES = (API_PREFIX, "/operations")
+# Every path the API serves starts with one of these: the first segments of the ApiFunction's
+# routes in template.yaml (registration-batches, operations, failures).
+API_PREFIXES = tuple(sorted({"/" + p.split("/")[1] for p in Template.load().api_paths()}))
 SIM_PREFIX = "/__sim/"
 API_FUNCTION = "ApiFunction"
 FRONTEND_DIR = PROJECT_ROOT / "frontend"

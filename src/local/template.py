@@ -104,6 +104,11 @@ class Template:
             for name, resource in self.resources("AWS::Serverless::Function").items()
         }
 
+    def api_paths(self, function: str = "ApiFunction") -> list[str]:
+        """The paths of `function`'s `Api` events, as API Gateway routes them."""
+        events = self.resources("AWS::Serverless::Function")[function]["Properties"]["Events"]
+        return sorted({e["Properties"]["Path"] for e in events.values() if e.get("Type") == "Api"})
+
     def table_definitions(self) -> dict[str, dict[str, Any]]:
         """CreateTable arguments for each AWS::DynamoDB::Table, straight from its Properties."""
         tables = {}
