@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 
 MARKER = "<!-- This block runs as written in tests/api/test_readme.py"
 FIXES_MARKER = f"{MARKER} (the fixes)"
+OPERATIONS_MARKER = f"{MARKER} (bulk operations)"
 
 
 def readme_session(marker: str = MARKER) -> str:
@@ -123,3 +124,28 @@ def test_the_readme_fixes_session_works_as_written(
     )
     # (paymentConfig's re-run was refused by the platform: no effect; then skipped)
     assert reran == ["codeGeneration:1", "itemTags:1", "websiteConfig:1"], reran
+
+
+def test_the_readme_bulk_operations_session_works_as_written(
+    served: tuple[LocalServer, HttpClient], tmp_path: Path
+) -> None:
+    require_jq()
+    server, client = served
+    # when the first session and then the bulk operations one run against the server
+    session = readme_session() + "\n" + readme_session(OPERATIONS_MARKER)
+    lines = run_session(session, server, tmp_path).splitlines()
+    # then the Step 5 operation ran all three: two failed at the registration, one succeeded
+    assert (
+        '{"matched":3,"pending":0,"running":0,"succeeded":1,"failed":2,"rejected":0,"cancelled":0}'
+    ) in lines
+    # and the resume operation took exactly those two, and both succeeded
+    outcomes = [json.loads(line) for line in lines if line.startswith('{"restaurant_name"')]
+    assert len(outcomes) == 2 and all(o["outcome"] == "succeeded" for o in outcomes), outcomes
+    listed = [json.loads(line) for line in lines if line.startswith('{"operation_id"')]
+    assert [(o["action"], o["status"]) for o in listed] == [
+        ("resume_step6", "completed"),
+        ("submit_step5", "completed"),
+    ]
+    # and no platform effect took place twice
+    effects = client.get("/__sim/ledger", org=None).body["effects"]
+    assert effects and all(e["count"] == 1 for e in effects), effects
