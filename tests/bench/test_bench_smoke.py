@@ -118,3 +118,18 @@ def test_the_served_batch_is_measured_from_outside(results: dict[str, Any]) -> N
         assert _number(serve[key]) and serve[key] > 0, key
     assert serve["peak_mb"] >= serve["start_mb"]
     assert serve["exit_code"] == 0
+
+
+@pytest.mark.timeout(900)
+def test_the_operations_figures_are_there(results: dict[str, Any]) -> None:
+    # the smoke plan: 4 jobs at max_concurrency 2, the accept over 50 ids
+    ran = results["operations"]["throughput"]
+    assert ran["counts"]["succeeded"] == ran["jobs"] == 4 and ran["status"] == "completed"
+    assert 1 <= results["operation_max_overlap"] <= 2
+    assert results["operation_jobs_per_minute"] > 0
+    assert _number(results["operation_accept_s_50"])
+    assert results["operations"]["accept"]["matched"] == 50
+    assert _number(results["ddb_wru_per_job"]) and _number(results["writes_per_state_change"])
+    assert results["batch_call_cap"] == 100
+    names = {t["target"] for t in results["targets"]}
+    assert any(name.startswith("POST /operations over 50 job ids") for name in names), names
