@@ -22,9 +22,18 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from domain.catalogue import SUB_STEP_NAMES
 from domain.errors import InvalidRequestError
 from domain.onboarding import ExecutionConfigInput, check_password_rule
-from domain.outcome import is_resumable
+from domain.search import JobQuery
+from domain.summary import listing_of
 from state.fields import Email
-from state.models import ErrorCode, Job, MenuConfig, OnboardingConfig, PhaseName
+from state.models import (
+    ErrorCode,
+    Job,
+    JobListing,
+    MenuConfig,
+    OnboardingConfig,
+    PhaseName,
+    StepStatus,
+)
 from state.operations import (
     TERMINAL_STATUSES,
     Operation,
@@ -116,24 +125,39 @@ class Selector(BaseModel):
         return given
 
 
+def query_of(selector: Selector) -> JobQuery:
+    """The selector's filters as the batch job list's query (one matching rule for both)."""
+    return JobQuery(
+        status=frozenset({StepStatus(selector.status)}) if selector.status else frozenset(),
+        step6_status=(
+            frozenset({StepStatus(selector.step6_status)}) if selector.step6_status else frozenset()
+        ),
+        failed_phase=selector.failed_phase,
+        failed_sub_step=selector.failed_sub_step,
+        error_code=ErrorCode(selector.error_code) if selector.error_code else None,
+        resumable=selector.resumable,
+    )
+
+
+def _in_scope(selector: Selector, job_id: str, batch_id: str) -> bool:
+    return (selector.batch_id is None or batch_id == selector.batch_id) and (
+        selector.job_ids is None or job_id in selector.job_ids
+    )
+
+
 def matches(selector: Selector, job: Job) -> bool:
     """Whether `job` is one the selector takes (pure: tested without AWS)."""
-    failure = job.last_failure
-    step6 = job.step(6).status.value
-    checks = (
-        selector.batch_id is None or job.batch_id == selector.batch_id,
-        selector.job_ids is None or job.job_id in selector.job_ids,
-        selector.status is None or job.status.value == selector.status,
-        selector.step6_status is None or step6 == selector.step6_status,
-        selector.failed_phase is None
-        or (failure is not None and failure.phase == selector.failed_phase),
-        selector.failed_sub_step is None
-        or (failure is not None and failure.sub_step == selector.failed_sub_step),
-        selector.error_code is None
-        or (failure is not None and failure.error_code.value == selector.error_code),
-        selector.resumable is None or is_resumable(job) == selector.resumable,
+    return _in_scope(selector, job.job_id, job.batch_id) and query_of(selector).matches(
+        listing_of(job)
     )
-    return all(checks)
+
+
+def select_listed(selector: Selector, listings: list[JobListing]) -> list[str]:
+    """The ids of the listed jobs the selector takes, in the listing's order."""
+    query = query_of(selector)
+    return [
+        x.job_id for x in listings if _in_scope(selector, x.job_id, x.batch_id) and query.matches(x)
+    ]
 
 
 # ---------------------------------------------------------------- the Step 5 config
@@ -329,7 +353,8 @@ def start_operation(
     selector = request.selector
     if selector.batch_id is not None:
         batch = deps.jobs.get_batch(org_id, selector.batch_id)
-        selected = [j.job_id for j in deps.jobs.list_jobs(batch.batch_id) if matches(selector, j)]
+        # The batch's listings (the index: small items, no progress or menu), not its jobs.
+        selected = select_listed(selector, deps.jobs.list_listings(batch.batch_id))
     else:
         # Each named job is checked (org, selector) when its item runs.
         selected = list(selector.job_ids or [])
