@@ -17,7 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from domain.catalogue import SUB_STEP_NAMES
 from domain.errors import InvalidRequestError
@@ -311,7 +319,13 @@ def _check(request: NewOperation) -> None:
                 "per_job configs take no password (use generate_passwords or the shared one)",
                 field=f"per_job.{job_id}.account.password",
             )
-    placeholder = "Placeholder1234" if (typed or request.generate_passwords) else None
+    if not (typed or request.generate_passwords):
+        raise InvalidRequestError(
+            "give execution_config.account.password or generate_passwords: true",
+            field="generate_passwords",
+        )
+    # Each job's config is checked with stand-ins for what each job brings (its email, its menu,
+    # its password): what is left to fail is the request's own.
     shared = _config_dump(request.execution_config) or {}
     overrides: list[tuple[str, OperationConfig | None]] = [("*", None)]
     overrides += list((request.per_job or {}).items())
@@ -322,15 +336,14 @@ def _check(request: NewOperation) -> None:
                 _config_dump(partial) or {},
                 email="placeholder@example.com",
                 menu_id=None,
-                password=placeholder,
+                password="Placeholder1234",
             )
-        except ValueError as error:  # pydantic's ValidationError is a ValueError
+        except ValidationError as error:
             where = "execution_config" if where_id == "*" else f"per_job.{where_id}"
-            message = str(error).split("\n", 2)[-1].strip() if "\n" in str(error) else str(error)
-            if placeholder is None and "password" in str(error):
-                message = "give execution_config.account.password or generate_passwords: true"
-                where = "generate_passwords"
-            raise InvalidRequestError(f"{where}: {message}", field=where) from error
+            first = error.errors()[0]
+            path = ".".join(str(part) for part in first["loc"])
+            field = f"{where}.{path}" if path else where
+            raise InvalidRequestError(f"{field}: {first['msg']}", field=field) from error
 
 
 def start_operation(
