@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from state.attrs import from_item, to_attr, to_item
 from state.errors import NotFoundError
 from state.models import utc_now
+from state.pages import query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -439,10 +440,4 @@ class OperationRepository:
         return counts
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self._table.query(**kwargs)
-            yield from page.get("Items", [])
-            start = page.get("LastEvaluatedKey")
-            if start is None:
-                return
-            kwargs["ExclusiveStartKey"] = start
+        return query_all(self._table, **kwargs)

@@ -74,6 +74,7 @@ from state.models import (
     Summarize,
     utc_now,
 )
+from state.pages import query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -339,13 +340,7 @@ class JobRepository:
         return jobs
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self._table.query(**kwargs)
-            yield from page.get("Items", [])
-            start = page.get("LastEvaluatedKey")
-            if start is None:
-                return
-            kwargs["ExclusiveStartKey"] = start
+        return query_all(self._table, **kwargs)
 
     # ------------------------------------------------------------------ jobs
 
