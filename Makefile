@@ -91,10 +91,12 @@ catalogue: $(VENV)/.installed
 # bench/results/latest.json and latest.md (a run takes about 20-30 minutes; `$(PY) -m bench.run
 # --smoke --out DIR` is the quick version the tests run). The table goes on DynamoDB Local
 # (node_modules, the machine's Java); `sam build` uses the SAM CLI in $(TOOLS).
-# It also runs the sandbox's full crash matrix (96 cells; `make test` runs a bounded subset).
+# It also runs the full-size versions of the bounded tests `make test` runs: the sandbox's
+# whole crash matrix (96 cells) and the tests marked `scale` (200 jobs at max_concurrency 25).
 bench: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed $(JAVAC)
 	$(PY) -m bench.run
 	CRASH_MATRIX=full $(VENV)/bin/pytest tests/sandbox/test_crash_matrix.py -q
+	$(VENV)/bin/pytest -m scale -q
 
 # The deployed page (README, "Deploying to AWS"): frontend/config.js from the outputs of the
 # stack of samconfig.toml's environment ENV (STACK=<name> instead; REGION=<region> overrides),

@@ -63,7 +63,7 @@ def test_sixty_jobs_at_eight_never_run_more_than_eight_at_once(api: Api) -> None
     assert run_and_measure(api, 60, 8) >= 4
 
 
-@pytest.mark.slow
+@pytest.mark.scale
 @pytest.mark.timeout(3000)
 @pytest.mark.parametrize("api", [{"max_workers_per_function": 8}], indirect=True)
 def test_two_hundred_jobs_at_twenty_five_never_run_more_than_twenty_five_at_once(api: Api) -> None:
