@@ -253,6 +253,10 @@ class OperationDeps:
     secrets: SecretStore
     store: ObjectStore
     engine: OperationEngine
+    # How long an item waits for its run's answer before it asks again (the map retries it:
+    # its second invocation answers at once when the run has settled), so a lost answer delays
+    # a job, never strands it.
+    answer_timeout_s: int = 900
 
 
 @dataclass(frozen=True)
@@ -380,7 +384,12 @@ def start_operation(
     items_key = f"operations/{operation_id}/items.json"
     per_job = {k: _config_dump(v) or {} for k, v in (request.per_job or {}).items()}
     items = [
-        {"operation_id": operation_id, "job_id": job_id, "config": per_job.get(job_id, {})}
+        {
+            "operation_id": operation_id,
+            "job_id": job_id,
+            "config": per_job.get(job_id, {}),
+            "answer_timeout_s": deps.answer_timeout_s,
+        }
         for job_id in selected
     ]
     config_key = None

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
         default="", description="BulkOperation state machine (API only)"
     )
     secrets_prefix: str = "pumpd-onboarding/dev"
+    # A bulk operation's item asks again for its run's outcome after this long without one.
+    operation_answer_timeout_s: int = Field(default=900, ge=10, le=86_400)
     # sandbox: the stack's platform stand-in (SigV4 to its function URL); http: the real
     # platform (its API key in Secrets Manager); simulator: in this process (local tests only).
     platform_mode: Literal["sandbox", "http", "simulator"] = "sandbox"

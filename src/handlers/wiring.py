@@ -148,6 +148,7 @@ def operation_deps() -> OperationDeps:
         engine=StepFunctionsOperations(
             boto3.client("stepfunctions"), settings.bulk_operation_state_machine_arn
         ),
+        answer_timeout_s=settings.operation_answer_timeout_s,
     )
 
 

@@ -84,6 +84,8 @@ LOCAL_ENV = {
     "PLATFORM_MODE": "simulator",
     "SECRETS_PREFIX": "pumpd-onboarding/local",
     "SUBSTEP_RETRY_BASE_S": "0.001",
+    # A lost answer to a bulk operation's item heals after this long (900 s deployed).
+    "OPERATION_ANSWER_TIMEOUT_S": "20",
 }
 
 
