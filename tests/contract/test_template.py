@@ -248,3 +248,61 @@ def test_the_sandbox_is_the_default_and_the_simulator_cannot_be_chosen(
     rule = template["Rules"]["RealPlatformNeedsUrlAndKey"]
     asserted = json.dumps(rule["Assertions"])
     assert "PlatformBaseUrl" in asserted and "PlatformApiKeySecretArn" in asserted
+
+
+def _references(value: Any, resources: set[str]) -> set[str]:
+    """The resources a template value names (Ref, Fn::GetAtt, ${...} in Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and inner in resources:
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                found.add(target)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                names = {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text))}
+                found |= names & resources
+                if isinstance(inner, list):
+                    found |= _references(inner[1], resources)
+            else:
+                found |= _references(inner, resources)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner, resources)
+    return found & resources
+
+
+def test_no_resource_depends_on_itself_through_others(template: dict[str, Any]) -> None:
+    # CloudFormation refuses a stack whose references form a cycle ("Circular dependency"),
+    # which neither sam validate nor sam build reports
+    resources = template["Resources"]
+    names = set(resources)
+    edges = {
+        name: _references(body, names)
+        | set(
+            [body["DependsOn"]]
+            if isinstance(body.get("DependsOn"), str)
+            else body.get("DependsOn", [])
+        )
+        for name, body in resources.items()
+    }
+
+    done: set[str] = set()
+
+    def cycle_through(node: str, path: list[str]) -> list[str] | None:
+        """A cycle reachable from `node` (depth first; `path` is the way here)."""
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        for nxt in sorted(edges[node]):
+            found = cycle_through(nxt, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    cycles = [c for c in (cycle_through(n, []) for n in sorted(names)) if c]
+    assert not cycles, "circular dependency: " + " -> ".join(cycles[0])
