@@ -49,6 +49,7 @@ from state.operations import (
     OperationItem,
     OperationRepository,
     OperationStatus,
+    TokenConflictError,
     decode_cursor,
     encode_cursor,
 )
@@ -363,10 +364,8 @@ def start_operation(
         found = deps.ops.find_by_token(org_id, request.client_token)
         if found is not None:
             if found[1] != digest:
-                from state.operations import TokenConflictError
-
                 raise TokenConflictError(found[0])
-            return deps.ops.get(org_id, found[0]), False
+            return _started(deps, deps.ops.get(org_id, found[0])), False
     selector = request.selector
     if selector.batch_id is not None:
         batch = deps.jobs.get_batch(org_id, selector.batch_id)
@@ -425,17 +424,27 @@ def start_operation(
     )
     stored = deps.ops.create(op)
     if stored.operation_id != operation_id:
-        return stored, False  # the same token and body, made meanwhile by a twin request
+        # the same token and body, made meanwhile by a twin request
+        return _started(deps, stored), False
+    return _started(deps, op), True
+
+
+def _started(deps: OperationDeps, op: Operation) -> Operation:
+    """`op` with its engine started. A stored operation whose start failed (503, or the API
+    died first) is started by the request that repeats it with its client token: the
+    execution's name is the operation's id, so a start that did succeed is never doubled."""
+    if op.execution_arn is not None:
+        return op
     arn = deps.engine.start_operation(
-        operation_id,
+        op.operation_id,
         {
-            "operation_id": operation_id,
-            "items_key": items_key,
-            "max_concurrency": request.max_concurrency,
+            "operation_id": op.operation_id,
+            "items_key": op.items_key,
+            "max_concurrency": op.max_concurrency,
         },
     )
-    deps.ops.mark_started(operation_id, arn)
-    return op.model_copy(update={"execution_arn": arn}), True
+    deps.ops.mark_started(op.operation_id, arn)
+    return op.model_copy(update={"execution_arn": arn})
 
 
 def view(ops: OperationRepository, op: Operation) -> OperationView:

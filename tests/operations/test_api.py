@@ -7,6 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
+from clients.task_tokens import OperationStartError
+from handlers import wiring
 from tests.operations.conftest import Api, wait_operation
 
 OTHER_ORG = "org-b"
@@ -170,3 +172,36 @@ def test_operations_page_newest_first_and_jobs_page_by_outcome(api: Api) -> None
     other = api.client.get(f"/operations/{ids[0]}/jobs?outcome=rejected").body["next_cursor"]
     assert other
     assert api.client.get(f"/operations/{ids[-1]}/jobs?cursor={other}").status == 422
+
+
+def test_an_operation_whose_start_failed_starts_when_its_token_is_sent_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given Step Functions refuses the first start of an operation
+    created = api.client.create_batch(["Cafe Aroha"])
+    engine = wiring.operation_deps().engine
+    real_start = engine.start_operation
+
+    def refuse(name: str, payload: dict[str, Any]) -> str:
+        raise OperationStartError("throttled")
+
+    monkeypatch.setattr(engine, "start_operation", refuse)
+    body = {
+        "action": "resume_step6",
+        "selector": {"batch_id": created["batch_id"]},
+        "client_token": "start-again-1",
+    }
+    first = api.client.post("/operations", body)
+    assert first.status == 503, first
+    assert _operations_started(api) == 0
+    # when the client sends the same request again, Step Functions answering this time
+    monkeypatch.setattr(engine, "start_operation", real_start)
+    again = api.client.post("/operations", body)
+    # then the stored operation is the one answered, and its engine is started, once
+    assert again.status == 200, again
+    assert _operations_started(api) == 1
+    done = wait_operation(api, again.body["operation_id"])
+    assert done["status"] == "completed" and done["counts"]["matched"] == 1, done
+    # and a third request starts nothing more
+    assert api.client.post("/operations", body).status == 200
+    assert _operations_started(api) == 1
