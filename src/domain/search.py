@@ -314,7 +314,10 @@ def list_batches(
         isinstance(start, dict) and all(isinstance(v, str) for v in start.values())
     ):
         raise InvalidRequestError("cursor: not a cursor of this query", field="cursor")
-    page = jobs.list_batches(org_id, limit=limit, start=start)
+    try:
+        page = jobs.list_batches(org_id, limit=limit, start=start)
+    except ValueError as error:
+        raise InvalidRequestError("cursor: not a cursor of this query", field="cursor") from error
     overviews = [_overview(batch, jobs.list_listings(batch.batch_id)) for batch in page.items]
     following = None if page.next_key is None else _encode(page.next_key, fingerprint)
     return overviews, following

@@ -225,7 +225,13 @@ class OperationRepository:
             "ProjectionExpression": "pk",
         }
         if cursor:
-            if cursor.get("lpk") != _org_ops(org_id) or set(cursor) != {"pk", "sk", "lpk", "lsk"}:
+            if (
+                set(cursor) != {"pk", "sk", "lpk", "lsk"}
+                or cursor["lpk"] != _org_ops(org_id)
+                or cursor["sk"] != OP_SK
+                or not cursor["pk"].startswith("OP#")
+                or not cursor["lsk"]
+            ):
                 raise ValueError("cursor is not one this API returned")
             kwargs["ExclusiveStartKey"] = cursor
         page = self._table.query(**kwargs)
@@ -410,9 +416,18 @@ class OperationRepository:
             "Limit": limit,
         }
         if outcome is not None:
-            kwargs["FilterExpression"] = Attr("outcome").eq(outcome)
+            # `starting` (claiming its job) is reported as running, in the counts too
+            wanted = ["starting", "running"] if outcome == "running" else [outcome]
+            kwargs["FilterExpression"] = Attr("outcome").is_in(wanted)
         if cursor:
-            if cursor.get("pk") != _op_pk(operation_id) or set(cursor) != {"pk", "sk"}:
+            # a start key outside the query's range is DynamoDB's ValidationException (a 5xx):
+            # check it is one of this operation's items
+            if (
+                set(cursor) != {"pk", "sk"}
+                or cursor["pk"] != _op_pk(operation_id)
+                or not cursor["sk"].startswith("JOB#")
+                or cursor["sk"] == "JOB#"
+            ):
                 raise ValueError("cursor is not one this API returned")
             kwargs["ExclusiveStartKey"] = cursor
         found: list[OperationItem] = []

@@ -272,7 +272,8 @@ class JobRepository:
         return Batch.model_validate(_strip_keys(item), context=TRUSTED_STORED)
 
     def list_batches(self, org_id: str, *, limit: int, start: dict[str, Any] | None = None) -> Page:
-        """A page of the org's batches, newest first (`start`: a previous page's next_key)."""
+        """A page of the org's batches, newest first (`start`: a previous page's next_key;
+        ValueError for any other)."""
         kwargs: dict[str, Any] = {
             "IndexName": LISTING_INDEX,
             "KeyConditionExpression": Key("lpk").eq(f"ORG#{org_id}#BATCHES"),
@@ -280,6 +281,15 @@ class JobRepository:
             "Limit": limit,
         }
         if start is not None:
+            # a start key outside the query's range is DynamoDB's ValidationException (a 5xx)
+            if (
+                set(start) != {"pk", "sk", "lpk", "lsk"}
+                or start["lpk"] != f"ORG#{org_id}#BATCHES"
+                or start["sk"] != BATCH_SK
+                or not str(start["pk"]).startswith("BATCH#")
+                or not start["lsk"]
+            ):
+                raise ValueError("not a start key of this org's batches")
             kwargs["ExclusiveStartKey"] = start
         page = self._table.query(**kwargs)
         batches = [

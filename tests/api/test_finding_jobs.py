@@ -3,10 +3,12 @@ cause; the org's batches paged; the batch-wide calls' cap (docs/architecture.md 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from domain import search
 from domain.batch_actions import MAX_JOBS_PER_REQUEST
-from tests.api.conftest import OTHER_ORG, Api
+from tests.api.conftest import ORG, OTHER_ORG, Api
 
 NAMES = ["Cafe Aroha", "Kai Kitchen", "Moana Pies", "Cafe Kowhai", "Tui Bakery"]
 
@@ -184,3 +186,17 @@ def test_a_resume_without_ids_takes_the_whole_small_batch(api: Api) -> None:
     assert reply.status == 202, reply
     (rejected,) = reply.body["rejected"]
     assert rejected["code"] == "not_resumable"
+
+
+def test_a_forged_batch_list_cursor_is_a_422(api: Api) -> None:
+    # given a cursor carrying the right fingerprint but a start key outside the org's batches
+    api.client.create_batch(["Cafe Aroha"])
+    fingerprint = hashlib.sha256(f"batches:{ORG}".encode()).hexdigest()[:16]
+    forged = {"pk": "BATCH#x", "sk": "BATCH", "lpk": f"ORG#{OTHER_ORG}#BATCHES", "lsk": "z"}
+    for start in (forged, forged | {"sk": ""}, {"pk": "BATCH#x"}):
+        cursor = search._encode(start, fingerprint)
+        # when the batch list is read from it
+        reply = api.client.get(f"/registration-batches?cursor={cursor}")
+        # then the answer is a 422 naming the cursor, never a 5xx
+        assert reply.status == 422, reply
+        assert reply.body["fields"][0]["field"] == "cursor", reply.body

@@ -9,7 +9,8 @@ import pytest
 
 from clients.task_tokens import OperationStartError
 from handlers import wiring
-from tests.operations.conftest import Api, wait_operation
+from state.operations import OperationRepository, encode_cursor
+from tests.operations.conftest import ORG, Api, wait_operation
 
 OTHER_ORG = "org-b"
 
@@ -205,3 +206,37 @@ def test_an_operation_whose_start_failed_starts_when_its_token_is_sent_again(
     # and a third request starts nothing more
     assert api.client.post("/operations", body).status == 200
     assert _operations_started(api) == 1
+
+
+def test_forged_operation_cursors_are_a_422(api: Api) -> None:
+    # given an operation of the caller's org
+    created = api.client.create_batch(["Cafe Aroha"])
+    body = {"action": "resume_step6", "selector": {"batch_id": created["batch_id"]}}
+    op = api.client.post("/operations", body).body["operation_id"]
+    wait_operation(api, op)
+    # when its lists are read from start keys outside their ranges
+    item_keys = [{"pk": f"OP#{op}", "sk": ""}, {"pk": f"OP#{op}", "sk": "OP"}]
+    list_keys = [
+        {"pk": f"OP#{op}", "sk": "OP", "lpk": f"ORG#{ORG}#OPERATIONS", "lsk": ""},
+        {"pk": "JOB#x", "sk": "JOB", "lpk": f"ORG#{ORG}#OPERATIONS", "lsk": "z"},
+    ]
+    replies = [
+        api.client.get(f"/operations/{op}/jobs?cursor={encode_cursor(k)}") for k in item_keys
+    ]
+    replies += [api.client.get(f"/operations?cursor={encode_cursor(k)}") for k in list_keys]
+    # then each is a 422 naming the cursor, never a 5xx
+    for reply in replies:
+        assert reply.status == 422, reply
+        assert reply.body["fields"][0]["field"] == "cursor", reply.body
+
+
+def test_running_lists_the_jobs_the_running_count_counts(api: Api) -> None:
+    # given an operation's item that recorded itself and is still claiming its job
+    ops = OperationRepository.beside(wiring.api_deps().jobs)
+    assert ops.record_item("op-listing", "job-starting", "token") is None
+    # when its jobs are counted and listed by outcome=running
+    counts = ops.outcome_counts("op-listing")
+    listed, _ = ops.list_items("op-listing", "running", None, 10)
+    # then the list has the job the count counts as running
+    assert counts["running"] == 1
+    assert [item.job_id for item in listed] == ["job-starting"]
