@@ -23,7 +23,7 @@ from domain.batch_actions import JobRejection, RejectionCode, _attempt
 from domain.errors import NotRunningError
 from domain.observability import logger
 from domain.onboarding import submit_step5
-from domain.operations import Selector, generated_password, job_config, matches
+from domain.operations import Selector, generated_password, job_config, matches, tally
 from domain.operator_actions import cancel_run
 from domain.runs import StartedRun, resume_job
 from domain.settlement import reconcile_stale
@@ -234,7 +234,7 @@ def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatu
     status: OperationStatus = (
         "failed" if failed else "cancelled" if op.cancel_requested_at is not None else "completed"
     )
-    deps.ops.finish(operation_id, status)
+    deps.ops.finish(operation_id, status, tally(op.matched, deps.ops.outcome_counts(operation_id)))
     if op.password_secret_ref is not None:
         deps.secrets.delete_password(op.password_secret_ref)
     return status

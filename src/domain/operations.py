@@ -447,19 +447,22 @@ def _started(deps: OperationDeps, op: Operation) -> Operation:
     return op.model_copy(update={"execution_arn": arn})
 
 
-def view(ops: OperationRepository, op: Operation) -> OperationView:
-    found = ops.outcome_counts(op.operation_id)
-    counts = {
-        "matched": op.matched,
-        "pending": max(0, op.matched - sum(found.values())),
-        "running": found["running"],
-        "succeeded": found["succeeded"],
-        "failed": found["failed"],
-        "rejected": found["rejected"],
-        "cancelled": found["cancelled"],
+def tally(matched: int, found: Mapping[str, int]) -> dict[str, int]:
+    """The operation's counts from its items' outcomes (pending: matched, no item yet)."""
+    return {
+        "matched": matched,
+        "pending": max(0, matched - sum(found.values())),
+        **{k: found.get(k, 0) for k in ("running", "succeeded", "failed", "rejected", "cancelled")},
     }
+
+
+def view(ops: OperationRepository, op: Operation) -> OperationView:
+    """The operation with its counts: stored once it ended, else counted from its items."""
+    if op.final_counts is not None:
+        return OperationView(op, dict(op.final_counts), op.status)
+    counts = tally(op.matched, ops.outcome_counts(op.operation_id))
     status: OperationStatus = op.status
-    if status == "queued" and sum(found.values()) > 0:
+    if status == "queued" and counts["pending"] < op.matched:
         status = "running"
     return OperationView(op, counts, status)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -76,6 +76,9 @@ class Operation(_Stored):
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
     ended_at: datetime | None = None
+    # The per-job outcomes' tally, written once when the operation ends (its items no longer
+    # change), so that reading an ended operation queries none of them.
+    final_counts: dict[str, int] | None = None
 
 
 class OperationItem(_Stored):
@@ -292,12 +295,12 @@ class OperationRepository:
             "#status IN (:queued, :running)",
         )
 
-    def finish(self, operation_id: str, status: OperationStatus) -> bool:
-        """The final status, written once (by the state machine's last state)."""
+    def finish(self, operation_id: str, status: OperationStatus, counts: Mapping[str, int]) -> bool:
+        """The final status and counts, written once (by the state machine's last state)."""
         now = utc_now()
         return self._update(
             operation_id,
-            {"status": status, "ended_at": now, "updated_at": now},
+            {"status": status, "final_counts": dict(counts), "ended_at": now, "updated_at": now},
             "#status IN (:queued, :running)",
         )
 

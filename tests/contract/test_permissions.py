@@ -119,6 +119,7 @@ FUNCTION_OPERATIONS: dict[str, set[str]] = {
     "ReconcileFunction": _ANSWER_ITEM,
     "OperationItemFunction": {
         "get_any",
+        "outcome_counts",  # the final tally, written as the operation ends
         "record_item",
         "mark_running",
         "item_started",

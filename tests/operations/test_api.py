@@ -203,6 +203,9 @@ def test_an_operation_whose_start_failed_starts_when_its_token_is_sent_again(
     assert _operations_started(api) == 1
     done = wait_operation(api, again.body["operation_id"])
     assert done["status"] == "completed" and done["counts"]["matched"] == 1, done
+    # (its counts written as it ended: reading it no longer counts its items)
+    ops = OperationRepository.beside(wiring.api_deps().jobs)
+    assert ops.get_any(done["operation_id"]).final_counts == done["counts"]
     # and a third request starts nothing more
     assert api.client.post("/operations", body).status == 200
     assert _operations_started(api) == 1
