@@ -504,21 +504,9 @@ class FailureList(_Body):
 
     @classmethod
     def of(cls, groups: list[FailureGroup]) -> FailureList:
-        return cls(
-            groups=[
-                FailureGroupView(
-                    phase=g.phase,
-                    sub_step=g.sub_step,
-                    error_code=g.error_code,
-                    platform_code=g.platform_code,
-                    sample_error=g.sample_error,
-                    count=g.count,
-                    resumable_count=g.resumable_count,
-                    job_ids=g.job_ids,
-                )
-                for g in groups
-            ]
-        )
+        # the view's fields are the group's own: read them by name
+        views = [FailureGroupView.model_validate(g, from_attributes=True) for g in groups]
+        return cls(groups=views)
 
 
 class JobView(_Body):
