@@ -234,7 +234,11 @@ def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatu
     status: OperationStatus = (
         "failed" if failed else "cancelled" if op.cancel_requested_at is not None else "completed"
     )
-    deps.ops.finish(operation_id, status, tally(op.matched, deps.ops.outcome_counts(operation_id)))
+    counts = tally(op.matched, deps.ops.outcome_counts(operation_id))
+    # Final only when every matched job's outcome is decided; otherwise (an item's write still
+    # on its way as the map ends) reads go on counting the items themselves.
+    settled = counts["pending"] == 0 and counts["running"] == 0
+    deps.ops.finish(operation_id, status, counts if settled else None)
     if op.password_secret_ref is not None:
         deps.secrets.delete_password(op.password_secret_ref)
     return status

@@ -295,12 +295,16 @@ class OperationRepository:
             "#status IN (:queued, :running)",
         )
 
-    def finish(self, operation_id: str, status: OperationStatus, counts: Mapping[str, int]) -> bool:
-        """The final status and counts, written once (by the state machine's last state)."""
+    def finish(
+        self, operation_id: str, status: OperationStatus, counts: Mapping[str, int] | None
+    ) -> bool:
+        """The final status (and counts, when final), written once (the state machine's last
+        state)."""
         now = utc_now()
+        final = None if counts is None else dict(counts)
         return self._update(
             operation_id,
-            {"status": status, "final_counts": dict(counts), "ended_at": now, "updated_at": now},
+            {"status": status, "final_counts": final, "ended_at": now, "updated_at": now},
             "#status IN (:queued, :running)",
         )
 
