@@ -25,6 +25,11 @@ BOUNDED_EVENTS = frozenset(
         "cancel_requested",
         "config_amended",
         "rerun_requested",
+        "step_failed",
+        "step_retry_requested",
+        "step_answered",
+        "step_completed",
+        "step_action_required",
     }
 )
 
