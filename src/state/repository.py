@@ -751,6 +751,7 @@ class JobRepository:
             condition="(attribute_not_exists(#pl.#ex) OR attribute_type(#pl.#ex, :null)) "
             "AND #pl.#runs = :runs",
             values=_NULL | {":runs": (job.pipeline or Pipeline()).runs},
+            names={"#pl": "pipeline", "#ex": "execution", "#runs": "runs"},
             steps=steps,
             status=status,
             current_step=current_step,
@@ -778,6 +779,7 @@ class JobRepository:
                 job,
                 condition="#pl.#ex = :arn",
                 values={":arn": execution_arn},
+                names={"#pl": "pipeline", "#ex": "execution"},
                 steps=steps,
                 status=status,
                 current_step=current_step,
@@ -796,6 +798,7 @@ class JobRepository:
         *,
         condition: str,
         values: dict[str, Any],
+        names: dict[str, str],
         steps: list[StepState],
         status: StepStatus,
         current_step: int,
@@ -825,7 +828,7 @@ class JobRepository:
             fields,
             condition=condition,
             values=values,
-            names={"#pl": "pipeline", "#ex": "execution", "#runs": "runs"},
+            names=names,
             status=status,
             also=also or None,
         )
