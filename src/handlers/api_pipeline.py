@@ -6,7 +6,7 @@ starts a JobPipeline execution at the step that follows and returns at once (202
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -24,7 +24,7 @@ from state.fields import Email
 router = Router()  # type: ignore[no-untyped-call]
 
 JobIdParam = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
-RetryableStep = Annotated[Literal[1, 2, 4], Path(description="Step 1, 2 or 4")]
+RetryableStep = Annotated[int, Path(ge=1, le=6, description="Step 1, 2 or 4")]
 
 
 class Step2Answer(BaseModel):
