@@ -210,7 +210,8 @@ class RegisterSimulator:
 
     def lookup(self, name: str, website_url: str | None, *, job_id: str) -> Contacts:
         self._called("lookup", name, job_id)
-        emails, phones = _DIRECTORY.get(_normalised(name), ((), ()))
+        entries = {_normalised(known): found for known, found in _DIRECTORY.items()}
+        emails, phones = entries.get(_normalised(name), ((), ()))
         return Contacts(emails=list(emails), phones=list(phones))
 
     # ------------------------------------------------------------------ ledger and faults

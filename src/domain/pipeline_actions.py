@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from clients.registers import CompanyRegister
-
 from clients.executions import ExecutionRunner, ExecutionStartError
+from clients.registers import CompanyRegister
 from domain.audit import record_event
 from domain.errors import InvalidRequestError, NotWaitingError, StepNotFailedError
 from domain.observability import logger
+from domain.phones import normalise_phone
 from domain.pipeline import (
     RETRYABLE_STEPS,
     execution_name,
@@ -41,6 +41,7 @@ class PipelineApiDeps:
     jobs: JobRepository
     executions: ExecutionRunner  # the JobPipeline state machine
     register: CompanyRegister
+    phone_region: str = "NZ"  # a national phone number's country
 
 
 def first_claim(job: Job, executions: ExecutionRunner) -> Job:
@@ -158,7 +159,10 @@ def answer_step2(
             f"Step 2 of job {job.job_id} is {job.step(2).status.value}: it takes the operator's "
             "answer only while it waits for one (action_required) or has failed"
         )
-    prospect = prospect_of(job).model_copy(update={"email": email, "phone": phone})
+    normalised = normalise_phone(phone, deps.phone_region)
+    if normalised is None:
+        raise InvalidRequestError(f"{phone!r} is not a valid phone number", field="phone")
+    prospect = prospect_of(job).model_copy(update={"email": email, "phone": normalised})
     held = _claim_and_start(
         deps,
         job,

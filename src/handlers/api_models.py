@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.batch_actions import (
     MAX_IDS_PER_BODY,
@@ -26,7 +32,7 @@ from domain.operator_actions import ConfigAmendment as ConfigAmendment  # the PA
 from domain.reads import JobDetails
 from domain.runs import StartedRun
 from domain.search import BatchOverview, BatchPage, FailureGroup, JobPage
-from state.fields import Text
+from state.fields import Email, Text
 from state.models import (
     AuditEvent,
     Batch,
@@ -149,6 +155,21 @@ def _prices(restaurant: Restaurant) -> list[tuple[str, float]]:
                 for o, option in enumerate(option_set.options):
                     found.append((f"{at}.option_sets.{s}.options.{o}.price", option.price))
     return found
+
+
+class Step2Answer(_Request):
+    """The restaurant's contact details, as the operator chose or typed them."""
+
+    email: Email
+    phone: str = Field(
+        min_length=3, max_length=40, description="A valid phone number; stored in E.164 form"
+    )
+
+
+class Step3Answer(_Request):
+    """The restaurant's company: one of Step 3's candidates, or any number the register knows."""
+
+    company_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 
 
 class Step5Job(_Request):

@@ -6,50 +6,21 @@ starts a JobPipeline execution at the step that follows and returns at once (202
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from domain.phones import normalise_phone
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain import pipeline_actions
 from domain.summary import details
 from handlers import wiring
-from handlers.api_models import ErrorBody, JobView
-from handlers.settings import get_settings
-from state.fields import Email
+from handlers.api_models import ErrorBody, JobView, Step2Answer, Step3Answer
 
 router = Router()  # type: ignore[no-untyped-call]
 
 JobIdParam = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
-RetryableStep = Annotated[Literal[1, 2, 4], Path(description="Step 1, 2 or 4")]
-
-
-class Step2Answer(BaseModel):
-    """The restaurant's contact details, as the operator chose or typed them."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    email: Email
-    phone: str = Field(min_length=3, max_length=40, description="Stored in E.164 form")
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        normalised = normalise_phone(value, get_settings().phone_region)
-        if normalised is None:
-            raise ValueError(f"{value!r} is not a valid phone number")
-        return str(normalised)
-
-
-class Step3Answer(BaseModel):
-    """The restaurant's company: one of Step 3's candidates, or any number the register knows."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    company_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+RetryableStep = Annotated[str, Path(pattern=r"^[1-6]$")]  # 1, 2 or 4 (the domain says why not)
 
 
 def _ok(description: str) -> OpenAPIResponse:
@@ -95,7 +66,9 @@ def _actor() -> str:
     },
 )
 def post_retry_step(jobId: JobIdParam, n: RetryableStep) -> JobView:  # noqa: N803
-    job = pipeline_actions.retry_step(wiring.pipeline_api_deps(), _org(), jobId, n, actor=_actor())
+    job = pipeline_actions.retry_step(
+        wiring.pipeline_api_deps(), _org(), jobId, int(n), actor=_actor()
+    )
     return JobView.of(details(job))
 
 

@@ -17,10 +17,9 @@ from handlers.settings import get_settings
 
 if TYPE_CHECKING:
     from clients.http_registers import HttpRegisters
-    from clients.register_simulator import RegisterSimulator
-
     from clients.platform import PumpdPlatform
     from clients.platform_sandbox import SandboxService
+    from clients.register_simulator import RegisterSimulator
     from clients.secrets import SecretStore
     from domain.deps import ApiDeps, Step6Deps
     from domain.operation_items import ItemDeps
@@ -203,7 +202,6 @@ def _registers() -> RegisterSimulator | HttpRegisters:
 def pipeline_deps() -> PipelineDeps:
     """The JobPipeline's step functions: the website fetcher, the directory and register."""
     from clients.website import WebsiteFetcher
-
     from domain.pipeline_steps import PipelineDeps
 
     settings = get_settings()
@@ -236,6 +234,7 @@ def pipeline_api_deps() -> PipelineApiDeps:
             boto3.client("stepfunctions"), settings.job_pipeline_state_machine_arn
         ),
         register=_registers(),
+        phone_region=settings.phone_region,
     )
 
 

@@ -155,7 +155,7 @@ def website_story(runtime: LocalRuntime) -> bool:
         f"  Step 4 {ready.step(4).status.value}: {company.name if company else '?'}, directors "
         f"{', '.join(company.directors or []) if company else '?'}; the job waits at Step 5"
     )
-    data = config_data(WEBSITE_NAME)
+    data = config_data(WEBSITE_SLUG)
     data["menu"]["selectedMenuId"] = (
         ready.restaurant.menu.menu_id if ready.restaurant.menu else None
     )

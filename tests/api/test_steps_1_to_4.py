@@ -98,9 +98,9 @@ def test_a_restaurant_given_by_its_website_alone_reaches_step_6s_completion(api:
     assert answered and answered[0]["actor"] != "system"
 
     # and Step 5 then Step 6 run as for a job created with the full form
-    reply = api.client.submit(
-        created["batch_id"], [{"job_id": job_id, "restaurant_name": "Luigi's Trattoria"}]
-    )
+    config = config_data("Luigis Trattoria")
+    config["menu"]["selectedMenuId"] = menu["menu_id"]
+    reply = api.client.submit_config(created["batch_id"], job_id, config)
     assert reply.status == 202 and reply.body["accepted"], reply
     done = api.client.wait_settled(job_id, timeout_s=120)
     assert done["status"] == "completed", done["last_failure"]
