@@ -194,7 +194,7 @@ def test_the_extracted_menu_and_branding_then_a_company_number_the_register_does
     expect(step(page, 1)).to_contain_text("1 left out")
     form = page.locator("#step3-form")
     expect(form.get_by_role("radio")).to_have_count(4)  # three candidates and "another"
-    page.screenshot(path=output_dir / "job-from-website.png", full_page=True)  # docs/
+    page.locator("#pipeline").screenshot(path=output_dir / "job-from-website.png")  # docs/
 
     form.get_by_label("Another company number (type it)").fill("999999")
     form.get_by_role("button", name="Choose this company").click()
