@@ -12,7 +12,8 @@ from state.repository import JobRepository
 # A sub-step that fails on every resume adds a resume, a sub-step failure and a failed run each
 # time. A job keeps the newest EVENTS_KEPT events of each of these kinds (the latest failures
 # stay visible, with the attempt count and last error in the progress itself); one-off events
-# (job_created, step5_submitted) are kept as they are.
+# (job_created, step5_submitted, and Steps 1-4's step_completed and step_action_required, a few
+# per job) are kept as they are.
 EVENTS_KEPT = 10
 BOUNDED_EVENTS = frozenset(
     {
@@ -25,6 +26,9 @@ BOUNDED_EVENTS = frozenset(
         "cancel_requested",
         "config_amended",
         "rerun_requested",
+        "step_failed",
+        "step_retry_requested",
+        "step_answered",
     }
 )
 

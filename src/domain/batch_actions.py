@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from clients.executions import ExecutionRunner
 from clients.secrets import SecretStore
 from domain.concurrency import each
-from domain.errors import InvalidRequestError, NotResumableError, StepAlreadyCompletedError
+from domain.errors import (
+    InvalidRequestError,
+    NotResumableError,
+    StepAlreadyCompletedError,
+    StepsPendingError,
+)
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, submit_step5
 from domain.runs import StartedRun, resume_job
@@ -48,6 +53,7 @@ class RejectionCode:
     STEP5_COMPLETED = "step5_completed"
     INVALID_CONFIG = "invalid_config"
     START_FAILED = "start_failed"
+    STEPS_PENDING = "steps_pending"
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,8 @@ def _attempt(
             return JobRejection(job.job_id, RejectionCode.NOT_RESUMABLE, reason)
         except InvalidRequestError as error:
             return JobRejection(job.job_id, RejectionCode.INVALID_CONFIG, str(error))
+        except StepsPendingError as error:
+            return JobRejection(job.job_id, RejectionCode.STEPS_PENDING, str(error))
         except Exception as error:  # noqa: BLE001 - all-settled: one job's failure is its own
             logger.exception("batch action failed for a job", job_id=job.job_id)
             return JobRejection(

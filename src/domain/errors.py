@@ -68,3 +68,15 @@ class StepNotCompletedError(Exception):
 
 class NotCompletedError(Exception):
     """A re-run names a sub-step that has not completed (a resume runs it)."""
+
+
+class StepsPendingError(Exception):
+    """Step 5 waits for Steps 1-4: the job is still finding its restaurant's data."""
+
+
+class StepNotFailedError(Exception):
+    """A step is retried only from a failure (a completed step never runs again)."""
+
+
+class NotWaitingError(Exception):
+    """The operator's answer to Step 2 or 3 comes only while that step waits for it."""

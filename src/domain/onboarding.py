@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -19,10 +22,13 @@ from clients.secrets import SecretStore
 from domain.catalogue import SUB_STEP_NAMES, sub_steps_of
 from domain.claims import with_step
 from domain.errors import InvalidRequestError, StepAlreadyCompletedError
+from domain.pipeline import new_prospect_job
+from domain.pipeline_actions import PipelineApiDeps, first_claim, start_created
+from domain.readiness import ready
 from domain.runs import StartedRun, start_run
 from domain.summary import job_counts, listing_of
 from state.errors import ConflictError
-from state.fields import Email, Text
+from state.fields import Email, SiteUrl, Text
 from state.models import (
     PHASE_NAMES,
     STEP_NAMES,
@@ -34,6 +40,7 @@ from state.models import (
     MenuConfig,
     OnboardingConfig,
     PhaseProgress,
+    Prospect,
     Restaurant,
     RunTrigger,
     Step6Progress,
@@ -55,11 +62,37 @@ PASSWORD_RULE = (
 STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 
 
+class NewProspect(BaseModel):
+    """A restaurant given by its name and website: Steps 1-4 find the rest (§14)."""
+
+    model_config = STRICT_INPUT
+
+    name: Text = Field(min_length=1, max_length=200)
+    website_url: SiteUrl
+    email: Email | None = None
+    phone: Text | None = Field(default=None, max_length=40)
+
+
+def _form_of(value: Any) -> str:
+    """Which form a restaurant is given in: its website alone, or everything (Steps 1-4)."""
+    if isinstance(value, dict) and "website_url" in value and "menu" not in value:
+        return "website"
+    if isinstance(value, NewProspect):
+        return "website"
+    return "full"
+
+
+NewRestaurant = Annotated[
+    Annotated[Restaurant, Tag("full")] | Annotated[NewProspect, Tag("website")],
+    Discriminator(_form_of),
+]
+
+
 class NewBatch(BaseModel):
     model_config = STRICT_INPUT
 
     name: Text = Field(min_length=1, max_length=200)
-    restaurants: list[Restaurant] = Field(min_length=1, max_length=1_000)
+    restaurants: list[NewRestaurant] = Field(min_length=1, max_length=1_000)
 
 
 class AccountInput(BaseModel):
@@ -154,21 +187,37 @@ def new_job(batch_id: str, org_id: str, restaurant: Restaurant) -> Job:
 
 
 def create_batch(
-    jobs: JobRepository, org_id: str, request: NewBatch, *, actor: str = SYSTEM_ACTOR
+    jobs: JobRepository,
+    org_id: str,
+    request: NewBatch,
+    *,
+    pipelines: PipelineApiDeps,
+    actor: str = SYSTEM_ACTOR,
 ) -> tuple[Batch, list[Job]]:
+    """Store the batch and its jobs. A job given by its website is stored held by its first
+    JobPipeline execution, which starts once every job is stored (Step 1 at once)."""
     batch = Batch(batch_id=uuid.uuid4().hex, org_id=org_id, name=request.name)
-    new_jobs = [new_job(batch.batch_id, org_id, r) for r in request.restaurants]
+    new_jobs = [
+        new_job(batch.batch_id, org_id, r)
+        if isinstance(r, Restaurant)
+        else first_claim(
+            new_prospect_job(batch.batch_id, org_id, Prospect(**r.model_dump())),
+            pipelines.executions,
+        )
+        for r in request.restaurants
+    ]
     jobs.create_batch(batch, new_jobs)
     jobs.append_events(
         [(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs], actor=actor
     )
+    start_created(pipelines, new_jobs)
     counts = job_counts(listing_of(job) for job in new_jobs)
     return batch.model_copy(update={"job_counts": counts}), new_jobs
 
 
 def check_selected_menu(job: Job, selected: str | None) -> None:
     """`menu.selectedMenuId`, when given, names the job's own menu (a job has one menu)."""
-    menu_id = job.restaurant.menu.menu_id
+    menu_id = ready(job).menu.menu_id
     if selected is not None and selected != menu_id:
         raise InvalidRequestError(
             f"execution_config.menu.selectedMenuId {selected!r} is not the menu of job "
@@ -195,6 +244,7 @@ def submit_step5(
         )
     if job.active_execution is not None:
         raise ConflictError("a Step 6 run is already active", active_execution=job.active_execution)
+    ready(job)
     check_selected_menu(job, config.menu.selectedMenuId)
     ref = (
         secrets.put_password(job.job_id, config.account.password.get_secret_value())

@@ -25,6 +25,7 @@ from domain.observability import logger
 from domain.onboarding import submit_step5
 from domain.operations import Selector, generated_password, job_config, matches, tally
 from domain.operator_actions import cancel_run
+from domain.readiness import ready
 from domain.runs import StartedRun, resume_job
 from domain.settlement import reconcile_stale
 from state.errors import NotFoundError
@@ -135,11 +136,12 @@ def _action(
             if op.password_secret_ref
             else None
         )
+        restaurant = ready(job)
         config = job_config(
             shared,
             per_job,
-            email=job.restaurant.email,
-            menu_id=job.restaurant.menu.menu_id,
+            email=restaurant.email,
+            menu_id=restaurant.menu.menu_id,
             password=password,
         )
         return submit_step5(

@@ -77,6 +77,10 @@ ErrorCodeName = Literal[
     "output_too_large",
     "invalid_config",
     "internal_error",
+    "site_unreachable",
+    "no_menu_found",
+    "register_unavailable",
+    "register_rejected",
 ]
 assert set(ErrorCodeName.__args__) == {c.value for c in ErrorCode}  # type: ignore[attr-defined]
 IdString = str

@@ -21,6 +21,7 @@ from domain.observability import logger, metrics
 from domain.outcome import ExecutionStatus
 from domain.passwords import discard_spent_password
 from domain.planner import PhasePlan, phase_status, plan_phase
+from domain.readiness import ready
 from domain.resume import resume_point
 from domain.runner import PhaseRunner
 from domain.settlement import settle_execution
@@ -192,7 +193,7 @@ class _SubStepCall:
         return SUB_STEP_LOGIC[name](
             SubStepInput(
                 job_id=job.job_id,
-                restaurant=job.restaurant,
+                restaurant=ready(job),
                 config=self.config,
                 context=context,
                 meta=CallMeta(

@@ -68,6 +68,7 @@ class JobQuery:
     failed_sub_step: str | None = None
     error_code: ErrorCode | None = None
     resumable: bool | None = None
+    current_step: int | None = None  # e.g. the jobs waiting at Step 2 or 3
     q: str | None = None
     sort: Sort = "created"
     order: Order = "asc"
@@ -83,6 +84,7 @@ class JobQuery:
             and (self.failed_sub_step is None or s.failed_sub_step == self.failed_sub_step)
             and (self.error_code is None or s.error_code == self.error_code)
             and (self.resumable is None or s.resumable == self.resumable)
+            and (self.current_step is None or listing.current_step == self.current_step)
             and (not self.q or self.q.casefold() in s.name_lower)
         )
 
@@ -97,6 +99,7 @@ class JobQuery:
                 self.failed_sub_step,
                 self.error_code,
                 self.resumable,
+                self.current_step,
                 self.q,
                 self.sort,
                 self.order,
@@ -134,6 +137,7 @@ def parse_query(
     failed_sub_step: str | None = None,
     error_code: str | None = None,
     resumable: bool | None = None,
+    current_step: int | None = None,
     q: str | None = None,
     sort: str = "created",
     order: str = "asc",
@@ -171,6 +175,7 @@ def parse_query(
         failed_sub_step=failed_sub_step,
         error_code=code,
         resumable=resumable,
+        current_step=current_step,
         q=q or None,
         sort=sort,
         order=order,  # type: ignore[arg-type]
@@ -328,6 +333,7 @@ def list_batches(
 
 @dataclass(frozen=True)
 class FailureGroup:
+    step: int | None  # Steps 1-4; None for Step 6 (phase and sub-step say where)
     phase: PhaseName | None
     sub_step: str | None
     error_code: ErrorCode | None
@@ -350,14 +356,15 @@ def failure_groups(
         s = listing.summary
         if not s.needs_action:  # the index lags a write that removed the job from it
             continue
-        key = (s.failed_phase, s.failed_sub_step, s.error_code, s.platform_code)
+        key = (s.failed_step, s.failed_phase, s.failed_sub_step, s.error_code, s.platform_code)
         groups.setdefault(key, []).append(listing)
     found = [
         FailureGroup(
-            phase=key[0],
-            sub_step=key[1],
-            error_code=key[2],
-            platform_code=key[3],
+            step=key[0],
+            phase=key[1],
+            sub_step=key[2],
+            error_code=key[3],
+            platform_code=key[4],
             sample_error=members[0].summary.short_error,
             count=len(members),
             resumable_count=sum(1 for m in members if m.summary.resumable),
@@ -365,4 +372,7 @@ def failure_groups(
         )
         for key, members in groups.items()
     ]
-    return sorted(found, key=lambda g: (-g.count, str(g.phase), str(g.sub_step), str(g.error_code)))
+    return sorted(
+        found,
+        key=lambda g: (-g.count, str(g.step), str(g.phase), str(g.sub_step), str(g.error_code)),
+    )

@@ -76,13 +76,15 @@ def summarize(job: Job) -> JobSummaryFields:
     (action required, failed) or its Step 6 completed with errors."""
     seen = details(job)
     failure = job.last_failure
+    step: int | None = None
     phase: PhaseName | None = None
     sub_step: str | None = None
     code: ErrorCode | None = None
     platform_code: str | None = None
     error: str | None = None
     if failure is not None:
-        phase, sub_step, code = failure.phase, failure.sub_step, failure.error_code
+        step, phase, sub_step = failure.step, failure.phase, failure.sub_step
+        code = failure.error_code
         platform_code, error = failure.platform_code, failure.error
     else:
         failed = first_failure(job.step6_progress)
@@ -102,6 +104,7 @@ def summarize(job: Job) -> JobSummaryFields:
         current_phase=seen.current_phase,
         last_completed_phase=seen.last_completed_phase,
         phases=seen.phase_statuses,
+        failed_step=step,
         failed_phase=phase,
         failed_sub_step=sub_step,
         error_code=code,

@@ -14,7 +14,9 @@ StepAlreadyCompletedError             409     `step5_completed` (the state forbi
                                               request itself is well formed, so not 422)
 STATE_CONFLICTS (operator actions)    409     `not_running`, `not_rerunnable`,
                                               `not_completed`, `blocking_sub_step`,
-                                              `not_failed`, `step5_not_completed`
+                                              `not_failed`, `step5_not_completed`,
+                                              `steps_pending`, `step_not_failed`,
+                                              `not_waiting` (Steps 1-4)
 ConfigInUseError                      409     `config_in_use`, `fields[].used_by`
 InvalidRequestError (domain rule)     422     `validation_error`, naming the field
 RequestValidationError (schema)       422     `validation_error`, naming each field
@@ -85,6 +87,7 @@ from handlers.api_models import (
     Step5Request,
 )
 from handlers.api_operations import router as operations_router
+from handlers.api_pipeline import router as pipeline_router
 from state.errors import ConflictError, ItemTooLargeError, NotFoundError
 
 ORG_CLAIM = "custom:org_id"
@@ -164,6 +167,7 @@ app = APIGatewayRestResolver(
     cors=CORSConfig(allow_origin=CORS_ORIGIN, allow_headers=CORS_HEADERS),
 )
 app.include_router(operations_router)  # /operations (§13)
+app.include_router(pipeline_router)  # Steps 1-4 (§14)
 
 IdPath = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 BatchId = Annotated[str, IdPath]
@@ -228,10 +232,13 @@ def caller_org() -> str:
 
 @app.post(
     "/registration-batches",
-    summary="Create a batch, one job per restaurant (Steps 1-4 provided)",
+    summary="Create a batch, one job per restaurant (whole, or by its website: Steps 1-4 run)",
     status_code=201,
     responses={
-        201: _ok(CreatedBatch, "The batch and its jobs, waiting at Step 5"),
+        201: _ok(
+            CreatedBatch,
+            "The batch and its jobs: waiting at Step 5, or at Step 1 for those given by website",
+        ),
         **REFUSED,
         413: _error("A restaurant's data is over the job size limit"),
         **INVALID,
@@ -239,7 +246,13 @@ def caller_org() -> str:
     },
 )
 def post_batch(request: CreateBatchRequest) -> CreatedBatch:
-    batch, jobs = create_batch(wiring.api_deps().jobs, caller_org(), request, actor=caller_actor())
+    batch, jobs = create_batch(
+        wiring.api_deps().jobs,
+        caller_org(),
+        request,
+        pipelines=wiring.pipeline_api_deps(),
+        actor=caller_actor(),
+    )
     return CreatedBatch.of(batch, batch_status(batch.job_counts), jobs)
 
 
@@ -296,6 +309,7 @@ def get_batch_jobs(
     failed_sub_step: Annotated[str | None, Query(max_length=64)] = None,
     error_code: Annotated[str | None, Query(max_length=64)] = None,
     resumable: Annotated[bool | None, Query()] = None,
+    current_step: Annotated[int | None, Query(ge=1, le=6)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str, Query(max_length=16)] = "created",
     order: Annotated[str, Query(max_length=4)] = "asc",
@@ -309,6 +323,7 @@ def get_batch_jobs(
         failed_sub_step=failed_sub_step,
         error_code=error_code,
         resumable=resumable,
+        current_step=current_step,
         q=q,
         sort=sort,
         order=order,
@@ -574,6 +589,9 @@ STATE_CONFLICTS: dict[type[Exception], str] = {
     errors.BlockingSubStepError: "blocking_sub_step",
     errors.NotFailedError: "not_failed",
     errors.StepNotCompletedError: "step5_not_completed",
+    errors.StepsPendingError: "steps_pending",
+    errors.StepNotFailedError: "step_not_failed",
+    errors.NotWaitingError: "not_waiting",
 }
 
 

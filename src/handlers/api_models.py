@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.batch_actions import (
     MAX_IDS_PER_BODY,
@@ -21,16 +27,18 @@ from domain.batch_actions import (
     JobRejection,
     Settled,
 )
-from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch
+from domain.onboarding import PASSWORD_RULE, ExecutionConfigInput, NewBatch, NewRestaurant
 from domain.operator_actions import ConfigAmendment as ConfigAmendment  # the PATCH body
 from domain.reads import JobDetails
 from domain.runs import StartedRun
 from domain.search import BatchOverview, BatchPage, FailureGroup, JobPage
-from state.fields import Text
+from state.fields import Email, Text
 from state.models import (
     AuditEvent,
     Batch,
     BatchStatus,
+    CompanyCandidate,
+    ContactCandidates,
     ErrorCode,
     ExecutionConfig,
     Job,
@@ -40,6 +48,7 @@ from state.models import (
     OnboardingConfig,
     PhaseName,
     PhaseStatus,
+    Prospect,
     Restaurant,
     RunRecord,
     RunStatus,
@@ -107,7 +116,9 @@ class ErrorBody(BaseModel):
 
 
 class CreateBatchRequest(NewBatch):
-    """A batch: one job per restaurant, Steps 1-4 provided (already extracted).
+    """A batch: one job per restaurant, each given either whole (Steps 1-4 provided: menu,
+    branding, company) or by its name and website (`{"name", "website_url"}`, optional
+    `email` and `phone`): Steps 1-4 then find the rest, starting at once.
 
     Values are strictly typed (a string is never a number, 0 never false). Names and other
     text: not blank, no control characters, no bidi overrides or isolates. Emails: an address
@@ -116,11 +127,13 @@ class CreateBatchRequest(NewBatch):
 
     # One request stays well within API Gateway's 29 s: at most 500 restaurants (the domain
     # allows larger batches, built by other means).
-    restaurants: list[Restaurant] = Field(min_length=1, max_length=MAX_RESTAURANTS_PER_BATCH)
+    restaurants: list[NewRestaurant] = Field(min_length=1, max_length=MAX_RESTAURANTS_PER_BATCH)
 
     @model_validator(mode="after")
     def _storable(self) -> CreateBatchRequest:
         for i, restaurant in enumerate(self.restaurants):
+            if not isinstance(restaurant, Restaurant):
+                continue
             if len(restaurant.model_dump_json()) > MAX_RESTAURANT_BYTES:
                 raise ValueError(f"restaurants.{i} is larger than {MAX_RESTAURANT_BYTES} bytes")
             for path, price in _prices(restaurant):
@@ -142,6 +155,21 @@ def _prices(restaurant: Restaurant) -> list[tuple[str, float]]:
                 for o, option in enumerate(option_set.options):
                     found.append((f"{at}.option_sets.{s}.options.{o}.price", option.price))
     return found
+
+
+class Step2Answer(_Request):
+    """The restaurant's contact details, as the operator chose or typed them."""
+
+    email: Email
+    phone: str = Field(
+        min_length=3, max_length=40, description="A valid phone number; stored in E.164 form"
+    )
+
+
+class Step3Answer(_Request):
+    """The restaurant's company: one of Step 3's candidates, or any number the register knows."""
+
+    company_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 
 
 class Step5Job(_Request):
@@ -325,6 +353,7 @@ class Step6Summary(_Body):
 
 
 class LastFailureView(_Body):
+    step: int | None = Field(default=None, description="Steps 1-4: the step that failed")
     phase: PhaseName | None = None
     sub_step: str | None = None
     error: str = Field(description="Why it failed, in a sentence (no ids, keys or envelopes)")
@@ -344,6 +373,7 @@ class LastFailureView(_Body):
         if failure is None:
             return None
         return cls(
+            step=failure.step,
             phase=failure.phase,
             sub_step=failure.sub_step,
             error=failure.error,
@@ -487,6 +517,7 @@ class JobList(_Body):
 
 
 class FailureGroupView(_Body):
+    step: int | None = Field(description="Steps 1-4: the step that failed (retry it)")
     phase: PhaseName | None
     sub_step: str | None
     error_code: ErrorCode | None
@@ -509,12 +540,43 @@ class FailureList(_Body):
         return cls(groups=views)
 
 
+class SiteView(_Body):
+    """What Step 1 read from the restaurant's website."""
+
+    url: str = Field(description="The page read, after redirects")
+    categories: int
+    items: int
+    skipped_items: int = Field(description="Menu items left out (no price, or invalid)")
+
+
+class Step2View(_Body):
+    candidates: ContactCandidates = Field(
+        description="The distinct emails and phones (E.164) found, and where"
+    )
+
+
+class Step3View(_Body):
+    candidates: list[CompanyCandidate] = Field(
+        description="The company register's matches for the restaurant's name, best first"
+    )
+    search_error: str | None = Field(
+        default=None, description="Why the register could not be searched (type a number)"
+    )
+    company_number: str | None = Field(default=None, description="The operator's choice")
+
+
 class JobView(_Body):
-    """One job: steps 1-6, the redacted execution config, Step 6 progress, resume facts."""
+    """One job: steps 1-6, the redacted execution config, Step 6 progress, resume facts, and
+    for a job created from a website what Steps 1-3 found."""
 
     job_id: str
     batch_id: str
-    restaurant: Restaurant
+    restaurant: Restaurant | Prospect = Field(
+        description="Whole once Steps 1-4 are done or provided; until then what is known"
+    )
+    site: SiteView | None = None
+    step2: Step2View | None = None
+    step3: Step3View | None = None
     status: StepStatus
     current_step: int
     steps: list[StepView]
@@ -533,9 +595,23 @@ class JobView(_Body):
     def of(cls, details: JobDetails) -> JobView:
         job = details.job
         progress = job.step6_progress
+        pipeline = job.pipeline
         return cls(
             **_job_fields(details),
             restaurant=job.restaurant,
+            site=SiteView.model_validate(pipeline.site, from_attributes=True)
+            if pipeline and pipeline.site
+            else None,
+            step2=Step2View(candidates=pipeline.contacts)
+            if pipeline and pipeline.contacts
+            else None,
+            step3=Step3View(
+                candidates=pipeline.companies or [],
+                search_error=pipeline.companies_error,
+                company_number=pipeline.company_number,
+            )
+            if pipeline and (pipeline.companies is not None or pipeline.company_number)
+            else None,
             execution_config=ExecutionConfigView.of(job.execution_config),
             step6=Step6View(
                 status=job.step(6).status,

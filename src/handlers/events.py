@@ -48,3 +48,19 @@ class ExecutionStatusDetail(BaseModel):
     def _parse_input(cls, value: Any) -> Any:
         # EventBridge sends the execution input as a JSON string.
         return json.loads(value) if isinstance(value, str) else value or {}
+
+
+class PipelineStepEvent(BaseModel):
+    """A JobPipeline task's input (statemachine/job_pipeline.asl.json)."""
+
+    job_id: str
+    execution_arn: str
+
+
+class PipelineFailedEvent(BaseModel):
+    """The JobPipeline's Catch: the error Step Functions caught, by name, and its cause."""
+
+    job_id: str
+    execution_arn: str
+    error: str
+    cause: str | None = None

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     bulk_operation_state_machine_arn: str = Field(
         default="", description="BulkOperation state machine (API only)"
     )
+    job_pipeline_state_machine_arn: str = Field(
+        default="", description="JobPipeline state machine, Steps 1-4 (API only)"
+    )
     secrets_prefix: str = "pumpd-onboarding/dev"
     # A bulk operation's item asks again for its run's outcome after this long without one.
     operation_answer_timeout_s: int = Field(default=900, ge=10, le=86_400)
@@ -30,6 +33,18 @@ class Settings(BaseSettings):
     platform_timeout_s: float = 10.0
     substep_max_attempts: int = Field(default=3, ge=1, le=10)
     substep_retry_base_s: float = Field(default=0.2, ge=0)
+    # Steps 1-4 (docs/architecture.md §14). The website fetcher refuses private addresses
+    # unless SITE_ALLOW_PRIVATE (the local runtime's sample sites are on 127.0.0.1).
+    site_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    site_max_bytes: int = Field(default=2_000_000, ge=10_000, le=20_000_000)
+    site_allow_private: bool = False
+    phone_region: str = Field(default="NZ", min_length=2, max_length=2)
+    # sandbox: the register simulator's fixed data, in each process (stateless); http: a
+    # register service (REGISTER_BASE_URL, its key in Secrets Manager), the local runtime's.
+    register_mode: Literal["sandbox", "http"] = "sandbox"
+    register_base_url: str = ""
+    register_api_key_secret_arn: str = ""
+    register_timeout_s: float = Field(default=10.0, gt=0, le=60)
     dynamodb_endpoint_url: str | None = None
     aws_region: str = Field(default="us-east-1", alias="AWS_DEFAULT_REGION")
 

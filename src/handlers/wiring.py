@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 from handlers.settings import get_settings
 
 if TYPE_CHECKING:
+    from clients.http_registers import HttpRegisters
     from clients.platform import PumpdPlatform
     from clients.platform_sandbox import SandboxService
+    from clients.register_simulator import RegisterSimulator
     from clients.secrets import SecretStore
     from domain.deps import ApiDeps, Step6Deps
     from domain.operation_items import ItemDeps
     from domain.operations import OperationDeps
+    from domain.pipeline_actions import PipelineApiDeps
+    from domain.pipeline_steps import PipelineDeps
     from state.repository import JobRepository
 
 
@@ -176,6 +180,64 @@ def operation_item_deps() -> ItemDeps:
     )
 
 
+def _registers() -> RegisterSimulator | HttpRegisters:
+    """The contact directory and the company register (one adapter implements both)."""
+    settings = get_settings()
+    if settings.register_mode == "sandbox":
+        from clients.register_simulator import RegisterSimulator
+
+        return RegisterSimulator()
+    from clients.http_registers import HttpRegisters
+
+    if not settings.register_base_url:
+        raise ValueError("REGISTER_MODE=http needs REGISTER_BASE_URL")
+    return HttpRegisters(
+        settings.register_base_url,
+        api_key_secret_arn=settings.register_api_key_secret_arn or None,
+        timeout_s=settings.register_timeout_s,
+    )
+
+
+@lru_cache(maxsize=1)
+def pipeline_deps() -> PipelineDeps:
+    """The JobPipeline's step functions: the website fetcher, the directory and register."""
+    from clients.website import WebsiteFetcher
+    from domain.pipeline_steps import PipelineDeps
+
+    settings = get_settings()
+    registers = _registers()
+    return PipelineDeps(
+        jobs=jobs(),
+        fetcher=WebsiteFetcher(
+            timeout_s=settings.site_timeout_s,
+            max_bytes=settings.site_max_bytes,
+            allow_private=settings.site_allow_private,
+        ),
+        directory=registers,
+        register=registers,
+        phone_region=settings.phone_region,
+    )
+
+
+@lru_cache(maxsize=1)
+def pipeline_api_deps() -> PipelineApiDeps:
+    """The API's Steps 1-4: starts JobPipeline executions, checks Step 3's company numbers."""
+    import boto3
+
+    from clients.executions import StepFunctionsRunner
+    from domain.pipeline_actions import PipelineApiDeps
+
+    settings = get_settings()
+    return PipelineApiDeps(
+        jobs=api_deps().jobs,
+        executions=StepFunctionsRunner(
+            boto3.client("stepfunctions"), settings.job_pipeline_state_machine_arn
+        ),
+        register=_registers(),
+        phone_region=settings.phone_region,
+    )
+
+
 def reset() -> None:
     """Forget built dependencies (tests and the local runtime change the environment)."""
     get_settings.cache_clear()
@@ -185,6 +247,8 @@ def reset() -> None:
     api_deps.cache_clear()
     operation_deps.cache_clear()
     operation_item_deps.cache_clear()
+    pipeline_deps.cache_clear()
+    pipeline_api_deps.cache_clear()
     from clients.task_tokens import default_task_tokens
 
     default_task_tokens.cache_clear()

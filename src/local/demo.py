@@ -1,5 +1,7 @@
-"""`make demo`: a batch of five restaurants through Step 5 and Step 6: a failure resumed, a
-platform refusal fixed by amending the config, a run completed with errors, then resumed.
+"""`make demo`: first one restaurant given by its website alone, through Steps 1-4 (the site
+read, its contacts found, the operator's company choice, the company's details) to Step 6;
+then a batch of five restaurants through Step 5 and Step 6: a failure resumed, a platform
+refusal fixed by amending the config, a run completed with errors, then resumed.
 
 Runs on the local runtime (moto + the real ASL + the real handlers; no AWS account, no
 Docker) and exits non-zero if anything it shows is not what resume promises.
@@ -9,17 +11,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from clients.simulator import FaultSpec
 from domain.observability import logger
 from domain.onboarding import ExecutionConfigInput, NewBatch, create_batch, submit_step5
 from domain.operator_actions import ConfigAmendment, amend_config
 from domain.outcome import is_resumable
+from domain.pipeline_actions import answer_step3
 from domain.resume import phase_statuses, resume_point
 from domain.runs import resume_job
 from domain.search import read_batch
-from handlers.wiring import api_deps
+from handlers.wiring import api_deps, pipeline_api_deps
 from local.runtime import LocalRuntime, platform_from_env, table_engine_from_env
 from local.samples import RESTAURANT_NAMES, config_data, restaurant_data
 from state.models import PHASE_NAMES, Job, StepStatus
@@ -32,6 +36,9 @@ FAILING_SUB_STEP = "restaurantRegistration"
 REFUSED = "Te Aro Tacos"
 # This one's payment configuration (non-blocking) fails once: Step 6 completes with errors.
 WITH_ERRORS = "Moana Pies"
+# The restaurant known only by its website (a sample site the runtime serves on 127.0.0.1).
+WEBSITE_NAME = "Luigi's Trattoria"
+WEBSITE_SLUG = "luigis-trattoria"
 
 
 def table(headers: list[str], rows: Iterable[list[str]]) -> str:
@@ -79,6 +86,87 @@ def progress_table(job: Job) -> str:
     return table(["phase", "sub-step", "status", "attempts", "error / skip reason"], rows)
 
 
+def wait_until(check: Callable[[], Job | None], what: str, timeout_s: float = 120) -> Job:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout_s}s")
+        time.sleep(0.2)
+
+
+def website_story(runtime: LocalRuntime) -> bool:
+    """One restaurant from its website alone to Step 6's completion (docs §14)."""
+    deps = api_deps()
+    pipelines = pipeline_api_deps()
+    site = runtime.sites.url(WEBSITE_SLUG)
+    request = NewBatch.model_validate(
+        {"name": "From a website", "restaurants": [{"name": WEBSITE_NAME, "website_url": site}]}
+    )
+    batch, (job,) = create_batch(deps.jobs, ORG, request, pipelines=pipelines, actor=OPERATOR)
+    print(f"Batch {batch.name!r}: {WEBSITE_NAME!r} given by its website only ({site})")
+
+    def at(step: int, status: StepStatus) -> Callable[[], Job | None]:
+        def check() -> Job | None:
+            now = deps.jobs.get_job(job.job_id)
+            if now.current_step == step and now.step(step).status == status:
+                return now
+            return None
+
+        return check
+
+    waiting = wait_until(at(3, StepStatus.ACTION_REQUIRED), "Step 3 waiting")
+    pipeline = waiting.pipeline
+    restaurant = waiting.restaurant
+    assert pipeline is not None and pipeline.site is not None
+    menu = restaurant.menu
+    branding = restaurant.branding
+    print(
+        f"  Step 1 {waiting.step(1).status.value}: {pipeline.site.items} menu items in "
+        f"{pipeline.site.categories} categories ({pipeline.site.skipped_items} without a price "
+        "left out)"
+    )
+    if menu is not None and branding is not None:
+        first = menu.categories[0].items[0]
+        print(
+            f"    e.g. {first.name!r} ${first.price:.2f}; colours {branding.primary_color} / "
+            f"{branding.secondary_color}, font {branding.font}, logo {branding.logo_url}"
+        )
+    print(
+        f"  Step 2 {waiting.step(2).status.value}: {restaurant.email}, {restaurant.phone} "
+        f"(from {', '.join(pipeline.contacts.sources) if pipeline.contacts else '?'})"
+    )
+    candidates = pipeline.companies or []
+    print("  Step 3 waits for the operator's choice among the register's candidates:")
+    print(
+        table(
+            ["number", "company", "address"],
+            [[c.company_number, c.name, c.address] for c in candidates],
+        )
+    )
+    chosen = candidates[0].company_number
+    answer_step3(pipelines, ORG, job.job_id, chosen, actor=OPERATOR)
+    print(f"  POST step-3 {{company_number: {chosen}}}: Step 4 fetches the company")
+    ready = wait_until(at(5, StepStatus.ACTION_REQUIRED), "Step 5 waiting")
+    company = ready.restaurant.company
+    print(
+        f"  Step 4 {ready.step(4).status.value}: {company.name if company else '?'}, directors "
+        f"{', '.join(company.directors or []) if company else '?'}; the job waits at Step 5"
+    )
+    data = config_data(WEBSITE_SLUG)
+    data["menu"]["selectedMenuId"] = (
+        ready.restaurant.menu.menu_id if ready.restaurant.menu else None
+    )
+    config = ExecutionConfigInput.model_validate(data)
+    started = submit_step5(deps.jobs, deps.secrets, deps.executions, ready, config, actor=OPERATOR)
+    runtime.wait_for(started.execution_arn)
+    done = deps.jobs.get_job(job.job_id)
+    print(f"  Step 5 submitted, Step 6 {done.step(6).status.value}: job {done.status.value}\n")
+    return done.status == StepStatus.COMPLETED and done.step(6).status == StepStatus.COMPLETED
+
+
 def main() -> int:
     # The tables tell the story; DEMO_LOG_LEVEL=INFO (or WARNING) shows the structured logs too.
     logger.setLevel(os.environ.get("DEMO_LOG_LEVEL", "ERROR"))
@@ -87,6 +175,7 @@ def main() -> int:
     ) as runtime:
         simulator = runtime.simulator
         simulator.reset()
+        from_website = website_story(runtime)
         deps = api_deps()
         request = NewBatch.model_validate(
             {
@@ -94,7 +183,9 @@ def main() -> int:
                 "restaurants": [restaurant_data(n) for n in RESTAURANT_NAMES],
             }
         )
-        batch, jobs = create_batch(deps.jobs, ORG, request, actor=OPERATOR)
+        batch, jobs = create_batch(
+            deps.jobs, ORG, request, pipelines=pipeline_api_deps(), actor=OPERATOR
+        )
         print(
             f"Batch {batch.name!r} ({batch.batch_id}): {len(jobs)} restaurants, Steps 1-4 provided"
         )
@@ -238,7 +329,8 @@ def main() -> int:
             f"{len(duplicates) + len(repeated)} happened twice."
         )
         ok = (
-            all(j.status == StepStatus.COMPLETED for j in jobs)
+            from_website
+            and all(j.status == StepStatus.COMPLETED for j in jobs)
             and all(j.step(6).status == StepStatus.COMPLETED for j in jobs)
             and not duplicates
             and not repeated
@@ -247,7 +339,8 @@ def main() -> int:
         print(
             "Demo "
             + (
-                "passed: every job completed, every side effect happened once."
+                "passed: the restaurant from its website and every job completed, every side "
+                "effect happened once."
                 if ok
                 else "FAILED: see above."
             )

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
+from clients.register_service import RegisterService
+from clients.register_simulator import RegisterSimulator
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
@@ -49,6 +51,7 @@ from local.intrinsics import local_name
 from local.lambdas import InProcessLambdas, invoke_response
 from local.moto_server import MotoServer
 from local.platform_server import PlatformServer
+from local.site_server import SiteServer
 from local.template import FAKE_ACCOUNT, Template, function_arn
 from local.workers import ProcessLambdas
 from state.platform_sandbox import DynamoDBPlatformState
@@ -58,6 +61,11 @@ DISCOVER_EVERY_S = 2.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATE_MACHINE_ID = "Step6StateMachine"
 BULK_STATE_MACHINE_ID = "BulkOperationStateMachine"
+PIPELINE_STATE_MACHINE_ID = "JobPipelineStateMachine"
+# The JobPipeline's functions (Steps 1-4, §14): their invocations are that machine's.
+PIPELINE_FUNCTIONS = frozenset(
+    {"Step1Function", "Step2Function", "Step3Function", "Step4Function", "StepFailedFunction"}
+)
 OPERATION_ITEM_ID = "OperationItemFunction"
 TABLE_ID = "JobsTable"
 BUCKET_ID = "ArtifactsBucket"
@@ -86,6 +94,9 @@ LOCAL_ENV = {
     "SUBSTEP_RETRY_BASE_S": "0.001",
     # A lost answer to a bulk operation's item heals after this long (900 s deployed).
     "OPERATION_ANSWER_TIMEOUT_S": "20",
+    # The sample restaurant sites are served on 127.0.0.1 (deployed, private hosts are refused).
+    "SITE_ALLOW_PRIVATE": "true",
+    "SITE_TIMEOUT_S": "5",
 }
 
 
@@ -168,6 +179,11 @@ class LocalRuntime:
         )
         self._moto_server: MotoServer | None = None
         self._platform_server: PlatformServer | None = None
+        # The directory and company register the JobPipeline reaches over HTTP (its ledger and
+        # faults are this process's), and the sample restaurant websites Step 1 reads.
+        self.registers = RegisterSimulator()
+        self._register_server: PlatformServer | None = None
+        self.sites = SiteServer()
         self._in_memory = SandboxService(shared_simulator())
         self._dynamodb_local: dynamodb_local.DynamoDBLocal | None = None
         self._workdir: Path | None = None
@@ -195,6 +211,11 @@ class LocalRuntime:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         self._set_env(LOCAL_ENV | {"AWS_DEFAULT_REGION": self.region})
+        self.sites.start()
+        self._register_server = PlatformServer(
+            RegisterService(self.registers, api_key=None).handle, self._crash
+        ).start()
+        self._set_env(self._register_env())
         if self.isolation == "process":
             self._start_servers()
         else:
@@ -263,7 +284,8 @@ class LocalRuntime:
             env=LOCAL_ENV
             | endpoints
             | {"AWS_DEFAULT_REGION": self.region}
-            | self._platform_env(self._platform_server.url),
+            | self._platform_env(self._platform_server.url)
+            | self._register_env(),
             timeouts=self.function_timeouts,
             max_per_function=self.max_workers_per_function,
             idle_s=self.worker_idle_s,
@@ -272,6 +294,11 @@ class LocalRuntime:
                 SANDBOX_ID: SANDBOX_CONCURRENCY,
             },
         )
+
+    def _register_env(self) -> dict[str, str]:
+        """Steps 2-4 reach the directory and register as a deployed stack in `http` mode."""
+        assert self._register_server is not None
+        return {"REGISTER_MODE": "http", "REGISTER_BASE_URL": self._register_server.url}
 
     def _platform_env(self, front_door: str) -> dict[str, str]:
         """How the phases reach the platform: the settings a deployed phase gets."""
@@ -342,6 +369,9 @@ class LocalRuntime:
             self.lambdas.stop()
         if self._platform_server is not None:
             self._platform_server.stop()
+        if self._register_server is not None:
+            self._register_server.stop()
+        self.sites.stop()
         if self._moto_server is not None:
             if self._on_remote_stop in self._moto_server.stop_listeners:
                 self._moto_server.stop_listeners.remove(self._on_remote_stop)
@@ -398,6 +428,15 @@ class LocalRuntime:
             roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{BULK_STATE_MACHINE_ID}Role",
             type="STANDARD",
         )["stateMachineArn"]
+        # Steps 1-4 (§14); the watcher leaves its executions alone too.
+        self.pipeline_arn = sfn.create_state_machine(
+            name=PIPELINE_STATE_MACHINE_ID,
+            definition=self.template.state_machine_definition(
+                PIPELINE_STATE_MACHINE_ID, self.region
+            ),
+            roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{PIPELINE_STATE_MACHINE_ID}Role",
+            type="STANDARD",
+        )["stateMachineArn"]
         endpoint = {"DYNAMODB_ENDPOINT_URL": self.dynamodb_endpoint_url}
         return {k: v for k, v in endpoint.items() if v} | {
             "TABLE_NAME": TABLE_ID,
@@ -405,6 +444,7 @@ class LocalRuntime:
             "BUCKET_NAME": bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
             "BULK_OPERATION_STATE_MACHINE_ARN": self.bulk_operation_arn,
+            "JOB_PIPELINE_STATE_MACHINE_ARN": self.pipeline_arn,
         }
 
     # ------------------------------------------------------------------ executions
@@ -495,7 +535,7 @@ class LocalRuntime:
             request_calls.TASK_TOKEN_OWNERS[token] = self.bulk_operation_arn
         response = invoke_response(self._invoke_as_state_machine, params)
         arn = payload.get("execution_arn") if isinstance(payload, dict) else None
-        if isinstance(arn, str):
+        if isinstance(arn, str) and f":execution:{STATE_MACHINE_ID}:" in arn:
             self._activity(arn)
         return response
 
@@ -506,8 +546,13 @@ class LocalRuntime:
         arn = function_name
         if not arn.startswith("arn:"):
             arn = function_arn(function_name, self.region)
+        function = arn.rsplit(":", 1)[-1]
         machine = (
-            BULK_STATE_MACHINE_ID if arn.endswith(f":{OPERATION_ITEM_ID}") else STATE_MACHINE_ID
+            BULK_STATE_MACHINE_ID
+            if function == OPERATION_ITEM_ID
+            else PIPELINE_STATE_MACHINE_ID
+            if function in PIPELINE_FUNCTIONS
+            else STATE_MACHINE_ID
         )
         calls.record(machine, "lambda:InvokeFunction", [arn])
         return self.lambdas.invoke(function_name, payload)
@@ -579,7 +624,8 @@ class LocalRuntime:
             self._finishing.add(arn)
             self._due.pop(arn, None)
         event = self.status_change_event(described)
-        if self.deliver_events:
+        # The reconciler's rule matches Step 6's machine only (template.yaml).
+        if self.deliver_events and f":execution:{STATE_MACHINE_ID}:" in arn:
             self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
         with self._changed:
             self._watched[arn] = described["status"]

@@ -14,6 +14,7 @@ A WSGI application served by waitress (`waitress.create_server`):
 - Serves `frontend/` at `/` (static files, GET and HEAD).
 - Local mode only, never deployed: the simulator's controls (docs/architecture.md §9),
   `POST /__sim/faults`, `DELETE /__sim/faults`, `GET /__sim/faults`, `GET /__sim/ledger`;
+  `GET /__sim/sites` (the sample restaurant websites Step 1 reads), `GET /__sim/registers/ledger`;
   same-origin requests only, a JSON body, sub-steps of the catalogue, known jobs.
 - Malformed requests answer 4xx with a JSON body (waitress's own error pages included).
 - SIGTERM or SIGINT (Ctrl-C) stops it, and every process it started, within 5 s.
@@ -60,6 +61,7 @@ from local.runtime import (
     table_engine_from_env,
 )
 from local.serial_dynamodb import serialise_dynamodb_requests
+from local.site_server import SAMPLE_SITES
 from local.template import FAKE_ACCOUNT, PROJECT_ROOT, Template
 from state.errors import NotFoundError
 from state.repository import RESTAURANT_SK
@@ -414,6 +416,14 @@ class LocalApp:
             return json_response(200, {"faults": _faults(simulator)})
         if route == ("GET", "/__sim/ledger"):
             return json_response(200, {"effects": [e.model_dump() for e in simulator.ledger()]})
+        if route == ("GET", "/__sim/sites"):
+            sites = [
+                {"slug": slug, "url": runtime.sites.url(slug), "description": description}
+                for slug, description in SAMPLE_SITES.items()
+            ]
+            return json_response(200, {"sites": sites})
+        if route == ("GET", "/__sim/registers/ledger"):
+            return json_response(200, {"lookups": runtime.registers.ledger()})
         return error_response(
             404, "not_found", f"no simulator route for {request.method} {request.path}"
         )

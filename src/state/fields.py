@@ -1,4 +1,5 @@
-"""The validated string types of incoming data: `Text`, `OptionalText`, `Email`, `WebUrl`.
+"""The validated string types of incoming data: `Text`, `OptionalText`, `Email`, `WebUrl`,
+`SiteUrl`.
 
 One place for the input rules (docs/architecture.md §8.1). Each refuses what it does not
 accept and never rewrites it: a value is stored exactly as given, or the request is refused.
@@ -191,6 +192,18 @@ def _check_host(raw_host: str) -> None:
 def _url(value: str, info: ValidationInfo) -> str:
     if _trusted(info):
         return value
+    _check_host(_url_host(value))
+    return value
+
+
+def _site_url(value: str, info: ValidationInfo) -> str:
+    if not _trusted(info):
+        _url_host(value)
+    return value
+
+
+def _url_host(value: str) -> str:
+    """The host of a URL whose shape follows the rules (ValueError naming what does not)."""
     if any(c.isspace() for c in value):
         raise ValueError("a URL must not contain whitespace")
     problem = refused_character(value)
@@ -216,12 +229,20 @@ def _url(value: str, info: ValidationInfo) -> str:
         raise ValueError("a URL must have a host")
     if "%" in host:
         raise ValueError("a URL's host must not be percent-encoded")
-    _check_host(host)
-    return value
+    return host
 
 
 WebUrl = Annotated[
     str,
     Field(max_length=MAX_URL_CHARS, json_schema_extra={"pattern": "^https?://"}),
     AfterValidator(_url),
+]
+
+# A restaurant's own website (Step 1 fetches it): the same shape as `WebUrl`, but its host is
+# the fetcher's to judge (clients.website: resolved, private ranges refused where deployed,
+# loopback allowed for the local runtime's sample sites).
+SiteUrl = Annotated[
+    str,
+    Field(max_length=MAX_URL_CHARS, json_schema_extra={"pattern": "^https?://"}),
+    AfterValidator(_site_url),
 ]

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from state.fields import Email, OptionalText, Text, WebUrl
+from state.fields import Email, OptionalText, SiteUrl, Text, WebUrl
 
 PhaseName = Literal["phase1", "phase2", "phase3", "phase4"]
 PHASE_NAMES: tuple[PhaseName, ...] = ("phase1", "phase2", "phase3", "phase4")
@@ -104,6 +104,11 @@ class ErrorCode(StrEnum):
     OUTPUT_TOO_LARGE = "output_too_large"  # the sub-step's result is over its size limit
     INVALID_CONFIG = "invalid_config"  # the config cannot be used as it is
     INTERNAL_ERROR = "internal_error"  # a fault of this system, not of the platform or config
+    # Steps 1-4 (docs/architecture.md §14)
+    SITE_UNREACHABLE = "site_unreachable"  # Step 1: the website could not be fetched
+    NO_MENU_FOUND = "no_menu_found"  # Step 1: the website carries no schema.org menu
+    REGISTER_UNAVAILABLE = "register_unavailable"  # a directory or register look-up kept failing
+    REGISTER_REJECTED = "register_rejected"  # the directory or register refused the look-up
 
 
 # Whether a plain resume can be expected to help: nothing has to change first.
@@ -113,6 +118,8 @@ RETRYABLE_CODES = frozenset(
         ErrorCode.INTERRUPTED,
         ErrorCode.TIMED_OUT,
         ErrorCode.ABORTED,
+        ErrorCode.SITE_UNREACHABLE,
+        ErrorCode.REGISTER_UNAVAILABLE,
     }
 )
 
@@ -187,15 +194,36 @@ class Menu(_Input):
 class Company(_Input):
     name: Text = Field(min_length=1, max_length=200)
     number: Text | None = Field(default=None, max_length=64)
+    # From the company register (Step 4); a provided company may leave them out.
+    address: Text | None = Field(default=None, max_length=500)
+    directors: list[Annotated[Text, Field(max_length=200)]] | None = Field(
+        default=None, max_length=50
+    )
 
 
 class Restaurant(_Input):
+    """A restaurant with everything Steps 5 and 6 need (Steps 1-4 done or provided)."""
+
     name: Text = Field(min_length=1, max_length=200)
     email: Email
     phone: Text | None = Field(default=None, max_length=40)
     branding: Branding
     menu: Menu
     company: Company
+    website_url: SiteUrl | None = None
+
+
+class Prospect(_Input):
+    """A restaurant known by its name and website while Steps 1-4 find the rest
+    (docs/architecture.md §14); it becomes a `Restaurant` when Step 4 completes."""
+
+    name: Text = Field(min_length=1, max_length=200)
+    website_url: SiteUrl
+    email: Email | None = None
+    phone: Text | None = Field(default=None, max_length=40)
+    branding: Branding | None = None
+    menu: Menu | None = None
+    company: Company | None = None
 
 
 # ---------------------------------------------------------------- execution config (step 5)
@@ -293,6 +321,8 @@ class Step6Progress(_Model):
 
 
 class LastFailure(_Model):
+    # Steps 1-4: the step that failed (Step 6's failures name a phase and sub-step instead).
+    step: int | None = Field(default=None, ge=1, le=4)
     phase: PhaseName | None = None
     sub_step: str | None = None
     error: str
@@ -335,11 +365,58 @@ STEP_NAMES: dict[int, str] = {
 }
 
 
+ContactSource = Literal["given", "site", "directory"]
+
+
+class ContactCandidates(_Model):
+    """Step 2's findings: the distinct emails and phones (E.164) and where they came from."""
+
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    sources: list[ContactSource] = Field(default_factory=list)
+
+
+class CompanyCandidate(_Model):
+    company_number: str
+    name: str
+    address: str = ""
+
+
+class SiteReading(_Model):
+    """What Step 1 read from the website besides the menu and branding (kept for Step 2)."""
+
+    url: str  # the page read, after redirects
+    categories: int
+    items: int
+    skipped_items: int = 0
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+
+
+class Pipeline(_Model):
+    """Steps 1-4 of a job created from a website (docs/architecture.md §14).
+
+    `execution` holds the job while a JobPipeline execution works on it (one at a time, its
+    writes conditional on it); `runs` counts the executions started, which names them.
+    """
+
+    execution: str | None = None
+    runs: int = 0
+    site: SiteReading | None = None
+    contacts: ContactCandidates | None = None
+    companies: list[CompanyCandidate] | None = None
+    # Why the register search for Step 3 found nothing to offer, when it failed.
+    companies_error: str | None = Field(default=None, max_length=MAX_ERROR_CHARS)
+    company_number: str | None = None  # the operator's choice at Step 3
+
+
 class Job(_Model):
     job_id: str
     batch_id: str
     org_id: str
-    restaurant: Restaurant
+    # A Prospect until Step 4 completes (jobs created from a website); tried in this order.
+    restaurant: Restaurant | Prospect = Field(union_mode="left_to_right")
+    pipeline: Pipeline | None = None
     status: StepStatus = StepStatus.PENDING
     current_step: int = Field(default=1, ge=1, le=6)
     steps: list[StepState]
@@ -457,6 +534,7 @@ class JobSummaryFields(_Model):
     current_phase: PhaseName | None = None
     last_completed_phase: PhaseName | None = None
     phases: dict[PhaseName, PhaseStatus] = Field(default_factory=dict)
+    failed_step: int | None = None  # Steps 1-4
     failed_phase: PhaseName | None = None
     failed_sub_step: str | None = None
     error_code: ErrorCode | None = None

@@ -66,6 +66,9 @@ from state.models import (
     JobSummaryFields,
     LastFailure,
     PhaseName,
+    Pipeline,
+    Prospect,
+    Restaurant,
     RunRecord,
     Step6Progress,
     StepState,
@@ -726,6 +729,109 @@ class JobRepository:
                     active_execution=self._peek_active_execution(job_id),
                 ) from error
             raise
+
+    # ------------------------------------------------------------------ steps 1-4
+
+    def claim_pipeline(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        pipeline: Pipeline,
+        restaurant: Restaurant | Prospect | None = None,
+    ) -> None:
+        """Hold a job that no JobPipeline execution holds for `execution_arn` (its next run),
+        with the standing it starts from, if nothing changed since `job` was read."""
+        held = pipeline.model_copy(update={"execution": execution_arn})
+        self._pipeline_update(
+            job,
+            condition="(attribute_not_exists(#pl.#ex) OR attribute_type(#pl.#ex, :null)) "
+            "AND #pl.#runs = :runs",
+            values=_NULL | {":runs": (job.pipeline or Pipeline()).runs},
+            names={"#pl": "pipeline", "#ex": "execution", "#runs": "runs"},
+            steps=steps,
+            status=status,
+            current_step=current_step,
+            pipeline=held,
+            restaurant=restaurant,
+            last_failure=None,
+        )
+
+    def advance_pipeline(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        pipeline: Pipeline,
+        restaurant: Restaurant | Prospect | None = None,
+        last_failure: LastFailure | None = None,
+    ) -> None:
+        """Record a step's outcome; only the JobPipeline execution that holds the job may
+        (SupersededExecutionError otherwise). `pipeline.execution` None hands the job back."""
+        try:
+            self._pipeline_update(
+                job,
+                condition="#pl.#ex = :arn",
+                values={":arn": execution_arn},
+                names={"#pl": "pipeline", "#ex": "execution"},
+                steps=steps,
+                status=status,
+                current_step=current_step,
+                pipeline=pipeline,
+                restaurant=restaurant,
+                last_failure=last_failure,
+            )
+        except ConflictError as error:
+            raise SupersededExecutionError(
+                f"execution {execution_arn} no longer holds job {job.job_id}"
+            ) from error
+
+    def _pipeline_update(
+        self,
+        job: Job,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        pipeline: Pipeline,
+        restaurant: Restaurant | Prospect | None,
+        last_failure: LastFailure | None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "steps": steps,
+            "current_step": current_step,
+            "pipeline": pipeline,
+            "last_failure": last_failure,
+        }
+        also: list[dict[str, Any]] = []
+        if restaurant is not None:
+            fields_after = job.model_copy(update={"restaurant": restaurant})
+            item = restaurant_item(fields_after)
+            size = item_size(item)
+            if size > JOB_ITEM_LIMIT_BYTES:
+                raise ItemTooLargeError(
+                    f"the restaurant's data would be {size} bytes; a job's restaurant may be at "
+                    f"most {JOB_ITEM_LIMIT_BYTES} (state.models.JOB_ITEM_LIMIT_BYTES)"
+                )
+            also.append({"Put": {"TableName": self._table.name, "Item": item}})
+        self._update_job(
+            job,
+            fields,
+            condition=condition,
+            values=values,
+            names=names,
+            status=status,
+            also=also or None,
+        )
 
     # ------------------------------------------------------------------ the password's secret
 

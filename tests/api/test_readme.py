@@ -149,3 +149,24 @@ def test_the_readme_bulk_operations_session_works_as_written(
     # and no platform effect took place twice
     effects = client.get("/__sim/ledger", org=None).body["effects"]
     assert effects and all(e["count"] == 1 for e in effects), effects
+
+
+STEPS_MARKER = f"{MARKER} (steps 1-4)"
+
+
+def test_the_readme_steps_1_to_4_session_works_as_written(
+    served: tuple[LocalServer, HttpClient], tmp_path: Path
+) -> None:
+    require_jq()
+    server, _ = served
+    # when the first session and then the Steps 1-4 one run against the server
+    session = readme_session() + "\n" + readme_session(STEPS_MARKER)
+    lines = run_session(session, server, tmp_path).splitlines()
+    # then the restaurant read from its website waits at Step 5 with its company
+    final = [json.loads(line) for line in lines if line.startswith('{"status"')]
+    assert final, lines[-10:]
+    assert final[-1]["status"] == "action_required"
+    assert final[-1]["steps"] == ["completed"] * 4 + ["action_required", "pending"]
+    assert final[-1]["company"]
+    found = [json.loads(line) for line in lines if line.startswith('{"items"')]
+    assert found and found[0]["items"] > 0 and found[0]["phone"].startswith("+64")

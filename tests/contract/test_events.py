@@ -48,7 +48,13 @@ from clients.platform_service import OPERATIONS
 from domain.claims import execution_name
 from handlers import api_models, api_operation_models
 from handlers.api import ORG_CLAIM
-from handlers.events import CompleteRunEvent, PhaseEvent, PrepareRunEvent
+from handlers.events import (
+    CompleteRunEvent,
+    PhaseEvent,
+    PipelineFailedEvent,
+    PipelineStepEvent,
+    PrepareRunEvent,
+)
 from handlers.operation_item import ItemEvent
 from handlers.reconcile import ExecutionStatusChange
 from local.openapi import OPENAPI_PATH
@@ -67,6 +73,14 @@ STEP_FUNCTIONS_MODELS: dict[str, type[BaseModel]] = {
     "handlers.phase.phase3": PhaseEvent,
     "handlers.phase.phase4": PhaseEvent,
     "handlers.complete_run.handler": CompleteRunEvent,
+}
+# The JobPipeline's tasks (Steps 1-4).
+PIPELINE_MODELS: dict[str, type[BaseModel]] = {
+    "handlers.pipeline_steps.step1": PipelineStepEvent,
+    "handlers.pipeline_steps.step2": PipelineStepEvent,
+    "handlers.pipeline_steps.step3": PipelineStepEvent,
+    "handlers.pipeline_steps.step4": PipelineStepEvent,
+    "handlers.pipeline_steps.failed": PipelineFailedEvent,
 }
 EVENTBRIDGE_HANDLER = "handlers.reconcile.handler"
 OPERATION_ITEM_HANDLER = "handlers.operation_item.handler"
@@ -345,7 +359,33 @@ def problems_of(file: str, event: dict[str, Any]) -> list[str]:
         return _parsed_problems(event, LambdaFunctionUrlModel, _function_url_problems)
     if sample.handler == OPERATION_ITEM_HANDLER:
         return _operation_item_problems(event)
+    if sample.handler in PIPELINE_MODELS:
+        return _pipeline_problems(sample, event)
     return [f"{sample.handler}: this test knows no event model for it; add one"]
+
+
+def _pipeline_problems(sample: Sample, event: dict[str, Any]) -> list[str]:
+    """A JobPipeline task's payload: the keys its Task sends, as its handler's model reads them,
+    with an execution ARN of the JobPipeline."""
+    problems: list[str] = []
+    definition = json.loads((REPO_ROOT / "statemachine/job_pipeline.asl.json").read_text())
+    substitution = "${" + sample.logical_id + "Arn}"
+    payloads = [
+        state["Parameters"]["Payload"]
+        for state in definition["States"].values()
+        if state.get("Type") == "Task" and state["Parameters"]["FunctionName"] == substitution
+    ]
+    if len(payloads) != 1:
+        return [f"{sample.logical_id} is invoked by {len(payloads)} tasks of the JobPipeline"]
+    sent = {key.removesuffix(".$") for key in payloads[0]}
+    if unknown := set(event) - sent:
+        problems.append(f"keys the state machine does not send: {sorted(unknown)}")
+    if missing := sent - set(event):
+        problems.append(f"keys the state machine sends that the sample lacks: {sorted(missing)}")
+    if ":execution:JobPipelineStateMachine:" not in str(event.get("execution_arn")):
+        problems.append("execution_arn is not an execution of the JobPipeline")
+    _parsed(event, PIPELINE_MODELS[sample.handler], problems)
+    return problems
 
 
 def _operation_item_problems(event: dict[str, Any]) -> list[str]:

@@ -80,6 +80,9 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "append_events": ({"BatchWriteItem"}, False),
     "trim_events": ({"Query", "BatchWriteItem"}, False),  # query the job's events, delete some
     "list_events": ({"Query"}, False),
+    # Steps 1-4: the job's Update, with the restaurant's Put when a step found part of it
+    "claim_pipeline": ({"UpdateItem", "GetItem", "PutItem"}, False),
+    "advance_pipeline": ({"UpdateItem", "GetItem", "PutItem"}, False),
 }
 
 # OperationRepository (state/operations.py) method -> (actions, queries the listing index).
@@ -220,6 +223,10 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
         # domain.operator_actions: amend the config, skip (cancel is Step Functions only)
         "amend_config",
         "record_operator_change",
+        # domain.pipeline_actions: a JobPipeline claimed and started, its step recorded
+        # failed when Step Functions refuses the start (pipeline_failures.record_failure)
+        "claim_pipeline",
+        "advance_pipeline",
     }
     | _SETTLE_EXECUTION
     | _RECORD_EVENT,
@@ -234,6 +241,11 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     }
     | _SETTLE_EXECUTION
     | _RECORD_EVENT,
+    # handlers.pipeline_steps -> domain.pipeline_steps: the job read, the step's outcome, an
+    # event of a kind each job has at most a few of (not trimmed)
+    **{f"Step{n}Function": {"get_job", "advance_pipeline", "append_event"} for n in range(1, 5)},
+    # domain.pipeline_failures.record_failure: step_failed events are trimmed
+    "StepFailedFunction": {"get_job", "advance_pipeline"} | _RECORD_EVENT,
 }
 
 # The platform sandbox (PlatformSandboxFunction): state.platform_sandbox's methods -> the
@@ -472,6 +484,7 @@ def test_only_the_sub_steps_and_onboarding_use_the_stores() -> None:
         "domain/runs.py",
         "domain/settlement.py",
         "domain/operator_actions.py",
+        "domain/pipeline_actions.py",  # JobPipeline executions (Steps 1-4)
     }
 
 
@@ -579,8 +592,12 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
             ":secret:pumpd-onboarding/${Stage}/*"
         }, f"{logical_id}: {action} on {arn}"
     elif action == "states:StartExecution":
-        assert arn in ({"Ref": "Step6StateMachine"}, {"Ref": "BulkOperationStateMachine"})
-        if arn == {"Ref": "BulkOperationStateMachine"}:
+        assert arn in (
+            {"Ref": "Step6StateMachine"},
+            {"Ref": "BulkOperationStateMachine"},
+            {"Ref": "JobPipelineStateMachine"},
+        )
+        if arn != {"Ref": "Step6StateMachine"}:
             assert logical_id == "ApiFunction"
     elif action == "states:SendTaskSuccess":
         # the tasks bulk operations' items wait on: IAM cannot scope a service integration's

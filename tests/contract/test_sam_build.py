@@ -13,6 +13,7 @@ from tools.cfn_template import REPO_ROOT, functions
 from tests.contract.conftest import DEPLOYED_PACKAGES, SAM, require_tool, run
 
 LAYER_REQUIREMENTS = REPO_ROOT / "sam-build" / "requirements.txt"
+PURE_REQUIREMENTS = REPO_ROOT / "sam-build" / "requirements-pure.txt"
 # Provided by the Lambda runtime; a copy in the layer would shadow it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil")
 
@@ -31,7 +32,10 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _pins() -> dict[str, str]:
     pins = {}
-    for line in LAYER_REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+    text = LAYER_REQUIREMENTS.read_text(encoding="utf-8")
+    # the pure-Python packages PyPI has as source only, built apart (sam-build/Makefile)
+    text += "\n" + PURE_REQUIREMENTS.read_text(encoding="utf-8")
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")

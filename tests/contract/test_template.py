@@ -110,10 +110,15 @@ def test_jobs_table_is_literal_and_matches_the_access_patterns(template: dict[st
 
 def test_state_machine(template: dict[str, Any]) -> None:
     machines = resources_of_type(template, "AWS::Serverless::StateMachine")
-    assert sorted(machines) == ["BulkOperationStateMachine", "Step6StateMachine"]
+    assert sorted(machines) == [
+        "BulkOperationStateMachine",
+        "JobPipelineStateMachine",
+        "Step6StateMachine",
+    ]
     files = {
         "Step6StateMachine": "statemachine/step6.asl.json",
         "BulkOperationStateMachine": "statemachine/bulk_operation.asl.json",
+        "JobPipelineStateMachine": "statemachine/job_pipeline.asl.json",
     }
     for logical_id in machines:
         props = template["Resources"][logical_id]["Properties"]

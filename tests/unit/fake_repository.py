@@ -27,6 +27,9 @@ from state.models import (
     Job,
     LastFailure,
     PhaseName,
+    Pipeline,
+    Prospect,
+    Restaurant,
     RunRecord,
     Step6Progress,
     StepState,
@@ -247,6 +250,72 @@ class FakeJobRepository:
                 self._runs[(job.job_id, run.run)] = run
                 self._runs.pop((job.job_id, run.run - RUNS_KEPT), None)  # the ring's slot
             self.writes += 1
+
+    # ------------------------------------------------------------------ steps 1-4
+
+    def claim_pipeline(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        pipeline: Pipeline,
+        restaurant: Restaurant | Prospect | None = None,
+    ) -> None:
+        runs = (job.pipeline or Pipeline()).runs
+        fields = self._pipeline_fields(
+            steps, current_step, pipeline.model_copy(update={"execution": execution_arn}), None
+        )
+        if restaurant is not None:
+            fields["restaurant"] = restaurant
+        self._update(
+            job,
+            fields,
+            lambda item: (
+                (item.get("pipeline") or {}).get("execution") is None
+                and (item.get("pipeline") or {}).get("runs") == runs
+            ),
+            status=status,
+        )
+
+    def advance_pipeline(
+        self,
+        job: Job,
+        execution_arn: str,
+        *,
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        pipeline: Pipeline,
+        restaurant: Restaurant | Prospect | None = None,
+        last_failure: LastFailure | None = None,
+    ) -> None:
+        fields = self._pipeline_fields(steps, current_step, pipeline, last_failure)
+        if restaurant is not None:
+            fields["restaurant"] = restaurant
+        self._update(
+            job,
+            fields,
+            lambda item: (item.get("pipeline") or {}).get("execution") == execution_arn,
+            status=status,
+            conflict=SupersededExecutionError,
+        )
+
+    @staticmethod
+    def _pipeline_fields(
+        steps: list[StepState],
+        current_step: int,
+        pipeline: Pipeline,
+        last_failure: LastFailure | None,
+    ) -> dict[str, Any]:
+        return {
+            "steps": steps,
+            "current_step": current_step,
+            "pipeline": pipeline,
+            "last_failure": last_failure,
+        }
 
     def _owned(self, job_id: str, execution_arn: str) -> dict[str, Any]:
         item = self._jobs[job_id]

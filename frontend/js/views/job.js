@@ -229,7 +229,10 @@ export function renderJob(main, { id, signal, onCleanup }) {
       runStatus.className = banner.className;
       announce(banner.text);
       resumeMessage.clear(); // "started"/"accepted" is history now: the banner has the outcome
-      cancelMessage.clear();
+      // A cancel that stopped the run is said so (it may end before the request's answer is read).
+      if (state.cancelRequested) cancelMessage.show("success", "Cancel requested: the run has stopped.");
+      else cancelMessage.clear();
+      state.cancelRequested = false;
       state.resumingFrom = null;
     } else if (!runStatus.textContent) {
       runStatus.className = "run-status";
@@ -417,6 +420,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
     cancelMessage.show("info", "Asking the run to stop…");
     try {
       await requests.cancelJob(state.job.jobId, signal);
+      state.cancelRequested = true;
       cancelMessage.show("success", "Cancel requested: the run stops at its next step; the page shows when it has.");
     } catch (error) {
       if (error.name === "AbortError" || signal.aborted) return;

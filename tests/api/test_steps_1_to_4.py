@@ -1,0 +1,327 @@
+"""Steps 1-4 through the API and the JobPipeline state machine on the local runtime: a
+restaurant given by its website alone is read (Step 1), its contacts found (Step 2), its
+company chosen by the operator (Step 3) and fetched (Step 4), then waits at Step 5 exactly
+like a job created with the full form; faults at each step fail that step, which is retried
+from itself. The sample websites are served on 127.0.0.1 by the runtime (local.site_server),
+the directory and register are the runtime's simulator, reached over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from local.samples import config_data
+from tests.api.conftest import ORG, Api
+
+OTHER_ORG = "org-b"
+
+
+def _poll(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout_s}s")
+        time.sleep(0.1)
+
+
+def _create(api: Api, *restaurants: dict[str, Any]) -> dict[str, Any]:
+    reply = api.client.post(
+        "/registration-batches", {"name": "From websites", "restaurants": list(restaurants)}
+    )
+    assert reply.status == 201, reply
+    created: dict[str, Any] = reply.body
+    return created
+
+
+def _site(api: Api, slug: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "website_url": api.runtime.sites.url(slug), **extra}
+
+
+def _step(job: dict[str, Any], n: int) -> str:
+    status: str = job["steps"][n - 1]["status"]
+    return status
+
+
+def _waits(api: Api, job_id: str, step: int, status: str) -> dict[str, Any]:
+    """Poll the job until Step `step` is `status` and no execution holds it."""
+
+    def reached() -> dict[str, Any] | None:
+        job = api.client.job(job_id)
+        return job if job["current_step"] == step and _step(job, step) == status else None
+
+    found: dict[str, Any] = _poll(reached, f"job {job_id} at Step {step} {status}")
+    return found
+
+
+# ---------------------------------------------------------------- the whole story
+
+
+def test_a_restaurant_given_by_its_website_alone_reaches_step_6s_completion(api: Api) -> None:
+    # given a batch with one restaurant known only by its name and website
+    created = _create(api, _site(api, "luigis-trattoria", "Luigi's Trattoria"))
+    job_id = created["jobs"][0]["job_id"]
+    # then Step 1 starts at once
+    assert created["jobs"][0]["status"] == "in_progress"
+    # and Steps 1 and 2 complete from the site, and Step 3 waits for the operator's choice
+    job = _waits(api, job_id, 3, "action_required")
+    assert [_step(job, n) for n in (1, 2)] == ["completed", "completed"]
+    assert job["steps"][0]["source"] == "automation"
+    assert job["site"]["items"] >= 10 and job["site"]["skipped_items"] >= 1
+    menu = job["restaurant"]["menu"]
+    assert menu["menu_id"] == f"menu-{job_id}" and menu["categories"]
+    assert job["restaurant"]["branding"]["primary_color"].startswith("#")
+    assert job["restaurant"]["email"] and job["restaurant"]["phone"].startswith("+64")
+    candidates = job["step3"]["candidates"]
+    assert len(candidates) >= 2
+    assert {"company_number", "name", "address"} <= set(candidates[0])
+
+    # when the operator chooses the first candidate
+    number = candidates[0]["company_number"]
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": number}
+    )
+    assert reply.status == 202, reply
+    assert reply.body["current_step"] == 4 and _step(reply.body, 3) == "completed"
+
+    # then Step 4 fetches the company and the job waits at Step 5 like any other
+    job = _waits(api, job_id, 5, "action_required")
+    company = job["restaurant"]["company"]
+    assert company["number"] == number and company["directors"] and company["address"]
+    assert job["status"] == "action_required"
+    assert job["step3"]["company_number"] == number
+    events = api.client.get(f"/registration-batches/jobs/{job_id}/events").body["events"]
+    answered = [e for e in events if e["type"] == "step_answered"]
+    assert answered and answered[0]["actor"] != "system"
+
+    # and Step 5 then Step 6 run as for a job created with the full form
+    config = config_data("Luigis Trattoria")
+    config["menu"]["selectedMenuId"] = menu["menu_id"]
+    reply = api.client.submit_config(created["batch_id"], job_id, config)
+    assert reply.status == 202 and reply.body["accepted"], reply
+    done = api.client.wait_settled(job_id, timeout_s=120)
+    assert done["status"] == "completed", done["last_failure"]
+    assert _step(done, 6) == "completed"
+
+
+# ---------------------------------------------------------------- Step 2
+
+
+def test_several_emails_on_the_site_wait_for_the_operator_who_completes_step_2(api: Api) -> None:
+    created = _create(api, _site(api, "harbour-fish", "Harbour Fish"))
+    job_id = created["jobs"][0]["job_id"]
+    job = _waits(api, job_id, 2, "action_required")
+    candidates = job["step2"]["candidates"]
+    assert len(candidates["emails"]) == 2
+    assert job["status"] == "action_required"
+
+    # a bad phone is refused, naming the field, and changes nothing
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-2",
+        {"email": candidates["emails"][0], "phone": "not a phone"},
+    )
+    assert reply.status == 422, reply
+    assert [f["field"] for f in reply.body["fields"]] == ["phone"]
+    assert _step(api.client.job(job_id), 2) == "action_required"
+
+    # the operator's choice completes Step 2; the phone is stored in E.164
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-2",
+        {"email": candidates["emails"][1], "phone": "04 555 0188"},
+    )
+    assert reply.status == 202, reply
+    job = _waits(api, job_id, 3, "action_required")
+    assert job["restaurant"]["email"] == candidates["emails"][1]
+    assert job["restaurant"]["phone"] == "+6445550188"
+    assert job["steps"][1]["source"] == "user"
+
+    # Step 2 no longer takes an answer
+    again = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-2",
+        {"email": candidates["emails"][0], "phone": "04 555 0188"},
+    )
+    assert again.status == 409 and again.body["error"] == "not_waiting", again
+
+
+def test_a_site_without_contacts_is_completed_from_the_directory(api: Api) -> None:
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 3, "action_required")
+
+    assert job["step2"]["candidates"]["sources"] == ["directory"]
+    lookups = [e for e in api.runtime.registers.ledger() if e["job_id"] == job_id]
+    assert {e["operation"] for e in lookups} == {"lookup", "search"}
+
+
+# ---------------------------------------------------------------- failures, retries
+
+
+def test_a_site_without_a_menu_fails_step_1_with_its_reason_and_is_retried_from_itself(
+    api: Api,
+) -> None:
+    created = _create(api, _site(api, "corner-cafe", "Corner Cafe"))
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 1, "failed")
+
+    assert job["status"] == "failed"
+    failure = job["last_failure"]
+    assert failure["step"] == 1 and failure["error_code"] == "no_menu_found"
+    assert "menu" in failure["error"] and "{" not in failure["error"]
+    # the failures view groups it by step and cause
+    groups = api.client.get(f"/failures?batch_id={created['batch_id']}").body["groups"]
+    assert [(g["step"], g["error_code"], g["count"]) for g in groups] == [(1, "no_menu_found", 1)]
+    # only a failed step is retried; Step 3 never is
+    refused = api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry")
+    assert refused.status == 409 and refused.body["error"] == "step_not_failed", refused
+    assert api.client.post(f"/registration-batches/jobs/{job_id}/steps/3/retry").status == 422
+    # a retry runs Step 1 again (the site still has no menu: it fails again, once more)
+    reply = api.client.post(f"/registration-batches/jobs/{job_id}/steps/1/retry")
+    assert reply.status == 202, reply
+    assert reply.body["status"] == "in_progress" and reply.body["last_failure"] is None
+    again = _waits(api, job_id, 1, "failed")
+    assert again["last_failure"]["error_code"] == "no_menu_found"
+    kinds = [
+        e["type"]
+        for e in api.client.get(f"/registration-batches/jobs/{job_id}/events").body["events"]
+    ]
+    assert kinds.count("step_failed") == 2 and kinds.count("step_retry_requested") == 1
+
+
+def test_an_unreachable_site_fails_step_1_site_unreachable(api: Api) -> None:
+    # a port nothing listens on (the site server's own port, a path it does not serve: 404)
+    url = api.runtime.sites.url("luigis-trattoria").replace("luigis-trattoria", "no-such-site")
+    created = _create(api, {"name": "Gone Bistro", "website_url": url})
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 1, "failed")
+
+    assert job["last_failure"]["error_code"] == "site_unreachable"
+    assert job["last_failure"]["retryable"] is True
+    assert "404" in job["last_failure"]["error"]
+
+
+def test_a_register_that_fails_at_step_4_fails_it_and_a_retry_completes_it(api: Api) -> None:
+    created = _create(api, _site(api, "green-bowl", "Green Bowl"))
+    job_id = created["jobs"][0]["job_id"]
+    job = _waits(api, job_id, 3, "action_required")
+    number = job["step3"]["candidates"][0]["company_number"]
+    # the register refuses the next look-up of the company's details
+    api.runtime.registers.inject("details", "fail", times=1)
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": number}
+    )
+    assert reply.status == 202, reply
+
+    failed = _waits(api, job_id, 4, "failed")
+    assert failed["last_failure"]["error_code"] == "register_rejected"
+
+    reply = api.client.post(f"/registration-batches/jobs/{job_id}/steps/4/retry")
+    assert reply.status == 202, reply
+    job = _waits(api, job_id, 5, "action_required")
+    assert job["restaurant"]["company"]["number"] == number
+    # Steps 1-3 did not run again: one read of the site's register search, one of each detail
+    ops = [e for e in api.runtime.registers.ledger() if e["job_id"] == job_id]
+    searches = [e for e in ops if e["operation"] == "search"]
+    assert len(searches) == 1 and searches[0]["calls"] == 1
+
+
+def test_a_transient_register_fault_is_retried_within_the_step(api: Api) -> None:
+    api.runtime.registers.inject("search", "transient", times=1)
+    created = _create(api, _site(api, "green-bowl", "Green Bowl"))
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 3, "action_required")
+
+    assert job["step3"]["candidates"] and job["step3"]["search_error"] is None
+    assert job["last_failure"] is None
+
+
+# ---------------------------------------------------------------- Step 3 and the rules
+
+
+def test_step_3_takes_any_number_the_register_knows_and_refuses_an_unknown_one(api: Api) -> None:
+    created = _create(api, _site(api, "luigis-trattoria", "Luigi's Trattoria"))
+    job_id = created["jobs"][0]["job_id"]
+    job = _waits(api, job_id, 3, "action_required")
+
+    unknown = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": "0000000"}
+    )
+    assert unknown.status == 422, unknown
+    assert unknown.body["fields"][0]["field"] == "company_number"
+    assert _step(api.client.job(job_id), 3) == "action_required"
+
+    # a number the register knows, though not among the candidates (another restaurant's)
+    other = _create(api, _site(api, "green-bowl", "Green Bowl"))
+    other_job = _waits(api, other["jobs"][0]["job_id"], 3, "action_required")
+    elsewhere = other_job["step3"]["candidates"][0]["company_number"]
+    assert elsewhere not in {c["company_number"] for c in job["step3"]["candidates"]}
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": elsewhere}
+    )
+    assert reply.status == 202, reply
+
+
+def test_step_5_waits_for_steps_1_to_4_and_another_org_sees_nothing(api: Api) -> None:
+    created = _create(api, _site(api, "harbour-fish", "Harbour Fish"))
+    job_id = created["jobs"][0]["job_id"]
+    _waits(api, job_id, 2, "action_required")
+
+    reply = api.client.post(
+        f"/registration-batches/{created['batch_id']}/step-5",
+        {"jobs": [{"job_id": job_id, "execution_config": config_data("Harbour Fish")}]},
+    )
+    assert reply.status == 202, reply
+    assert [r["code"] for r in reply.body["rejected"]] == ["steps_pending"]
+
+    for path, body in (
+        (
+            f"/registration-batches/jobs/{job_id}/step-2",
+            {"email": "a@b.example", "phone": "+6445550101"},
+        ),
+        (f"/registration-batches/jobs/{job_id}/step-3", {"company_number": "1234567"}),
+        (f"/registration-batches/jobs/{job_id}/steps/1/retry", None),
+    ):
+        assert api.client.post(path, body, org=OTHER_ORG).status == 404
+    assert api.client.get(f"/registration-batches/jobs/{job_id}", org=OTHER_ORG).status == 404
+
+
+def test_the_batch_lists_the_jobs_waiting_at_each_step(api: Api) -> None:
+    created = _create(
+        api,
+        _site(api, "harbour-fish", "Harbour Fish"),
+        _site(api, "luigis-trattoria", "Luigi's Trattoria"),
+        _site(api, "corner-cafe", "Corner Cafe"),
+    )
+    fish, luigis, cafe = (j["job_id"] for j in created["jobs"])
+    _waits(api, fish, 2, "action_required")
+    _waits(api, luigis, 3, "action_required")
+    _waits(api, cafe, 1, "failed")
+    base = f"/registration-batches/{created['batch_id']}/jobs"
+
+    def listed(query: str) -> list[str]:
+        reply = api.client.get(f"{base}?{query}")
+        assert reply.status == 200, reply
+        return [j["job_id"] for j in reply.body["jobs"]]
+
+    assert _poll(lambda: listed("current_step=2&status=action_required") == [fish], "step 2 list")
+    assert listed("current_step=3&status=action_required") == [luigis]
+    assert listed("current_step=1&error_code=no_menu_found") == [cafe]
+    assert api.client.get(f"{base}?current_step=9").status == 422
+
+
+def test_a_bad_website_restaurant_is_refused_and_nothing_is_created(api: Api) -> None:
+    reply = api.client.post(
+        "/registration-batches",
+        {"name": "Bad", "restaurants": [{"name": "X", "website_url": "javascript:alert(1)"}]},
+    )
+
+    assert reply.status == 422, reply
+    assert reply.body["fields"][0]["field"].endswith("website_url")
+    assert api.client.get("/registration-batches").body["batches"] == []
+    assert ORG  # the batches above were the caller's org's
