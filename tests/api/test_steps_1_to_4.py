@@ -325,3 +325,61 @@ def test_a_bad_website_restaurant_is_refused_and_nothing_is_created(api: Api) ->
     assert reply.body["fields"][0]["field"].endswith("website_url")
     assert api.client.get("/registration-batches").body["batches"] == []
     assert ORG  # the batches above were the caller's org's
+
+
+def test_a_directory_that_refuses_fails_step_2_and_a_retry_completes_it(api: Api) -> None:
+    api.runtime.registers.inject("lookup", "fail", times=1)
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id = created["jobs"][0]["job_id"]
+
+    failed = _waits(api, job_id, 2, "failed")
+    assert failed["last_failure"]["error_code"] == "register_rejected"
+    assert failed["last_failure"]["step"] == 2
+    assert _step(failed, 1) == "completed"  # Step 1's work is kept
+
+    reply = api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry")
+    assert reply.status == 202, reply
+    job = _waits(api, job_id, 3, "action_required")
+    assert job["restaurant"]["email"] == "hello@spiceroute.example"
+    # Step 1 did not run again: the site was read once
+    assert job["site"]["items"] == 4
+
+
+def test_a_register_search_that_fails_leaves_step_3_to_a_typed_number(api: Api) -> None:
+    api.runtime.registers.inject("search", "fail", times=1)
+    created = _create(api, _site(api, "green-bowl", "Green Bowl"))
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 3, "action_required")
+    assert job["step3"]["candidates"] == []
+    assert "refused" in job["step3"]["search_error"]
+    assert job["last_failure"] is None  # nothing failed that a retry would fix: a choice is due
+
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": "1766022"}
+    )
+    assert reply.status == 202, reply
+    done = _waits(api, job_id, 5, "action_required")
+    assert done["restaurant"]["company"]["name"] == "Green Bowl Eatery Limited"
+
+
+def test_a_step_whose_function_dies_is_failed_interrupted_and_retried(api: Api) -> None:
+    # the register answers Step 4's look-up only after the function's time limit
+    api.runtime.registers.inject("details", "latency", latency_ms=3_000)
+    api.runtime.lambdas.timeouts["Step4Function"] = 1.0
+    created = _create(api, _site(api, "luigis-trattoria", "Luigi's Trattoria"))
+    job_id = created["jobs"][0]["job_id"]
+    job = _waits(api, job_id, 3, "action_required")
+    number = job["step3"]["candidates"][0]["company_number"]
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": number}
+    )
+    assert reply.status == 202, reply
+
+    failed = _waits(api, job_id, 4, "failed")
+    assert failed["last_failure"]["error_code"] in ("timed_out", "interrupted")
+
+    api.runtime.lambdas.timeouts.pop("Step4Function")
+    assert api.client.post(f"/registration-batches/jobs/{job_id}/steps/4/retry").status == 202
+    done = _waits(api, job_id, 5, "action_required")
+    assert done["restaurant"]["company"]["number"] == number
