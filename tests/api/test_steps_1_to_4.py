@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+import pytest
+
 from local.samples import config_data
 from tests.api.conftest import ORG, Api
 
@@ -383,3 +386,58 @@ def test_a_step_whose_function_dies_is_failed_interrupted_and_retried(api: Api) 
     assert api.client.post(f"/registration-batches/jobs/{job_id}/steps/4/retry").status == 202
     done = _waits(api, job_id, 5, "action_required")
     assert done["restaurant"]["company"]["number"] == number
+
+
+SLUGS = {
+    "luigis-trattoria": (3, "action_required"),
+    "green-bowl": (3, "action_required"),
+    "harbour-fish": (2, "action_required"),
+    "corner-cafe": (1, "failed"),
+    "spice-route": (2, "action_required"),  # "Spice Route <n>" is not in the directory
+}
+
+
+def _batch_of_websites(api: Api, size: int) -> None:
+    """`size` restaurants from the five sample sites in one batch: each job ends where its
+    site leads it, one JobPipeline execution each, no job left in progress."""
+    slugs = sorted(SLUGS)
+    restaurants = [
+        {"name": f"Restaurant {i}", "website_url": api.runtime.sites.url(slugs[i % len(slugs)])}
+        for i in range(size)
+    ]
+    created = _create(api, *restaurants)
+    assert len(created["jobs"]) == size
+    base = f"/registration-batches/{created['batch_id']}/jobs?limit=200"
+
+    def all_settled() -> list[dict[str, Any]] | None:
+        jobs: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            reply = api.client.get(base + (f"&cursor={cursor}" if cursor else ""))
+            jobs += reply.body["jobs"]
+            cursor = reply.body["next_cursor"]
+            if not cursor:
+                break
+        return None if any(j["status"] == "in_progress" for j in jobs) else jobs
+
+    jobs = _poll(all_settled, f"{size} website jobs settled", timeout_s=60 + size * 2)
+    by_url = {r["name"]: r["website_url"] for r in restaurants}
+    for job in jobs:
+        slug = by_url[job["restaurant_name"]].rstrip("/").rsplit("/", 1)[-1]
+        assert (job["current_step"], job["status"]) == SLUGS[slug], job
+    pages = boto3.client("stepfunctions").get_paginator("list_executions")
+    names = [
+        e["name"]
+        for page in pages.paginate(stateMachineArn=api.runtime.pipeline_arn)
+        for e in page["executions"]
+    ]
+    assert len(names) == len(set(names)) == size  # one each, none twice
+
+
+def test_a_batch_of_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
+    _batch_of_websites(api, 40)
+
+
+@pytest.mark.scale
+def test_a_batch_of_300_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
+    _batch_of_websites(api, 300)
