@@ -15,7 +15,6 @@ from typing import Literal, Protocol
 
 from clients.registers import CompanyRegister, ContactDirectory
 from clients.website import FetchedPage
-
 from domain.audit import record_event
 from domain.pipeline import (
     completed_restaurant,

@@ -85,7 +85,8 @@ def read_site(html: str, url: str, *, phone_region: str = "NZ") -> SiteFacts:
     microdata = list(_nodes(data.get("microdata") or []))
     categories, skipped = _menu(jsonld, url)
     if not categories:
-        categories, skipped = _menu(microdata, url)
+        categories, skipped_microdata = _menu(microdata, url)
+        skipped = skipped_microdata if categories else max(skipped, skipped_microdata)
     if not categories:
         reason = "no schema.org menu (JSON-LD or microdata)"
         if skipped:

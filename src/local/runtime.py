@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
-from clients.register_service import RegisterService
-from clients.register_simulator import RegisterSimulator
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
 from clients.platform_sandbox import SandboxService
 from clients.platform_service import Answer
+from clients.register_service import RegisterService
+from clients.register_simulator import RegisterSimulator
 from clients.simulator import PlatformSimulator, shared_simulator
 from local import calls, dynamodb_local, request_calls
 from local.asl import Interpreter, TaskFailedError

@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+import pytest
+
 from local.samples import config_data
 from tests.api.conftest import ORG, Api
 
@@ -325,3 +328,116 @@ def test_a_bad_website_restaurant_is_refused_and_nothing_is_created(api: Api) ->
     assert reply.body["fields"][0]["field"].endswith("website_url")
     assert api.client.get("/registration-batches").body["batches"] == []
     assert ORG  # the batches above were the caller's org's
+
+
+def test_a_directory_that_refuses_fails_step_2_and_a_retry_completes_it(api: Api) -> None:
+    api.runtime.registers.inject("lookup", "fail", times=1)
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id = created["jobs"][0]["job_id"]
+
+    failed = _waits(api, job_id, 2, "failed")
+    assert failed["last_failure"]["error_code"] == "register_rejected"
+    assert failed["last_failure"]["step"] == 2
+    assert _step(failed, 1) == "completed"  # Step 1's work is kept
+
+    reply = api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry")
+    assert reply.status == 202, reply
+    job = _waits(api, job_id, 3, "action_required")
+    assert job["restaurant"]["email"] == "hello@spiceroute.example"
+    # Step 1 did not run again: the site was read once
+    assert job["site"]["items"] == 4
+
+
+def test_a_register_search_that_fails_leaves_step_3_to_a_typed_number(api: Api) -> None:
+    api.runtime.registers.inject("search", "fail", times=1)
+    created = _create(api, _site(api, "green-bowl", "Green Bowl"))
+    job_id = created["jobs"][0]["job_id"]
+
+    job = _waits(api, job_id, 3, "action_required")
+    assert job["step3"]["candidates"] == []
+    assert "refused" in job["step3"]["search_error"]
+    assert job["last_failure"] is None  # nothing failed that a retry would fix: a choice is due
+
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": "1766022"}
+    )
+    assert reply.status == 202, reply
+    done = _waits(api, job_id, 5, "action_required")
+    assert done["restaurant"]["company"]["name"] == "Green Bowl Eatery Limited"
+
+
+def test_a_step_whose_function_dies_is_failed_interrupted_and_retried(api: Api) -> None:
+    # the register answers Step 4's look-up only after the function's time limit
+    api.runtime.registers.inject("details", "latency", latency_ms=3_000)
+    api.runtime.lambdas.timeouts["Step4Function"] = 1.0
+    created = _create(api, _site(api, "luigis-trattoria", "Luigi's Trattoria"))
+    job_id = created["jobs"][0]["job_id"]
+    job = _waits(api, job_id, 3, "action_required")
+    number = job["step3"]["candidates"][0]["company_number"]
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": number}
+    )
+    assert reply.status == 202, reply
+
+    failed = _waits(api, job_id, 4, "failed")
+    assert failed["last_failure"]["error_code"] in ("timed_out", "interrupted")
+
+    api.runtime.lambdas.timeouts.pop("Step4Function")
+    assert api.client.post(f"/registration-batches/jobs/{job_id}/steps/4/retry").status == 202
+    done = _waits(api, job_id, 5, "action_required")
+    assert done["restaurant"]["company"]["number"] == number
+
+
+SLUGS = {
+    "luigis-trattoria": (3, "action_required"),
+    "green-bowl": (3, "action_required"),
+    "harbour-fish": (2, "action_required"),
+    "corner-cafe": (1, "failed"),
+    "spice-route": (2, "action_required"),  # "Spice Route <n>" is not in the directory
+}
+
+
+def _batch_of_websites(api: Api, size: int) -> None:
+    """`size` restaurants from the five sample sites in one batch: each job ends where its
+    site leads it, one JobPipeline execution each, no job left in progress."""
+    slugs = sorted(SLUGS)
+    restaurants = [
+        {"name": f"Restaurant {i}", "website_url": api.runtime.sites.url(slugs[i % len(slugs)])}
+        for i in range(size)
+    ]
+    created = _create(api, *restaurants)
+    assert len(created["jobs"]) == size
+    base = f"/registration-batches/{created['batch_id']}/jobs?limit=200"
+
+    def all_settled() -> list[dict[str, Any]] | None:
+        jobs: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            reply = api.client.get(base + (f"&cursor={cursor}" if cursor else ""))
+            jobs += reply.body["jobs"]
+            cursor = reply.body["next_cursor"]
+            if not cursor:
+                break
+        return None if any(j["status"] == "in_progress" for j in jobs) else jobs
+
+    jobs = _poll(all_settled, f"{size} website jobs settled", timeout_s=60 + size * 2)
+    by_url = {r["name"]: r["website_url"] for r in restaurants}
+    for job in jobs:
+        slug = by_url[job["restaurant_name"]].rstrip("/").rsplit("/", 1)[-1]
+        assert (job["current_step"], job["status"]) == SLUGS[slug], job
+    pages = boto3.client("stepfunctions").get_paginator("list_executions")
+    names = [
+        e["name"]
+        for page in pages.paginate(stateMachineArn=api.runtime.pipeline_arn)
+        for e in page["executions"]
+    ]
+    assert len(names) == len(set(names)) == size  # one each, none twice
+
+
+def test_a_batch_of_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
+    _batch_of_websites(api, 40)
+
+
+@pytest.mark.scale
+def test_a_batch_of_300_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
+    _batch_of_websites(api, 300)

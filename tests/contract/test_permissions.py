@@ -243,9 +243,7 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
     | _RECORD_EVENT,
     # handlers.pipeline_steps -> domain.pipeline_steps: the job read, the step's outcome, an
     # event of a kind each job has at most a few of (not trimmed)
-    **{
-        f"Step{n}Function": {"get_job", "advance_pipeline", "append_event"} for n in range(1, 5)
-    },
+    **{f"Step{n}Function": {"get_job", "advance_pipeline", "append_event"} for n in range(1, 5)},
     # domain.pipeline_failures.record_failure: step_failed events are trimmed
     "StepFailedFunction": {"get_job", "advance_pipeline"} | _RECORD_EVENT,
 }

@@ -20,6 +20,6 @@ def restaurant_registration(inp: SubStepInput) -> dict[str, Any]:
         account_id=inp.context.require("account_id"),
         name=restaurant.name,
         phone=restaurant.phone,
-        company=restaurant.company.model_dump(mode="json"),
+        company=restaurant.company.model_dump(mode="json", exclude_none=True),
     )
     return {"restaurant_id": registered.id}
