@@ -62,6 +62,10 @@ export function describeError(status, problem = NO_PROBLEM) {
       return `Only a failed (or dependency-skipped) sub-step can be skipped${detail}. Reload the job: it may have changed.`;
     case status === 409 && problem.code === "idempotency_conflict":
       return "This request was already sent with other details: reload the page, then start it again.";
+    case status === 409 && problem.code === "not_waiting":
+      return `This step is not waiting for an answer any more${detail}. The page shows where the job is now.`;
+    case status === 409 && problem.code === "step_not_failed":
+      return `Only a failed step can be retried${detail}. The page shows where the job is now.`;
     case status === 409 && problem.code === "conflict":
       return "The job changed meanwhile: reload it, then try again.";
     case status === 409:
@@ -131,6 +135,9 @@ export const paths = {
   cancelJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/cancel`,
   jobConfig: (jobId) => `/registration-batches/jobs/${enc(jobId)}/execution-config`,
   rerunJob: (jobId) => `/registration-batches/jobs/${enc(jobId)}/rerun`,
+  step2: (jobId) => `/registration-batches/jobs/${enc(jobId)}/step-2`,
+  step3: (jobId) => `/registration-batches/jobs/${enc(jobId)}/step-3`,
+  retryStep: (jobId, n) => `/registration-batches/jobs/${enc(jobId)}/steps/${enc(n)}/retry`,
   skipSubStep: (jobId, name) => `/registration-batches/jobs/${enc(jobId)}/sub-steps/${enc(name)}/skip`,
   batchJobs: (batchId, query) => `/registration-batches/${enc(batchId)}/jobs${queryString(query)}`,
   failures: (batchId) => `/failures${queryString({ batch_id: batchId })}`,
@@ -155,7 +162,11 @@ export const requests = {
   amendConfig: (jobId, body, signal) => call("PATCH", paths.jobConfig(jobId), body, signal).then(readJob),
   rerunJob: (jobId, body, signal) => call("POST", paths.rerunJob(jobId), body, signal).then(readRerun),
   skipSubStep: (jobId, name, body, signal) => call("POST", paths.skipSubStep(jobId, name), body, signal).then(readJob),
-  /** query: {status, step6_status, failed_phase, failed_sub_step, error_code, resumable, q, sort, order, cursor, limit}. */
+  /** Step 2's answer {email, phone}; Step 3's {company_number}; a failed Step 1, 2 or 4 again: each answers the job. */
+  answerStep2: (jobId, body, signal) => call("POST", paths.step2(jobId), body, signal).then(readJob),
+  answerStep3: (jobId, body, signal) => call("POST", paths.step3(jobId), body, signal).then(readJob),
+  retryStep: (jobId, n, signal) => call("POST", paths.retryStep(jobId, n), undefined, signal).then(readJob),
+  /** query: {status, current_step, step6_status, failed_phase, failed_sub_step, error_code, resumable, q, sort, order, cursor, limit}. */
   listJobs: (batchId, query, signal) => call("GET", paths.batchJobs(batchId, query), undefined, signal).then(readJobPage),
   listFailures: (batchId, signal) => call("GET", paths.failures(batchId), undefined, signal).then(readFailures),
   startOperation: (body, signal) => call("POST", paths.operations(), body, signal).then(readOperation),

@@ -37,6 +37,7 @@ function stepStatus(steps, n) {
 function readFailure(failure) {
   if (!failure) return null;
   return {
+    step: failure.step || null,
     phase: failure.phase || null,
     subStep: failure.sub_step || null,
     error: failure.error,
@@ -88,6 +89,7 @@ function readPhases(phaseMap) {
  * job shapes carry. Arguments are plain values: nothing built here is read back.
  */
 function summary(running, currentPhase, s6, failure, jobStatus, step5) {
+  if (failure && failure.step && !running && s6 !== "completed" && s6 !== "completed_with_errors") return { status: "pending", text: "waits for Steps 1–5" };
   if (running) return { status: "in_progress", text: currentPhase ? `in ${phaseLabel(currentPhase)}` : "starting" };
   if (failure && (s6 === "failed" || jobStatus === "action_required" || jobStatus === "failed")) {
     return { status: "failed", text: failure.phase ? `failed at ${phaseLabel(failure.phase)}` : "failed" };
@@ -104,8 +106,14 @@ function shownStatus(jobStatus, s6) {
   return jobStatus === "completed" && s6 === "completed_with_errors" ? "completed_with_errors" : jobStatus;
 }
 
+/** Step 6 runs (a job's status is in_progress during Steps 1–4 too: that is pipelineRunning). */
 function isRunning(job) {
-  return Boolean(job.active_execution) || job.status === "in_progress" || job.step6.status === "in_progress";
+  return Boolean(job.active_execution) || (job.status === "in_progress" && job.current_step >= 5) || job.step6.status === "in_progress";
+}
+
+/** Steps 1–4 are working on the job (Step 1's extraction, Step 3's register search, Step 4). */
+function isPipelineRunning(job) {
+  return job.current_step <= 4 && (job.status === "in_progress" || job.steps.some((s) => s.step <= 4 && s.status === "in_progress"));
 }
 
 // ------------------------------------------------------------------ jobs
@@ -131,10 +139,44 @@ export function readJob(job) {
     activeExecution: job.active_execution || null,
     running,
     summary: summary(running, progress.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
+    pipelineRunning: isPipelineRunning(job),
     runNumber: job.run_number,
     updatedAt: job.updated_at,
     config: readConfig(job.execution_config),
-    defaults: { email: job.restaurant.email, menuId: job.restaurant.menu.menu_id },
+    defaults: { email: job.restaurant.email || "", menuId: job.restaurant.menu ? job.restaurant.menu.menu_id : null },
+    restaurant: readRestaurant(job.restaurant),
+    site: job.site ? { url: job.site.url, categories: job.site.categories, items: job.site.items, skippedItems: job.site.skipped_items } : null,
+    step2: job.step2 ? readContacts(job.step2.candidates) : null,
+    step3: job.step3 ? readCompanies(job.step3) : null,
+  };
+}
+
+/** Restaurant (whole) or Prospect (a website job before Step 4 completes: parts may be null). */
+function readRestaurant(r) {
+  const b = r.branding;
+  const c = r.company;
+  return {
+    name: r.name,
+    websiteUrl: r.website_url || null,
+    email: r.email || null,
+    phone: r.phone || null,
+    branding: b ? { primaryColor: b.primary_color || null, secondaryColor: b.secondary_color || null, logoUrl: b.logo_url || null, font: b.font || null } : null,
+    menu: r.menu ? { menuId: r.menu.menu_id, categories: r.menu.categories.map((cat) => ({ name: cat.name, items: cat.items.map((i) => ({ name: i.name, description: i.description || "", price: i.price, imageUrl: i.image_url || null })) })) } : null,
+    company: c ? { name: c.name, number: c.number || null, address: c.address || null, directors: [...(c.directors || [])] } : null,
+  };
+}
+
+/** Step2View.candidates: the distinct emails and phones found, and where. */
+function readContacts(candidates) {
+  return { emails: [...candidates.emails], phones: [...candidates.phones], sources: [...candidates.sources] };
+}
+
+/** Step3View: the register's matches, why it could not be searched, the operator's choice. */
+function readCompanies(step3) {
+  return {
+    candidates: step3.candidates.map((c) => ({ companyNumber: c.company_number, name: c.name, address: c.address || "" })),
+    searchError: step3.search_error || null,
+    companyNumber: step3.company_number || null,
   };
 }
 
@@ -157,11 +199,14 @@ function readJobRow(job) {
     jobId: job.job_id,
     name: job.restaurant_name,
     status: shownStatus(job.status, job.step6.status),
+    currentStep: job.current_step,
     steps: readSteps(job.steps),
     step5Status: stepStatus(job.steps, 5),
     resumable: job.resumable,
     resumeFrom: job.resume_from || null,
     running,
+    pipelineRunning: isPipelineRunning(job),
+    failedStep: (failure && failure.step) || null,
     summary: summary(running, job.step6.current_phase, job.step6.status, job.last_failure, job.status, stepStatus(job.steps, 5)),
     // Why it stopped, when it did: the sub-step's name and a short cause (the list's own fields
     // when the server gives them, else the last failure's).
@@ -182,6 +227,7 @@ export function readJobPage(page) {
 /** FailureGroups (GET /failures): the failures grouped by cause, as the API orders them. */
 export function readFailures(list) {
   return list.groups.map((g) => ({
+    step: g.step || null,
     phase: g.phase || null,
     subStep: g.sub_step || null,
     errorCode: g.error_code || null,

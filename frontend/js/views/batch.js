@@ -34,6 +34,26 @@ export function rejectionText(rejection) {
 // Above this many explicitly ticked jobs, resuming goes through a bulk operation.
 const INTERACTIVE_RESUME_MAX = 100;
 const SEARCH_DEBOUNCE_MS = 300;
+// "Extract all again": how many Step 1 retries are out at once.
+const RETRY_CONCURRENCY = 4;
+
+/** A job whose Step 1 (the website's extraction) failed: "Extract all again" retries it. */
+function step1Failed(job) {
+  return job.currentStep === 1 && job.steps.some((s) => s.step === 1 && s.status === "failed");
+}
+
+/** Run `task(item)` for every item, at most `limit` at a time; resolves when all have settled. */
+async function pooled(items, limit, task) {
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const item = items[next];
+      next += 1;
+      await task(item);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 // ---------------------------------------------------------------- components
 
@@ -83,12 +103,14 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
     pageIndex: 0,
     page: { jobs: [], nextCursor: null, total: 0 },
     selected: new Map(), // jobId -> name: ticked explicitly, kept across pages
+    selectedStep1Failed: new Set(), // of the selected, the jobs whose Step 1 failed (as their row said)
     allMatching: false, // "Select all N matching": the filter is the selection
     failures: [],
     failuresError: "",
     watching: new Set(), // operations started from this view, polled while they are active
     filterKey: "",
     requesting: false,
+    extracting: false,
     lastSignature: "",
     firstLoad: true,
   };
@@ -102,6 +124,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
   const matchText = h("p", { id: "match-count", class: "match-count", "aria-live": "polite" });
   const resumeButton = h("button", { type: "button", id: "resume-selected", class: "button button--primary", onclick: resumeSelected }, "Resume selected");
   const step5Button = h("button", { type: "button", id: "bulk-step5", class: "button", onclick: openBulkStep5 }, "Bulk Step 5…");
+  const extractButton = h("button", { type: "button", id: "extract-again", class: "button", onclick: extractAgain, hidden: true }, "Extract all again");
   const allButton = h("button", { type: "button", id: "select-all-matching", class: "button button--quiet", onclick: selectAllMatching }, "Select all matching");
   const clearButton = h("button", { type: "button", id: "clear-selection", class: "button button--quiet", onclick: clearSelection }, "Clear selection");
   const selectionText = h("span", { id: "selection-text", class: "muted", "aria-live": "polite" }, "");
@@ -122,7 +145,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
       h("h2", { id: "jobs-heading", tabindex: "-1" }, "Jobs"),
       filters,
       matchText,
-      h("div", { class: "toolbar" }, resumeButton, step5Button, allButton, clearButton, selectionText, h("p", { class: "hint" }, "Resume Step 6 or submit Step 5 for the selected jobs. Each job is accepted or rejected on its own, with its reason.")),
+      h("div", { class: "toolbar" }, resumeButton, step5Button, extractButton, allButton, clearButton, selectionText, h("p", { class: "hint" }, "Resume Step 6 or submit Step 5 for the selected jobs. Each job is accepted or rejected on its own, with its reason.")),
       message.el,
       results,
       bulkPanel,
@@ -159,7 +182,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
     state.page = page;
     state.failures = failures;
     if (page.nextCursor) state.cursors[state.pageIndex + 1] = page.nextCursor;
-    const running = operating || page.jobs.some((j) => j.running) || batch.status === "in_progress" || (batch.jobCounts.in_progress || 0) > 0;
+    const running = operating || state.extracting || page.jobs.some((j) => j.running || j.pipelineRunning) || batch.status === "in_progress" || (batch.jobCounts.in_progress || 0) > 0;
     const signature = JSON.stringify([batch, page, failures, failuresError]);
     const changed = signature !== state.lastSignature;
     state.lastSignature = signature;
@@ -233,6 +256,10 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
             }, SEARCH_DEBOUNCE_MS);
           },
           sort: sortBy,
+          preset: (preset) => {
+            state.view.filters = { ...NO_FILTERS, ...preset, q: state.view.filters.q };
+            requery().then(() => announce(`${state.page.total} matching job${state.page.total === 1 ? "" : "s"}.`));
+          },
           limit: (n) => {
             state.view.limit = n;
             requery();
@@ -282,6 +309,11 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
     allButton.hidden = !shown.offerAll;
     allButton.textContent = `Select all ${state.page.total} matching`;
     clearButton.hidden = !selectedCount();
+    // "Extract all again": the selected jobs whose Step 1 failed (all matching: those of the filter).
+    const extractable = state.allMatching ? null : state.selectedStep1Failed.size;
+    extractButton.hidden = !state.extracting && (state.allMatching ? !state.page.jobs.some(step1Failed) : !extractable);
+    extractButton.disabled = state.requesting || Boolean(state.extracting);
+    extractButton.textContent = state.extracting ? "Extracting again…" : extractable === null ? "Extract all again (failed at Step 1)…" : `Extract all again (${extractable})`;
     const box = rows.querySelector("#select-all");
     if (box) {
       const onPage = state.page.jobs.filter((j) => state.selected.has(j.jobId)).length;
@@ -300,6 +332,8 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
   function toggle(job, checked) {
     if (checked) state.selected.set(job.jobId, job.name);
     else state.selected.delete(job.jobId);
+    if (checked && step1Failed(job)) state.selectedStep1Failed.add(job.jobId);
+    else state.selectedStep1Failed.delete(job.jobId);
     showSelection();
   }
 
@@ -312,6 +346,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
   function selectAllMatching() {
     state.allMatching = true;
     state.selected.clear();
+    state.selectedStep1Failed.clear();
     show();
     announce(`All ${state.page.total} matching jobs are selected.`);
   }
@@ -319,6 +354,7 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
   function clearSelection() {
     state.allMatching = false;
     state.selected.clear();
+    state.selectedStep1Failed.clear();
     replaceChildren(bulkPanel);
     show();
   }
@@ -329,7 +365,8 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
   async function selectorOfSelection(extra = {}) {
     if (!state.allMatching) return { batch_id: id, job_ids: [...state.selected.keys()] };
     const f = state.view.filters;
-    if (f.q) return { batch_id: id, job_ids: await matchingIds(extra) };
+    // The operations' selector has no search nor step filter: the matching ids go instead.
+    if (f.q || f.current_step) return { batch_id: id, job_ids: await matchingIds(extra) };
     const selector = { batch_id: id, ...extra };
     for (const key of ["status", "step6_status", "failed_sub_step", "error_code"]) if (f[key]) selector[key] = f[key];
     return selector;
@@ -442,9 +479,82 @@ export function renderBatch(main, { id, params, signal, onCleanup }) {
     }
   }
 
+  // -------------------------------------------------------------- Extract all again (Step 1)
+
+  /** The jobs to extract again: the selected ones whose Step 1 failed, or those of the filter. */
+  async function extractTargets() {
+    if (!state.allMatching) return [...state.selectedStep1Failed].map((jobId) => ({ jobId, name: state.selected.get(jobId) || jobId }));
+    const found = [];
+    let cursor = null;
+    do {
+      const page = await requests.listJobs(id, { ...state.view.filters, current_step: "1", status: "failed", sort: "created", order: "asc", limit: 200, cursor }, signal);
+      found.push(...page.jobs.filter(step1Failed).map((j) => ({ jobId: j.jobId, name: j.name })));
+      cursor = page.nextCursor;
+    } while (cursor && found.length < 1000);
+    return found;
+  }
+
+  /** Retry Step 1 of each target, a few at a time; each is accepted or rejected with its reason. */
+  async function extractAgain() {
+    if (state.extracting) return;
+    state.extracting = true;
+    showSelection();
+    message.show("info", "Finding the jobs whose Step 1 failed…");
+    message.focus();
+    results.replaceChildren();
+    let targets;
+    try {
+      targets = await extractTargets();
+    } catch (error) {
+      state.extracting = false;
+      showSelection();
+      if (error.name !== "AbortError" && !signal.aborted) message.show("error", error.message);
+      return;
+    }
+    const accepted = [];
+    const rejected = [];
+    let done = 0;
+    message.show("info", `Extracting ${targets.length} job(s) again…`);
+    await pooled(targets, RETRY_CONCURRENCY, async (target) => {
+      if (signal.aborted) return;
+      try {
+        await requests.retryStep(target.jobId, 1, signal);
+        accepted.push(target);
+      } catch (error) {
+        if (error.name === "AbortError" || signal.aborted) return;
+        rejected.push({ ...target, reason: error.code === "step_not_failed" ? "Step 1 has not failed (any more)" : error.code === "already_running" ? "already running" : error.message });
+      }
+      done += 1;
+      if (done % 10 === 0) message.show("info", `Extracting again: ${done} of ${targets.length} asked…`);
+    });
+    if (signal.aborted) return;
+    state.extracting = false;
+    replaceChildren(results, [
+      accepted.map((a) => h("li", { class: "result result--accepted", dataset: { jobId: a.jobId } }, h("span", { class: "chip-icon", "aria-hidden": "true" }, "✓"), h("strong", {}, a.name), ": accepted, Step 1 runs again")),
+      rejected.map((r) => h("li", { class: "result result--rejected", dataset: { jobId: r.jobId } }, h("span", { class: "chip-icon", "aria-hidden": "true" }, "✕"), h("strong", {}, r.name), `: rejected (${r.reason})`)),
+    ]);
+    message.show(rejected.length && !accepted.length ? "error" : "success", targets.length ? `Extract again: ${accepted.length} accepted, ${rejected.length} rejected.` : "No selected job failed at Step 1: nothing to extract again.");
+    for (const a of accepted) {
+      state.selected.delete(a.jobId);
+      state.selectedStep1Failed.delete(a.jobId);
+    }
+    state.lastSignature = "";
+    await load(true).catch(() => {});
+    poll.kick();
+  }
+
   // -------------------------------------------------------------- the failures panel
 
   function showGroup(group) {
+    if (group.step) {
+      state.view.filters = { ...NO_FILTERS, current_step: String(group.step), status: "failed", error_code: group.errorCode || "" };
+      state.view.searchText = "";
+      requery().then(() => {
+        document.getElementById("jobs-heading").focus({ preventScroll: false });
+        announce(`Showing the ${state.page.total} jobs that failed at Step ${group.step}.`);
+      });
+      return;
+    }
     state.view.filters = { ...NO_FILTERS, failed_sub_step: group.subStep || "", error_code: group.errorCode || "" };
     state.view.searchText = "";
     requery().then(() => {

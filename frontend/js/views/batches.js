@@ -4,6 +4,7 @@ import { requests } from "../api.js";
 import { chip, h, messageArea, replaceChildren, timeElement } from "../ui.js";
 import { countChips, loadingError, poller, refreshBar } from "./common.js";
 import { failuresTable } from "./failures.js";
+import { MAX_RESTAURANTS, parseRestaurantLines, previewTable, restaurantField, restaurantsOf } from "./sitelist.js";
 
 const SAMPLE = {
   name: "Wellington November",
@@ -50,7 +51,8 @@ export function renderBatches(main, { signal, onCleanup }) {
       h("p", { class: "hint" }, "Grouped by cause. Open a batch to resume a group or to see its jobs."),
       failures,
     ),
-    h("details", { class: "card" }, h("summary", {}, "Create a batch"), form),
+    sitesForm(),
+    h("details", { class: "card" }, h("summary", {}, "Create a batch from JSON"), form),
   );
 
   const poll = poller(() => load(false));
@@ -149,6 +151,111 @@ export function renderBatches(main, { signal, onCleanup }) {
     } finally {
       createButton.disabled = false;
     }
+  }
+
+  // ------------------------------------------------------------ a batch from names and websites
+
+  function sitesForm() {
+    const message = messageArea("sites-message");
+    const nameInput = h("input", { type: "text", id: "sites-batch-name", name: "batchName", required: true, maxlength: "200", autocomplete: "off" });
+    const lines = h("textarea", {
+      id: "sites-lines",
+      name: "lines",
+      rows: 8,
+      spellcheck: "false",
+      "aria-describedby": "sites-lines-hint",
+      placeholder: "Luigi's Trattoria, https://luigis.example/\nHarbour Fish, https://harbour-fish.example/, orders@harbour-fish.example, +64 4 555 0199",
+      oninput: () => preview(),
+    });
+    const file = h("input", { type: "file", id: "sites-file", accept: ".csv,text/csv", "aria-describedby": "sites-file-hint", onchange: readFile });
+    const previewBox = h("div", { id: "sites-preview", "aria-live": "polite" });
+    const submit = h("button", { type: "submit", id: "sites-submit", class: "button button--primary", disabled: true }, "Create batch");
+    let rows = [];
+    const sitesFormEl = h(
+      "form",
+      { class: "create-batch sites-form", id: "sites-form", novalidate: true, onsubmit: createFromSites },
+      h("p", { class: "hint" }, "Each restaurant starts at Step 1: its menu and branding are read from its website, then Steps 2–4 find its contact details and company (you answer when they need you)."),
+      h("div", { class: "field" }, h("label", { for: "sites-batch-name" }, "Batch name"), nameInput),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "sites-lines" }, "Restaurants, one a line"),
+        h("p", { class: "hint", id: "sites-lines-hint" }, "name, website address — optionally followed by , email, phone. A value with a comma goes in double quotes."),
+        lines,
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "sites-file" }, "…or a CSV file"),
+        file,
+        h("p", { class: "hint", id: "sites-file-hint" }, "Header row: name,website_url (optionally ,email,phone). Read here in the browser, into the box above, so you can check it before creating."),
+      ),
+      h("h3", {}, "Preview"),
+      previewBox,
+      h("div", { class: "form-actions" }, submit),
+      message.el,
+    );
+    preview();
+
+    function preview() {
+      rows = parseRestaurantLines(lines.value);
+      replaceChildren(previewBox, previewTable(rows));
+      const bad = rows.some((r) => r.errors.length);
+      submit.disabled = !rows.length || bad || rows.length > MAX_RESTAURANTS;
+      submit.textContent = rows.length && !bad ? `Create batch (${rows.length} restaurant${rows.length === 1 ? "" : "s"})` : "Create batch";
+      if (rows.length > MAX_RESTAURANTS) message.show("error", `At most ${MAX_RESTAURANTS} restaurants in one batch: split the list.`);
+    }
+
+    async function readFile() {
+      const chosen = file.files && file.files[0];
+      if (!chosen) return;
+      try {
+        lines.value = await chosen.text();
+      } catch (error) {
+        message.show("error", `Could not read ${chosen.name}: ${error.message}`);
+        return;
+      }
+      if (!nameInput.value.trim()) nameInput.value = chosen.name.replace(/\.csv$/i, "");
+      message.show("info", `Read ${chosen.name}: check the preview, then create the batch.`);
+      preview();
+    }
+
+    async function createFromSites(event) {
+      event.preventDefault();
+      preview();
+      const name = nameInput.value.trim();
+      if (!name) {
+        message.show("error", "Give the batch a name.");
+        nameInput.setAttribute("aria-invalid", "true");
+        nameInput.focus();
+        return;
+      }
+      nameInput.removeAttribute("aria-invalid");
+      if (submit.disabled) {
+        message.show("error", rows.length ? "Fix the lines marked in the preview first." : "Add at least one restaurant.");
+        lines.focus();
+        return;
+      }
+      submit.disabled = true;
+      message.show("info", `Creating the batch of ${rows.length}…`);
+      try {
+        const created = await requests.createBatch({ name, restaurants: restaurantsOf(rows) }, signal);
+        message.show("success", `Batch created with ${created.jobIds.length} job(s): opening it…`);
+        location.hash = `#/batches/${encodeURIComponent(created.batchId)}`;
+      } catch (error) {
+        if (error.name === "AbortError" || signal.aborted) return;
+        // A refused restaurant is shown on its own line of the preview.
+        for (const f of error.fields || []) {
+          const at = restaurantField(f.field);
+          if (at && rows[at.index]) rows[at.index].errors.push(`${at.field ? `${at.field}: ` : ""}${f.message}`);
+        }
+        replaceChildren(previewBox, previewTable(rows));
+        message.show("error", error.message);
+        submit.disabled = false;
+      }
+    }
+
+    return h("details", { class: "card", id: "create-from-sites" }, h("summary", {}, "Create a batch from names and websites"), sitesFormEl);
   }
 
   load(true).catch(() => {});

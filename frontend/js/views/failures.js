@@ -17,7 +17,7 @@ export function subStepText(name) {
 }
 
 function groupKey(group) {
-  return [group.phase, group.subStep, group.errorCode, group.platformCode].join("|");
+  return [group.step, group.phase, group.subStep, group.errorCode, group.platformCode].join("|");
 }
 
 /**
@@ -48,7 +48,7 @@ export function failuresTable(groups, { onShow = null, onResume = null, busy = f
         h(
           "tr",
           { class: "failure-group", dataset: { key: groupKey(g), subStep: g.subStep || "", errorCode: g.errorCode || "" } },
-          h("th", { scope: "row", "data-label": "Where" }, g.phase ? `${phaseLabel(g.phase)} · ` : "", subStepText(g.subStep)),
+          h("th", { scope: "row", "data-label": "Where" }, g.step ? `Step ${g.step}` : [g.phase ? `${phaseLabel(g.phase)} · ` : "", subStepText(g.subStep)]),
           h("td", { "data-label": "Cause" }, h("code", {}, causeText(g))),
           h("td", { "data-label": "Example", class: "details-cell" }, g.sampleError || "–"),
           h("td", { "data-label": "Jobs", class: "num" }, String(g.count)),
@@ -57,7 +57,7 @@ export function failuresTable(groups, { onShow = null, onResume = null, busy = f
             ? h(
                 "td",
                 { class: "group-actions" },
-                onShow ? h("button", { type: "button", class: "button button--quiet", onclick: () => onShow(g), "aria-label": `Show the ${g.count} jobs that failed at ${g.subStep} with ${g.errorCode}` }, "Show") : null,
+                onShow ? h("button", { type: "button", class: "button button--quiet", onclick: () => onShow(g), "aria-label": `Show the ${g.count} jobs that failed at ${g.step ? `Step ${g.step}` : g.subStep} with ${g.errorCode}` }, "Show") : null,
                 onResume
                   ? h(
                       "button",

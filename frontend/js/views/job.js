@@ -10,6 +10,7 @@ import { announce, chip, formatTime, h, messageArea, replaceChildren, timeElemen
 import { applicableActions, fixConfigForm, rerunForm, skipForm } from "./actions.js";
 import { poller, readForView, refreshBar } from "./common.js";
 import { dependencyGraph } from "./graph.js";
+import { hasPipeline, pipelineFormKey, pipelineSentence, pipelineSteps, reviewBlock, step2Form, step3Form, stepFailure } from "./pipeline.js";
 import { runsTimeline } from "./runs.js";
 import { step5Body, step5Mode } from "./step5.js";
 import { failureCard, finishedBanner, phaseSection, resumeState, runningBanner } from "./step6.js";
@@ -90,6 +91,9 @@ export function renderJob(main, { id, signal, onCleanup }) {
     advice: null,
     selectedNode: null, // the graph node whose details are shown
     runsSignature: "",
+    pipelineForm: "", // the Steps 2/3 form is rebuilt only when this changes (someone may be typing)
+    pipelinePlace: "",
+    reviewSignature: "",
   };
 
   // ---------------------------------------------------------------- skeleton
@@ -120,6 +124,23 @@ export function renderJob(main, { id, signal, onCleanup }) {
   const phasesBox = h("div", { id: "phases", class: "phases" }, h("p", { class: "loading" }, "Loading the job…"));
   const eventsList = h("div", { id: "events-body" }, h("p", { class: "hint" }, "Open to load the audit trail."));
   const eventsDetails = h("details", { class: "card", id: "events", ontoggle: () => eventsDetails.open && loadEvents() }, h("summary", {}, h("h2", { class: "summary-heading" }, "Audit trail")), eventsList);
+  const pipelineStatus = h("p", { id: "pipeline-status", class: "run-status", role: "status", "aria-live": "polite" });
+  const pipelineStepsBox = h("div", { id: "pipeline-steps-body" });
+  const stepFailureBox = h("div", { id: "step-failure-body" });
+  const pipelineMessage = messageArea("pipeline-message");
+  const pipelineFormBox = h("div", { id: "pipeline-form-body" });
+  const reviewBox = h("div", { id: "review-body" });
+  const pipelineSection = h(
+    "section",
+    { class: "card pipeline-card", id: "pipeline", "aria-labelledby": "pipeline-heading", hidden: true },
+    h("h2", { id: "pipeline-heading" }, "Steps 1–4 · from the restaurant's website"),
+    pipelineStatus,
+    pipelineStepsBox,
+    stepFailureBox,
+    pipelineMessage.el,
+    pipelineFormBox,
+    h("details", { class: "review-details", id: "review", open: true }, h("summary", {}, h("h3", { class: "summary-heading" }, "What was extracted, for review")), reviewBox),
+  );
   const step5Section = h("section", { class: "card", id: "step5", "aria-labelledby": "step5-heading" }, h("h2", { id: "step5-heading" }, "Step 5 · Yolo Mode configuration"), step5Box);
   const step6Section = h(
     "section",
@@ -152,6 +173,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
     h(
       "ul",
       { class: "jump-links", "aria-label": "On this page" },
+      h("li", { id: "jump-pipeline", hidden: true }, h("a", { href: "#pipeline", onclick: jump }, "Steps 1–4")),
       h("li", {}, h("a", { href: "#step6", onclick: jump }, "Failure and actions")),
       h("li", {}, h("a", { href: "#graph", onclick: jump }, "Dependency graph")),
       h("li", {}, h("a", { href: "#runs", onclick: jump }, "Runs")),
@@ -159,6 +181,7 @@ export function renderJob(main, { id, signal, onCleanup }) {
       h("li", {}, h("a", { href: "#step5", onclick: jump }, "Step 5 configuration")),
       h("li", {}, h("a", { href: "#events", onclick: jump }, "Audit trail")),
     ),
+    pipelineSection,
     step6Section,
     tail,
   );
@@ -175,9 +198,10 @@ export function renderJob(main, { id, signal, onCleanup }) {
     const changed = signature !== state.lastSignature;
     state.lastSignature = signature;
     if (changed) show();
-    bar.set(new Date(), job.running);
-    if (manual) poll.update({ running: job.running, changed: true });
-    return { running: job.running, changed };
+    const running = job.running || job.pipelineRunning;
+    bar.set(new Date(), running);
+    if (manual) poll.update({ running, changed: true });
+    return { running, changed };
   }
 
   function show() {
@@ -187,11 +211,42 @@ export function renderJob(main, { id, signal, onCleanup }) {
     crumbBatch.href = `#/batches/${encodeURIComponent(job.batchId)}`;
     replaceChildren(facts, jobFacts(job));
     replaceChildren(timeline, timelineItems(job));
+    showPipeline();
     showStep5();
     showStep6();
     showGraph();
     loadRuns();
     if (eventsDetails.open) loadEvents();
+  }
+
+  /** Steps 1–4: first on the page while the job is at one of them, below once it is past them. */
+  function showPipeline() {
+    const job = state.job;
+    const shown = hasPipeline(job);
+    pipelineSection.hidden = !shown;
+    document.getElementById("jump-pipeline").hidden = !shown;
+    if (!shown) return;
+    const place = job.currentStep <= 4 ? "top" : "tail";
+    if (place !== state.pipelinePlace) {
+      state.pipelinePlace = place;
+      if (place === "top") step6Section.before(pipelineSection);
+      else tail.insertBefore(pipelineSection, eventsDetails);
+    }
+    pipelineStatus.textContent = pipelineSentence(job);
+    pipelineStatus.className = `run-status${job.pipelineRunning ? " run-status--running" : ""}`;
+    replaceChildren(pipelineStepsBox, pipelineSteps(job));
+    replaceChildren(stepFailureBox, stepFailure(job, retryStep));
+    const form = pipelineFormKey(job);
+    if (form.key !== state.pipelineForm) {
+      state.pipelineForm = form.key;
+      replaceChildren(pipelineFormBox, form.kind === "step2" ? step2Form(job, answerStep2) : form.kind === "step3" ? step3Form(job, answerStep3) : null);
+    }
+    const review = reviewBlock(job);
+    const signature = JSON.stringify([job.restaurant, job.site]);
+    if (signature !== state.reviewSignature) {
+      state.reviewSignature = signature;
+      replaceChildren(reviewBox, review || h("p", { class: "hint" }, "The menu and branding appear here once Step 1 has read the website."));
+    }
   }
 
   function showGraph() {
@@ -239,7 +294,8 @@ export function renderJob(main, { id, signal, onCleanup }) {
     }
     state.wasRunning = running;
 
-    const card = failureCard(job, running);
+    // A failure of Steps 1–4 is shown with them, not as Step 6's.
+    const card = failureCard(job.lastFailure && job.lastFailure.step ? { ...job, lastFailure: null } : job, running);
     state.advice = card.advice;
     replaceChildren(failureBox, card.el);
 
@@ -334,6 +390,52 @@ export function renderJob(main, { id, signal, onCleanup }) {
     await load(true).catch(() => {});
     poll.kick();
     return { ok: true };
+  }
+
+  /** After a Steps 1–4 answer: show the job it answered, then poll while a step runs. */
+  function showAnswered(job) {
+    state.job = job;
+    state.lastSignature = JSON.stringify(job);
+    show();
+    bar.set(new Date(), job.running || job.pipelineRunning);
+    poll.kick();
+  }
+
+  /** A form's request: {ok}, {aborted} or {error, fields} (the 422's fields, shown by the form). */
+  async function answer(request, done) {
+    try {
+      const job = await request();
+      pipelineMessage.show("success", done);
+      showAnswered(job);
+      pipelineMessage.focus();
+      return { ok: true, text: done };
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return { aborted: true };
+      if (error.status === 409) reloadAfterAction(); // the job moved on: show where it is
+      return { error: error.message, fields: error.fields || [] };
+    }
+  }
+
+  function answerStep2(body) {
+    return answer(() => requests.answerStep2(state.job.jobId, body, signal), `Step 2 completed (${body.email} · ${body.phone}): the company register is being searched for Step 3.`);
+  }
+
+  function answerStep3(body) {
+    return answer(() => requests.answerStep3(state.job.jobId, body, signal), `Company ${body.company_number} chosen: Step 4 is fetching its details.`);
+  }
+
+  async function retryStep(n) {
+    pipelineMessage.show("info", `Asking to retry Step ${n}…`);
+    try {
+      const job = await requests.retryStep(state.job.jobId, n, signal);
+      pipelineMessage.show("success", `Step ${n} started again.`);
+      showAnswered(job);
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      pipelineMessage.show("error", error.code === "already_running" ? "Already running: Steps 1–4 are working on this job. The page refreshes by itself." : error.message);
+      await reloadAfterAction();
+    }
+    pipelineMessage.focus();
   }
 
   async function resume() {

@@ -13,7 +13,20 @@ const SORTS = [
   ["updated", "Last update"],
 ];
 const PAGE_SIZES = [50, 100, 200];
-export const NO_FILTERS = { status: "", step6_status: "", failed_sub_step: "", error_code: "", q: "" };
+export const NO_FILTERS = { status: "", current_step: "", step6_status: "", failed_sub_step: "", error_code: "", q: "" };
+const STEP_NUMBERS = ["1", "2", "3", "4", "5", "6"];
+const STEP_NAMES = { 1: "Menu & branding", 2: "Contact details", 3: "Company", 4: "Company details", 5: "Step 5 configuration", 6: "Account setup" };
+
+/** The presets of the filter bar: the jobs waiting for the operator at Steps 2 and 3, and the failed extractions. */
+export const PRESETS = [
+  { id: "preset-step2", label: "Waiting at Step 2", filters: { current_step: "2", status: "action_required" } },
+  { id: "preset-step3", label: "Waiting at Step 3", filters: { current_step: "3", status: "action_required" } },
+  { id: "preset-step1-failed", label: "Step 1 failed", filters: { current_step: "1", status: "failed" } },
+];
+
+function presetActive(filters, preset) {
+  return Object.entries(NO_FILTERS).every(([key]) => key === "q" || (filters[key] || "") === (preset.filters[key] || ""));
+}
 
 const WORDS = {
   pending: "pending",
@@ -46,11 +59,24 @@ export function filterBar(view, errorCodes, on) {
   const f = view.filters;
   const codes = [...new Set([...errorCodes, f.error_code].filter(Boolean))].sort();
   const search = h("input", { type: "search", id: "job-search", value: view.searchText, placeholder: "Restaurant name", autocomplete: "off", oninput: (e) => on.search(e.target.value) });
+  const presets = on.preset
+    ? h(
+        "div",
+        { class: "presets", role: "group", "aria-label": "Presets" },
+        h("span", { class: "muted" }, "Show:"),
+        PRESETS.map((preset) => {
+          const active = presetActive(f, preset);
+          return h("button", { type: "button", id: preset.id, class: "button button--quiet", "aria-pressed": active ? "true" : "false", onclick: () => on.preset(active ? {} : preset.filters) }, preset.label);
+        }),
+      )
+    : null;
   return h(
     "form",
     { class: "filters", role: "search", "aria-label": "Filter the jobs", onsubmit: (e) => e.preventDefault() },
+    presets,
     h("div", { class: "field field--inline field--search" }, h("label", { for: "job-search" }, "Search"), search),
     select("filter-status", "Status", f.status, [{ value: "", text: "any" }, ...JOB_STATUSES.map((s) => ({ value: s, text: WORDS[s] }))], (v) => on.filter("status", v)),
+    select("filter-current-step", "Current step", f.current_step, [{ value: "", text: "any" }, ...STEP_NUMBERS.map((n) => ({ value: n, text: `Step ${n}: ${STEP_NAMES[n]}` }))], (v) => on.filter("current_step", v)),
     select("filter-step6", "Step 6", f.step6_status, [{ value: "", text: "any" }, ...STEP6_STATUSES.map((s) => ({ value: s, text: WORDS[s] }))], (v) => on.filter("step6_status", v)),
     select("filter-sub-step", "Failed sub-step", f.failed_sub_step, subStepOptions(), (v) => on.filter("failed_sub_step", v)),
     select("filter-cause", "Cause", f.error_code, [{ value: "", text: "any" }, ...codes.map((c) => ({ value: c, text: c }))], (v) => on.filter("error_code", v)),
@@ -71,8 +97,28 @@ function miniSteps(job, upTo) {
   );
 }
 
-/** The leading completed steps folded into one chip ("Steps 1–5 ✓" at scale), the rest one chip each. */
+/** Where a job before Step 5 stands: "Now at Step 2 · action required", with a failed step's cause. */
+function currentStepLine(job) {
+  if (!job.currentStep || job.currentStep >= 5) return null;
+  const step = job.steps.find((s) => s.step === job.currentStep);
+  const status = step ? step.status : "pending";
+  const failed = status === "failed" && job.failedStep === job.currentStep;
+  return h(
+    "span",
+    { class: "current-step block", dataset: { currentStep: String(job.currentStep) } },
+    h("strong", {}, `Now at Step ${job.currentStep}`),
+    ` · ${STEP_NAMES[job.currentStep]} · ${WORDS[status] || status.replaceAll("_", " ")}`,
+    status === "action_required" ? " (waiting for you)" : "",
+    failed && (job.errorCode || job.shortError) ? h("span", { class: "cause block" }, job.errorCode ? h("code", {}, job.errorCode) : null, job.errorCode && job.shortError ? ": " : "", job.shortError || "") : null,
+  );
+}
+
+/** The leading completed steps folded into one chip ("Steps 1–5 ✓" at scale), the rest one chip each; then where a job before Step 5 stands. */
 function stepsCell(job) {
+  return [stepChips(job), currentStepLine(job)];
+}
+
+function stepChips(job) {
   const early = job.steps.filter((s) => s.step <= 5).sort((a, b) => a.step - b.step);
   let done = 0;
   while (done < early.length && early[done].status === "completed") done += 1;
@@ -194,6 +240,7 @@ export function viewFromParams(params) {
     step6_status: one("step6_status", (v) => STEP6_STATUSES.includes(v)),
     failed_sub_step: one("failed_sub_step", (v) => SUB_STEPS.some((s) => s.name === v)),
     error_code: one("error_code", (v) => /^[a-z][a-z0-9_]{0,63}$/.test(v)),
+    current_step: one("current_step", (v) => STEP_NUMBERS.includes(v)),
     q: (params.get("q") || "").slice(0, 200),
   };
   const sort = one("sort", (v) => SORTS.some(([name]) => name === v)) || "created";
