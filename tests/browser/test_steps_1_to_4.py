@@ -174,7 +174,7 @@ def test_step_2_then_step_3_in_their_forms_until_step_5(
     expect(page.locator("#s5-email")).to_have_value("events@harbour-fish.example")
     expect(step(page, 4)).to_have_attribute("data-status", "completed")
     expect(page.locator("#review-company")).to_contain_text("Harbour Fish Limited")
-    expect(page.locator("#pipeline-status")).to_contain_text("Steps 1–4 are done")
+    expect(page.locator("#pipeline-status")).to_contain_text("Steps 1\u20134 are done")
 
 
 def test_the_extracted_menu_and_branding_then_a_company_number_the_register_does_not_know(
