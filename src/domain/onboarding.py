@@ -82,6 +82,8 @@ def _form_of(value: Any) -> str:
     return "full"
 
 
+# The tags of the two forms (pydantic names the one it read a restaurant as in error locations).
+RESTAURANT_FORMS = ("full", "website")
 NewRestaurant = Annotated[
     Annotated[Restaurant, Tag("full")] | Annotated[NewProspect, Tag("website")],
     Discriminator(_form_of),

@@ -47,6 +47,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -61,7 +62,7 @@ from pydantic import BaseModel
 from clients.executions import ExecutionStartError, ExecutionStopError
 from domain import batch_actions, errors, operator_actions, reads, runs, search
 from domain.observability import logger, tracer
-from domain.onboarding import create_batch
+from domain.onboarding import RESTAURANT_FORMS, create_batch
 from domain.outcome import batch_status
 from handlers import wiring
 from handlers.api_models import (
@@ -643,11 +644,23 @@ def _malformed(error: MalformedBodyError) -> Response[Any]:
     )
 
 
+def _field_of(loc: Sequence[Any]) -> str:
+    """A field's path as the request writes it: without the body and without the tag pydantic
+    puts after `restaurants.<i>` for the form a restaurant was read as (`full`, `website`)."""
+    parts = [p for p in loc if p != "body"]
+    kept = [
+        p
+        for i, p in enumerate(parts)
+        if not (p in RESTAURANT_FORMS and i >= 2 and parts[i - 2] == "restaurants")
+    ]
+    return ".".join(str(p) for p in kept) or "body"
+
+
 def _request_invalid(error: RequestValidationError) -> Response[Any]:
     # Never echo `input`: it may hold the password.
     fields = [
         FieldError(
-            field=".".join(str(part) for part in e.get("loc", ()) if part != "body") or "body",
+            field=_field_of(e.get("loc", ())),
             message=str(e.get("msg", "invalid")),
             type=str(e.get("type", "invalid")),
         )
