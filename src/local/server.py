@@ -762,6 +762,7 @@ def main() -> int:
         _quiet_gc()
         print(f"Pumpd onboarding API on {server.url}  (Authorization: Bearer local:<org_id>)")
         print(f"frontend: {server.url}/   simulator: {server.url}/__sim/ledger   Ctrl-C stops")
+        print(f"sample restaurant websites (Steps 1-4): {server.url}/__sim/sites")
         sys.stdout.flush()
         signals.wait()
         print("stopping", flush=True)
