@@ -14,7 +14,8 @@ A WSGI application served by waitress (`waitress.create_server`):
 - Serves `frontend/` at `/` (static files, GET and HEAD).
 - Local mode only, never deployed: the simulator's controls (docs/architecture.md §9),
   `POST /__sim/faults`, `DELETE /__sim/faults`, `GET /__sim/faults`, `GET /__sim/ledger`;
-  `GET /__sim/sites` (the sample restaurant websites Step 1 reads), `GET /__sim/registers/ledger`;
+  `GET /__sim/sites` (the sample restaurant websites Step 1 reads), `GET /__sim/registers/ledger`,
+  `POST|GET|DELETE /__sim/registers/faults` (the directory and register's faults);
   same-origin requests only, a JSON body, sub-steps of the catalogue, known jobs.
 - Malformed requests answer 4xx with a JSON body (waitress's own error pages included).
 - SIGTERM or SIGINT (Ctrl-C) stops it, and every process it started, within 5 s.
@@ -39,11 +40,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
 
 import boto3
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
@@ -75,6 +76,20 @@ API_PREFIX = "/registration-batches"
 # routes in template.yaml (registration-batches, operations, failures).
 API_PREFIXES = tuple(sorted({"/" + p.split("/")[1] for p in Template.load().api_paths()}))
 SIM_PREFIX = "/__sim/"
+
+
+class RegisterFaultSpec(BaseModel):
+    """A fault of the directory or company register (`POST /__sim/registers/faults`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    operation: Literal["search", "details", "lookup"]
+    mode: Literal["fail", "transient", "latency"]
+    times: int = Field(default=1, ge=1, le=1_000)
+    query: str | None = Field(default=None, max_length=200)
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+
+
 API_FUNCTION = "ApiFunction"
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -424,6 +439,33 @@ class LocalApp:
             return json_response(200, {"sites": sites})
         if route == ("GET", "/__sim/registers/ledger"):
             return json_response(200, {"lookups": runtime.registers.ledger()})
+        if route == ("GET", "/__sim/registers/faults"):
+            return json_response(200, {"faults": runtime.registers.faults()})
+        if route == ("DELETE", "/__sim/registers/faults"):
+            runtime.registers.clear_faults()
+            return json_response(200, {"faults": []})
+        if route == ("POST", "/__sim/registers/faults"):
+            content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return error_response(
+                    415, "unsupported_media_type", "send the fault as `application/json`"
+                )
+            try:
+                fault = RegisterFaultSpec.model_validate_json(request.body or b"{}")
+            except ValidationError as error:
+                fields = [
+                    {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+                    for e in error.errors()
+                ]
+                return error_response(422, "validation_error", "invalid fault", fields=fields)
+            runtime.registers.inject(
+                fault.operation,
+                fault.mode,
+                times=fault.times,
+                query=fault.query,
+                latency_ms=fault.latency_ms,
+            )
+            return json_response(201, {"faults": runtime.registers.faults()})
         return error_response(
             404, "not_found", f"no simulator route for {request.method} {request.path}"
         )

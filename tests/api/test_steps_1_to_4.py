@@ -15,9 +15,11 @@ import boto3
 import pytest
 
 from local.samples import config_data
-from tests.api.conftest import ORG, Api
+from local.server import LocalServer
+from tests.api.conftest import ORG, Api, HttpClient, served
 
 OTHER_ORG = "org-b"
+__all__ = ["served"]  # the local server fixture, used below
 
 
 def _poll(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
@@ -441,3 +443,26 @@ def test_a_batch_of_websites_settles_every_job_where_its_site_leads(api: Api) ->
 @pytest.mark.scale
 def test_a_batch_of_300_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
     _batch_of_websites(api, 300)
+
+
+def test_the_local_server_lists_the_sample_sites_and_injects_register_faults(
+    served: tuple[LocalServer, HttpClient],
+) -> None:
+    _, client = served
+    sites = client.get("/__sim/sites", org=None).body["sites"]
+    assert {s["slug"] for s in sites} == {
+        "luigis-trattoria",
+        "green-bowl",
+        "harbour-fish",
+        "corner-cafe",
+        "spice-route",
+    }
+    assert all(s["url"].startswith("http://127.0.0.1:") for s in sites)
+
+    bad = client.post("/__sim/registers/faults", {"operation": "purge", "mode": "fail"}, org=None)
+    assert bad.status == 422 and bad.body["fields"][0]["field"] == "operation"
+    added = client.post(
+        "/__sim/registers/faults", {"operation": "search", "mode": "fail"}, org=None
+    )
+    assert added.status == 201 and added.body["faults"][0]["operation"] == "search"
+    assert client.call("DELETE", "/__sim/registers/faults", org=None).body == {"faults": []}
