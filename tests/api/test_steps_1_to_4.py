@@ -441,6 +441,7 @@ def test_a_batch_of_websites_settles_every_job_where_its_site_leads(api: Api) ->
 
 
 @pytest.mark.scale
+@pytest.mark.timeout(1_800)
 def test_a_batch_of_300_websites_settles_every_job_where_its_site_leads(api: Api) -> None:
     _batch_of_websites(api, 300)
 
