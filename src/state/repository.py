@@ -579,6 +579,7 @@ class JobRepository:
         also: list[dict[str, Any]] | None = None,
         conflict: type[ConflictError] = ConflictError,
         conflict_message: str = "the job changed meanwhile",
+        peek: bool = True,
     ) -> None:
         """Set top-level fields of `job` under `condition`, with the summary they give it.
 
@@ -642,7 +643,8 @@ class JobRepository:
                     "size limit"
                 ) from error
             if _is_condition_failure(error):
-                current = self._peek_active_execution(job.job_id)
+                # `peek`: read back which Step 6 run holds the job (what a 409 names)
+                current = self._peek_active_execution(job.job_id) if peek else None
                 raise conflict(conflict_message, active_execution=current) from error
             raise
 
@@ -831,6 +833,7 @@ class JobRepository:
             names=names,
             status=status,
             also=also or None,
+            peek=False,  # what holds a job at Steps 1-4 is its pipeline execution, not a run
         )
 
     # ------------------------------------------------------------------ the password's secret

@@ -75,6 +75,25 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         "domain.audit.record_event trims a bounded event kind once a job has more than "
         "EVENTS_KEPT of it; no job of tests/operations is started that often by operations"
     ),
+    ("StepFailedFunction", "dynamodb:BatchWriteItem"): (
+        "domain.audit.record_event trims step_failed events once a job has more than "
+        "EVENTS_KEPT of them (a step failing on every retry); no test retries a step that often"
+    ),
+    **{
+        ("JobPipelineStateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY.replace(
+            "Step6LogGroup", "JobPipelineLogGroup"
+        )
+        for action in (
+            "CreateLogDelivery",
+            "GetLogDelivery",
+            "UpdateLogDelivery",
+            "DeleteLogDelivery",
+            "ListLogDeliveries",
+            "PutResourcePolicy",
+            "DescribeResourcePolicies",
+            "DescribeLogGroups",
+        )
+    },
     ("OperationItemFunction", "secretsmanager:PutSecretValue"): (
         "clients/secrets.put_password overwrites a job's secret that exists already (Step 5 "
         "resubmitted); an operation's submit_step5 is refused for a job whose Step 5 completed"
