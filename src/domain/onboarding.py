@@ -193,18 +193,20 @@ def create_batch(
     org_id: str,
     request: NewBatch,
     *,
-    pipelines: PipelineApiDeps,
+    pipelines: PipelineApiDeps | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> tuple[Batch, list[Job]]:
     """Store the batch and its jobs. A job given by its website is stored held by its first
     JobPipeline execution, which starts once every job is stored (Step 1 at once)."""
     batch = Batch(batch_id=uuid.uuid4().hex, org_id=org_id, name=request.name)
+    if pipelines is None and not all(isinstance(r, Restaurant) for r in request.restaurants):
+        raise ValueError("restaurants given by their website need the JobPipeline (pipelines)")
     new_jobs = [
         new_job(batch.batch_id, org_id, r)
         if isinstance(r, Restaurant)
         else first_claim(
             new_prospect_job(batch.batch_id, org_id, Prospect(**r.model_dump())),
-            pipelines.executions,
+            pipelines.executions,  # type: ignore[union-attr]  # checked above
         )
         for r in request.restaurants
     ]
@@ -212,7 +214,8 @@ def create_batch(
     jobs.append_events(
         [(j.job_id, "job_created", {"batch_id": batch.batch_id}) for j in new_jobs], actor=actor
     )
-    start_created(pipelines, new_jobs)
+    if pipelines is not None:
+        start_created(pipelines, new_jobs)
     counts = job_counts(listing_of(job) for job in new_jobs)
     return batch.model_copy(update={"job_counts": counts}), new_jobs
 
