@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.unit.fakes import InMemoryObjectStore, InMemorySecretStore
+from tests.unit.step6_runs import StartedRun, start_step6
+
 from clients.platform import CallMeta, TransientPlatformError
 from clients.simulator import PlatformSimulator
 from domain import catalogue
@@ -22,14 +25,12 @@ from domain.catalogue import CATALOGUE, SUB_STEPS, sub_steps_of
 from domain.readiness import ready
 from domain.substeps.base import RunContext, SubStep, SubStepInput
 from state.models import PHASE_NAMES, ExecutionConfig, PhaseName, Restaurant
-from tests.unit.fakes import InMemoryObjectStore, InMemorySecretStore
-from tests.unit.step6_runs import StartedRun, start_step6
 
 # The retry of a transient platform error inside one sub-step, as ours does (RetryPolicy).
 TRANSIENT_ATTEMPTS = 3
 
 
-class BlockingFailure(Exception):
+class BlockingFailureError(Exception):
     """A blocking sub-step failed: the job stops (each peer ends its workflow with it)."""
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.peers import common
-from bench.peers.common import BlockingFailure, Job
+from bench.peers.common import BlockingFailureError, Job
 from domain.catalogue import CATALOGUE, SUB_STEPS, sub_steps_of
 
 # The jobs the application knows (its database, in a real one): workflow args are ids only.
@@ -61,10 +61,10 @@ def _register() -> tuple[dict[str, Callable[..., dict[str, Any]]], Callable[...,
                     continue
                 try:
                     outputs[spec.name] = steps[spec.name](job_id, variant, outputs)
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - recorded; a blocking one ends it
                     outcome[spec.name] = "failed"
                     if spec.blocking:
-                        raise BlockingFailure(f"{spec.name}: {error}") from None
+                        raise BlockingFailureError(f"{spec.name}: {error}") from None
                     continue
                 outcome[spec.name] = "completed"
         return {"outcome": outcome}

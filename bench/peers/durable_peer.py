@@ -21,7 +21,7 @@ from aws_durable_execution_sdk_python.config import StepConfig
 from aws_durable_execution_sdk_python.retries import RetryDecision
 
 from bench.peers import common
-from bench.peers.common import BlockingFailure, Job
+from bench.peers.common import BlockingFailureError, Job
 from clients.simulator import SimulatedCrash
 from domain.substeps.base import SubStep
 
@@ -85,7 +85,8 @@ def step6(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
                 results = [_attempt(context, job, variant, runnable[0], seen)]
             else:
                 branches = [
-                    (lambda ctx, s=spec: _attempt(ctx, job, variant, s, seen)) for spec in runnable
+                    (lambda ctx, s=spec, seen=seen: _attempt(ctx, job, variant, s, seen))
+                    for spec in runnable
                 ]
                 batch = context.parallel(branches, name=f"{phase}-{runnable[0].name}")
                 results = [item.result for item in sorted(batch.all, key=lambda i: i.index)]
@@ -95,7 +96,7 @@ def step6(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
                     outputs[spec.name] = result["output"]
             for spec, result in zip(runnable, results, strict=True):
                 if result["status"] == "failed" and spec.blocking:
-                    raise BlockingFailure(f"{spec.name}: {result['error']}")
+                    raise BlockingFailureError(f"{spec.name}: {result['error']}")
     return {"outcome": outcome}
 
 

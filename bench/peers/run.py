@@ -91,9 +91,7 @@ def ours_wall() -> float:
     platform = PlatformSimulator()
     job = common.new_job(platform)
     delayed = common.DelayedPlatform(platform, LATENCY_S)
-    job.started.deps = job.started.deps.__class__(
-        **{**vars(job.started.deps), "platform": delayed}
-    )
+    job.started.deps = job.started.deps.__class__(**{**vars(job.started.deps), "platform": delayed})
     started = time.perf_counter()
     status = ours.first_run(job, ours.Executions())
     wall = time.perf_counter() - started
@@ -132,7 +130,7 @@ def dbos_cell(variant: str, sub_step: str, mode: str, folder: Path) -> dict[str,
                 return False, "none possible (failed step not found)", False
             _, _, result = dbos_peer.fork_from(job.job_id, start)
             done = _all_completed((result or {}).get("outcome"), job)
-            return done, f"DBOS.fork_workflow(id, start_step={start})", done
+            return done, "DBOS.fork_workflow(id, start_step of the failed step)", done
         finally:
             dbos_peer.destroy()
 
@@ -161,7 +159,7 @@ def _durable_runner() -> Any:
     runner = durable_peer.runner()
     # The local service waits 5 s (real time) before re-invoking after a failed invocation;
     # cut to 0 to keep the section short. It changes when the re-invocation runs, not what.
-    runner._executor.RETRY_BACKOFF_SECONDS = 0  # noqa: SLF001
+    runner._executor.RETRY_BACKOFF_SECONDS = 0
     return runner
 
 
