@@ -70,8 +70,8 @@ def section(peers: dict[str, Any], table: Any) -> list[str]:
         "keys. DBOS runs a workflow's steps one after another here (its concurrency is a queue "
         "of child workflows, not built here), hence its wall time; durable functions' "
         "`parallel` matches our phase concurrency. Where the peers are better: far less "
-        "infrastructure (DBOS: a library and one SQLite/Postgres database; durable functions: one Lambda function, no "
-        "state machine, table or reconciler) and much less code: each peer is about 100 lines "
+        "infrastructure (DBOS: a library and one SQLite/Postgres database; durable "
+        "functions: one Lambda function, no state machine, table or reconciler) and much less code: each peer is about 100 lines "
         "of workflow over the same sub-step logic, against our planner, runner, checkpoints, "
         "settlement and resume.",
         "",
