@@ -60,9 +60,9 @@ def section(peers: dict[str, Any], table: Any) -> list[str]:
         ),
         "",
         "In plain words: a crash is where the peers shine: both recover by themselves (DBOS on "
-        "relaunch, durable functions by re-invocation and replay), with no operator at all, and "
-        "with the guided key a crash after the effect takes it once. Ours needs a resume call. "
-        "A permanent failure is where they differ: DBOS's fork re-runs every step after the "
+        "relaunch, durable functions by re-invocation and replay), with no operator at all, and"
+        " with the guided key a crash after the effect takes it once. Ours needs a resume call."
+        " A permanent failure is where they differ: DBOS's fork re-runs every step after the "
         "failed one (a non-blocking failure's later sub-steps run again, and the fork's new "
         "workflow id makes the guided key new too); durable functions cannot redrive a failed "
         "execution, so a new one runs every step again, re-taking each effect whose logic does "
@@ -70,9 +70,9 @@ def section(peers: dict[str, Any], table: Any) -> list[str]:
         "keys. DBOS runs a workflow's steps one after another here (its concurrency is a queue "
         "of child workflows, not built here), hence its wall time; durable functions' "
         "`parallel` matches our phase concurrency. Where the peers are better: far less "
-        "infrastructure (DBOS: a library and one SQLite/Postgres database; durable "
-        "functions: one Lambda function, no state machine, table or reconciler) and much less code: each peer is about 100 lines "
-        "of workflow over the same sub-step logic, against our planner, runner, checkpoints, "
-        "settlement and resume.",
+        "infrastructure (DBOS: a library and one SQLite/Postgres database; durable functions: "
+        "one Lambda function, no state machine, table or reconciler) and much less code: each "
+        "peer is about 100 lines of workflow over the same sub-step logic, against our planner,"
+        " runner, checkpoints, settlement and resume.",
         "",
     ]
