@@ -391,6 +391,8 @@ def compose(
     }
     results["scale_ratios"] = scale_ratios(figures["scale"])
     results["targets"] = judge(results, figures)
+    if "peers" in figures:
+        results["peers"] = figures["peers"]
     return results
 
 
@@ -874,6 +876,10 @@ def markdown(r: dict[str, Any]) -> str:
             f"250 MB), {package['function_plus_layer_zipped_mb']:,.1f} MB zipped.",
             "",
         ]
+    if "peers" in r:
+        from bench.peers import report as peers_report
+
+        out += peers_report.section(r["peers"], _table)
     out += findings(r)
     out += [
         "Timings of this run (s): " + ", ".join(f"{k} {v}" for k, v in r["timings_s"].items()),

@@ -55,6 +55,8 @@ class Plan:
     operation_jobs: int
     operation_concurrency: int
     operation_accept_ids: int
+    # bench.peers: 3 sub-steps (smoke) or all 12, x 3 fault modes, on ours and both peers.
+    peers_smoke: bool
 
 
 FULL = Plan(
@@ -75,6 +77,7 @@ FULL = Plan(
     operation_jobs=200,
     operation_concurrency=25,
     operation_accept_ids=10_000,
+    peers_smoke=False,
 )
 SMOKE = Plan(
     engine=engines.MOTO,
@@ -94,6 +97,7 @@ SMOKE = Plan(
     operation_jobs=4,
     operation_concurrency=2,
     operation_accept_ids=50,
+    peers_smoke=True,
 )
 
 
@@ -186,6 +190,9 @@ def measure(plan: Plan) -> dict[str, Any]:
         if plan.package
         else {"skipped": "smoke run"}
     )
+    from bench.peers.run import run_peers
+
+    figures["peers"] = timed("peers", timings, partial(run_peers, plan.peers_smoke))
     figures["timings_s"] = timings
     return figures
 
