@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
+from botocore.exceptions import BotoCoreError
+
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -57,7 +59,8 @@ class StepFunctionsRunner:
         except self._client.exceptions.ExecutionAlreadyExists:
             # A repeated start of the same run: the name is the run's, so this is our execution.
             return self.execution_arn(name)
-        except self._client.exceptions.ClientError as error:
+        except (self._client.exceptions.ClientError, BotoCoreError) as error:
+            # refused, or never answered (no connection, a read timeout): not started
             raise ExecutionStartError(str(error)) from error
 
     def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:

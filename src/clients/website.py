@@ -11,7 +11,12 @@ check and the connection. The local runtime allows private addresses: its sample
 127.0.0.1.
 
 Every failure is a `SiteUnreachableError` whose message says why in words, raised from its
-cause.
+cause: `SiteUnreachableError` itself for what may pass (no connection, a timeout, a 5xx, 408 or
+429), its subclass `SiteRefusedError` for what will not (a 4xx, not HTML, too large, a refused
+address or scheme), which the state machine does not retry.
+
+Compressed answers (gzip, deflate) are read compressed up to `max_bytes`, then inflated to at
+most `max_bytes`: a small compressed body cannot unpack into a huge one.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -30,7 +36,11 @@ _CHUNK = 64 * 1024
 
 
 class SiteUnreachableError(Exception):
-    """The website could not be read (the message says why)."""
+    """The website could not be read (the message says why); trying again later may help."""
+
+
+class SiteRefusedError(SiteUnreachableError):
+    """The website's answer, or its address, will not do: trying again as it is cannot help."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,18 @@ class FetchedPage:
     text: str
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _refused_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address inside an IPv6 one (mapped, 6to4, NAT64) is judged as that address
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _refused_address(str(embedded))
     return not ip.is_global or ip.is_multicast
 
 
@@ -73,7 +91,7 @@ class WebsiteFetcher:
                 if response.status in (301, 302, 303, 307, 308):
                     location = response.headers.get("Location")
                     if not location:
-                        raise SiteUnreachableError(
+                        raise SiteRefusedError(
                             f"{current} redirected ({response.status}) without a Location"
                         )
                     current = urljoin(current, location)
@@ -81,19 +99,19 @@ class WebsiteFetcher:
                 return self._page(current, response, deadline)
             finally:
                 response.release_conn()
-        raise SiteUnreachableError(f"{url} redirected more than {self._max_redirects} times")
+        raise SiteRefusedError(f"{url} redirected more than {self._max_redirects} times")
 
     def _get(self, url: str, deadline: float) -> urllib3.BaseHTTPResponse:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise SiteUnreachableError(f"{url} is not an http(s) address")
+            raise SiteRefusedError(f"{url} is not an http(s) address")
         host = parts.hostname
         if not host:
-            raise SiteUnreachableError(f"{url} has no host")
+            raise SiteRefusedError(f"{url} has no host")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as error:
-            raise SiteUnreachableError(f"{url} has an invalid port") from error
+            raise SiteRefusedError(f"{url} has an invalid port") from error
         address = self._address(host, port)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -115,7 +133,8 @@ class WebsiteFetcher:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        host_header = host if parts.port is None else f"{host}:{parts.port}"
+        named = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+        host_header = named if parts.port is None else f"{named}:{parts.port}"
         try:
             return pool.urlopen(
                 "GET",
@@ -124,6 +143,7 @@ class WebsiteFetcher:
                     "Host": host_header,
                     "User-Agent": self._user_agent,
                     "Accept": "text/html,application/xhtml+xml",
+                    "Accept-Encoding": "gzip, deflate",
                 },
                 redirect=False,
                 preload_content=False,
@@ -150,46 +170,65 @@ class WebsiteFetcher:
         if not self._allow_private:
             refused = [a for a in addresses if _refused_address(a)]
             if refused:
-                raise SiteUnreachableError(
+                raise SiteRefusedError(
                     f"{host} resolves to a private or reserved address ({refused[0]}): refused"
                 )
         return addresses[0]
 
     def _page(self, url: str, response: urllib3.BaseHTTPResponse, deadline: float) -> FetchedPage:
         if not 200 <= response.status < 300:
-            raise SiteUnreachableError(
-                f"{url} answered {response.status} {response.reason or ''}".strip()
-            )
+            said = f"{url} answered {response.status} {response.reason or ''}".strip()
+            passing = response.status >= 500 or response.status in (408, 429)
+            raise (SiteUnreachableError if passing else SiteRefusedError)(said)
         declared = response.headers.get("Content-Type", "")
         content_type = declared.split(";")[0].strip().lower()
         if content_type not in HTML_TYPES:
-            raise SiteUnreachableError(f"{url} is not an HTML page ({content_type or 'no type'})")
+            raise SiteRefusedError(f"{url} is not an HTML page ({content_type or 'no type'})")
+        too_large = f"{url} is larger than {self._max_bytes:,} bytes"
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > self._max_bytes:
-            raise SiteUnreachableError(f"{url} is larger than {self._max_bytes:,} bytes")
+            raise SiteRefusedError(too_large)
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "gzip", "deflate"):
+            raise SiteRefusedError(f"{url} answered in an encoding not asked for ({encoding})")
+        late = f"{url} did not answer within {self._timeout_s:g} s"
         body = bytearray()
         try:
-            for chunk in response.stream(_CHUNK):
+            # read1: at most one receive per read, so the deadline is checked between receives
+            # (a server dripping a byte at a time cannot hold the read past it)
+            while chunk := response.read1(_CHUNK, decode_content=False):
                 body += chunk
                 if len(body) > self._max_bytes:
-                    raise SiteUnreachableError(f"{url} is larger than {self._max_bytes:,} bytes")
+                    raise SiteRefusedError(too_large)
                 if time.monotonic() > deadline:
-                    raise SiteUnreachableError(f"{url} did not answer within {self._timeout_s:g} s")
+                    raise SiteUnreachableError(late)
         except (TimeoutError, urllib3.exceptions.TimeoutError) as error:
-            raise SiteUnreachableError(
-                f"{url} did not answer within {self._timeout_s:g} s"
-            ) from error
+            raise SiteUnreachableError(late) from error
         except (Urllib3Error, OSError) as error:
-            raise SiteUnreachableError(
-                f"{url} broke off its answer ({type(error).__name__})"
-            ) from error
+            broken = f"{url} broke off its answer ({type(error).__name__})"
+            raise SiteUnreachableError(broken) from error
+        raw = self._inflated(bytes(body), encoding, too_large)
         charset = "utf-8"
         for part in declared.split(";")[1:]:
             key, _, value = part.strip().partition("=")
             if key.lower() == "charset" and value:
                 charset = value.strip("'\"")
         try:
-            text = bytes(body).decode(charset, errors="replace")
+            text = raw.decode(charset, errors="replace")
         except LookupError:
-            text = bytes(body).decode("utf-8", errors="replace")
+            text = raw.decode("utf-8", errors="replace")
         return FetchedPage(url=url, status=response.status, content_type=content_type, text=text)
+
+    def _inflated(self, body: bytes, encoding: str, too_large: str) -> bytes:
+        """The body unpacked to at most `max_bytes` (more: refused, never unpacked whole)."""
+        if encoding == "identity":
+            return body
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        try:
+            raw = inflater.decompress(body, self._max_bytes + 1)
+        except zlib.error as error:
+            raise SiteRefusedError(f"the page's {encoding} body is corrupt") from error
+        if len(raw) > self._max_bytes or inflater.unconsumed_tail:
+            raise SiteRefusedError(too_large)
+        return raw

@@ -40,6 +40,10 @@ RETRYABLE_STEPS = (1, 2, 4)
 # Functions' own), as the job records it; anything else is a fault of this system.
 FAILURE_CODES: dict[str, ErrorCode] = {
     "SiteUnreachableError": ErrorCode.SITE_UNREACHABLE,
+    "SiteRefusedError": ErrorCode.SITE_UNREACHABLE,  # the same condition, not worth a retry
+    "ExecutionStartError": ErrorCode.INTERRUPTED,  # Step Functions refused to start it
+    "ExecutionAborted": ErrorCode.ABORTED,  # stopped (the console) before it recorded its step
+    "ExecutionEnded": ErrorCode.INTERRUPTED,
     "NoMenuFoundError": ErrorCode.NO_MENU_FOUND,
     "TransientRegisterError": ErrorCode.REGISTER_UNAVAILABLE,
     "PermanentRegisterError": ErrorCode.REGISTER_REJECTED,

@@ -10,9 +10,11 @@ that the operator can retry it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from clients.executions import ExecutionRunner, ExecutionStartError
 from clients.registers import CompanyRegister
@@ -27,7 +29,7 @@ from domain.pipeline import (
     prospect_of,
     with_step,
 )
-from domain.pipeline_failures import record_failure
+from domain.pipeline_failures import record_failure, settle_stale
 from state.errors import ConflictError
 from state.models import Job, Prospect, StepSource, StepStatus
 from state.repository import JobRepository
@@ -64,7 +66,14 @@ def start_created(deps: PipelineApiDeps, created: Iterable[Job]) -> None:
     if not waiting:
         return
     with ThreadPoolExecutor(max_workers=min(START_CONCURRENCY, len(waiting))) as pool:
-        list(pool.map(lambda job: _start(deps, job, 1), waiting))
+        list(pool.map(lambda job: _start_recorded(deps, job), waiting))
+
+
+def _start_recorded(deps: PipelineApiDeps, job: Job) -> None:
+    """A new job's first start: a refusal is recorded on the job (Step 1 failed), not raised,
+    so that one job's refusal never fails the batch's creation."""
+    with contextlib.suppress(ExecutionStartError):
+        _start(deps, job, 1)
 
 
 def _start(deps: PipelineApiDeps, job: Job, step: int) -> None:
@@ -80,8 +89,9 @@ def _start(deps: PipelineApiDeps, job: Job, step: int) -> None:
             job.job_id,
             pipeline.execution,
             "ExecutionStartError",
-            f"Step {step} could not start ({error}); try again",
+            f"Step {step} could not start; try again",
         )
+        raise
 
 
 def _claim_and_start(
@@ -132,6 +142,7 @@ def _claim_and_start(
 def retry_step(deps: PipelineApiDeps, org_id: str, job_id: str, step: int, *, actor: str) -> Job:
     """Run a failed step again (Steps 1, 2, 4); a completed step never runs again."""
     job = deps.jobs.get_job_for_org(org_id, job_id)
+    job = settle_stale(deps.jobs, deps.executions, job, older_than=timedelta(0))
     if step not in RETRYABLE_STEPS:
         raise InvalidRequestError(
             f"only Steps {', '.join(map(str, RETRYABLE_STEPS))} can be retried", field="n"
@@ -151,6 +162,7 @@ def answer_step2(
 ) -> Job:
     """The operator's contact details complete Step 2; Step 3's search starts."""
     job = deps.jobs.get_job_for_org(org_id, job_id)
+    job = settle_stale(deps.jobs, deps.executions, job, older_than=timedelta(0))
     if job.pipeline is None or job.step(2).status not in (
         StepStatus.ACTION_REQUIRED,
         StepStatus.FAILED,
@@ -180,6 +192,7 @@ def answer_step3(
     """The operator's company completes Step 3 (one of the candidates, or any number the
     register knows: 422 otherwise); Step 4 starts."""
     job = deps.jobs.get_job_for_org(org_id, job_id)
+    job = settle_stale(deps.jobs, deps.executions, job, older_than=timedelta(0))
     if job.pipeline is None or job.step(3).status != StepStatus.ACTION_REQUIRED:
         raise NotWaitingError(
             f"Step 3 of job {job.job_id} is {job.step(3).status.value}: it takes the operator's "

@@ -3,11 +3,17 @@ machine's Catch (`handlers.pipeline_steps.failed`), or when its execution could 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from clients.executions import ExecutionRunner, ExecutionStatusUnavailableError
 from domain.audit import record_event
 from domain.observability import logger
 from domain.pipeline import pipeline_of, step_failure, with_step
-from state.models import StepStatus
+from state.models import Job, StepStatus, utc_now
 from state.repository import JobRepository
+
+# How a JobPipeline execution that ended without recording its step is named, by its status.
+_ENDED = {"ABORTED": "ExecutionAborted", "TIMED_OUT": "States.Timeout"}
 
 
 def record_failure(
@@ -54,3 +60,28 @@ def record_failure(
         "step_failed",
         {"step": step, "error_code": failure.error_code.value, "error": failure.error},
     )
+
+
+def settle_stale(
+    jobs: JobRepository, executions: ExecutionRunner, job: Job, *, older_than: timedelta
+) -> Job:
+    """A job still held by a JobPipeline execution that has ended without recording its step
+    (stopped from the console, a RecordFailure that failed for good): its step is recorded
+    failed now, as Step 6's reads settle a run whose end was not recorded. Jobs whose standing
+    changed less than `older_than` ago, and executions still running, are left alone."""
+    pipeline = job.pipeline
+    if pipeline is None or pipeline.execution is None:
+        return job
+    if utc_now() - job.updated_at < older_than:
+        return job
+    try:
+        status, error, cause = executions.status(pipeline.execution)
+    except ExecutionStatusUnavailableError:
+        logger.warning("JobPipeline execution not described", execution=pipeline.execution)
+        return job
+    if status == "RUNNING":
+        return job
+    name = error or _ENDED.get(status, "ExecutionEnded")
+    reason = cause or f"the Steps 1-4 run ended ({status.lower()}) without recording this step"
+    record_failure(jobs, job.job_id, pipeline.execution, name, reason)
+    return jobs.get_job(job.job_id)

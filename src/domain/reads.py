@@ -8,6 +8,8 @@ reconcile: a job whose `active_execution` is no longer RUNNING is settled on rea
 from __future__ import annotations
 
 from clients.executions import ExecutionRunner
+from domain.pipeline_failures import settle_stale
+from domain.search import RECONCILE_STALE_AFTER
 from domain.settlement import reconcile_stale
 from domain.summary import JobDetails, details
 from state.models import AuditEvent, RunRecord
@@ -17,9 +19,18 @@ __all__ = ["JobDetails", "details", "read_events", "read_job", "read_runs"]
 
 
 def read_job(
-    jobs: JobRepository, executions: ExecutionRunner, org_id: str, job_id: str
+    jobs: JobRepository,
+    executions: ExecutionRunner,
+    org_id: str,
+    job_id: str,
+    *,
+    pipelines: ExecutionRunner | None = None,
 ) -> JobDetails:
+    """The job, its Step 6 run settled first if it ended unrecorded; with `pipelines`, so is
+    a JobPipeline execution that ended without recording its step (§14)."""
     job = jobs.get_job_for_org(org_id, job_id)
+    if pipelines is not None:
+        job = settle_stale(jobs, pipelines, job, older_than=RECONCILE_STALE_AFTER)
     return details(reconcile_stale(jobs, executions, job))
 
 

@@ -21,7 +21,10 @@ ConfigInUseError                      409     `config_in_use`, `fields[].used_by
 InvalidRequestError (domain rule)     422     `validation_error`, naming the field
 RequestValidationError (schema)       422     `validation_error`, naming each field
 MalformedBodyError (`parse_body`)     422     `validation_error`, naming the field `body`
-ExecutionStartError                   503     `start_failed` (the claim was handed back)
+ExecutionStartError                   503     `start_failed` (the claim was handed back, or
+                                              for Steps 1-4 the step recorded failed)
+TransientRegisterError                503     `register_unavailable` (Step 3's number check)
+RegisterError (refused, malformed)    502     `register_rejected`
 ExecutionStopError                    503     `stop_failed`
 ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
@@ -60,6 +63,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError, ExecutionStopError
+from clients.registers import RegisterError, TransientRegisterError
 from domain import batch_actions, errors, operator_actions, reads, runs, search
 from domain.observability import logger, tracer
 from domain.onboarding import RESTAURANT_FORMS, create_batch
@@ -359,7 +363,10 @@ def get_failures(
 )
 def get_job(jobId: JobIdParam) -> JobView:  # noqa: N803
     deps = wiring.api_deps()
-    return JobView.of(reads.read_job(deps.jobs, deps.executions, caller_org(), jobId))
+    pipelines = wiring.pipeline_api_deps().executions
+    return JobView.of(
+        reads.read_job(deps.jobs, deps.executions, caller_org(), jobId, pipelines=pipelines)
+    )
 
 
 @app.get(
@@ -679,6 +686,20 @@ def _too_large(error: ItemTooLargeError) -> Response[Any]:
     return _answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", str(error))
 
 
+def _register_unavailable(error: TransientRegisterError) -> Response[Any]:
+    logger.warning("the company register did not answer", error=str(error))
+    return _answer(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "register_unavailable",
+        "the company register did not answer; try again",
+    )
+
+
+def _register_rejected(error: RegisterError) -> Response[Any]:
+    logger.warning("the company register refused a look-up", error=str(error))
+    return _answer(HTTPStatus.BAD_GATEWAY, "register_rejected", "the company register refused")
+
+
 def _start_failed(error: ExecutionStartError) -> Response[Any]:
     logger.warning("Step Functions refused to start a run", error=str(error))
     return _answer(
@@ -700,6 +721,8 @@ app.exception_handler(errors.InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)
 app.exception_handler(MalformedBodyError)(_malformed)
 app.exception_handler(ExecutionStartError)(_start_failed)
+app.exception_handler(TransientRegisterError)(_register_unavailable)
+app.exception_handler(RegisterError)(_register_rejected)
 app.exception_handler(ItemTooLargeError)(_too_large)
 
 

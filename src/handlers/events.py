@@ -57,10 +57,17 @@ class PipelineStepEvent(BaseModel):
     execution_arn: str
 
 
+class CaughtError(BaseModel):
+    """What a Catch puts at its ResultPath: the error's name and, when there is one, its cause."""
+
+    Error: str
+    Cause: str | None = None
+
+
 class PipelineFailedEvent(BaseModel):
-    """The JobPipeline's Catch: the error Step Functions caught, by name, and its cause."""
+    """The JobPipeline's Catch: the error Step Functions caught (passed whole: a Cause may be
+    missing, and a JSONPath to a missing field would fail the state itself)."""
 
     job_id: str
     execution_arn: str
-    error: str
-    cause: str | None = None
+    error: CaughtError

@@ -42,5 +42,6 @@ def step4(event: PipelineStepEvent) -> dict[str, Any]:
 
 @run_task(PipelineFailedEvent)
 def failed(event: PipelineFailedEvent) -> dict[str, Any]:
-    record_failure(wiring.jobs(), event.job_id, event.execution_arn, event.error, event.cause)
+    error = event.error
+    record_failure(wiring.jobs(), event.job_id, event.execution_arn, error.Error, error.Cause)
     return {"recorded": True}

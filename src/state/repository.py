@@ -648,6 +648,18 @@ class JobRepository:
                 raise conflict(conflict_message, active_execution=current) from error
             raise
 
+    def _peek_pipeline_execution(self, job_id: str) -> str | None:
+        """Which JobPipeline execution holds the job now (after a lost claim)."""
+        item = self._table.get_item(
+            Key={"pk": _job_pk(job_id), "sk": JOB_SK},
+            ConsistentRead=True,
+            ProjectionExpression="#pl.#ex",
+            ExpressionAttributeNames={"#pl": "pipeline", "#ex": "execution"},
+        ).get("Item")
+        pipeline = (item or {}).get("pipeline")
+        value = pipeline.get("execution") if isinstance(pipeline, dict) else None
+        return value if isinstance(value, str) else None
+
     def _peek_active_execution(self, job_id: str) -> str | None:
         item = self._table.get_item(
             Key={"pk": _job_pk(job_id), "sk": JOB_SK},
@@ -748,6 +760,21 @@ class JobRepository:
         """Hold a job that no JobPipeline execution holds for `execution_arn` (its next run),
         with the standing it starts from, if nothing changed since `job` was read."""
         held = pipeline.model_copy(update={"execution": execution_arn})
+        try:
+            self._claim_pipeline(job, held, steps, status, current_step, restaurant)
+        except ConflictError as error:
+            holder = self._peek_pipeline_execution(job.job_id)
+            raise ConflictError(str(error), active_execution=holder) from error
+
+    def _claim_pipeline(
+        self,
+        job: Job,
+        held: Pipeline,
+        steps: list[StepState],
+        status: StepStatus,
+        current_step: int,
+        restaurant: Restaurant | Prospect | None,
+    ) -> None:
         self._pipeline_update(
             job,
             condition="(attribute_not_exists(#pl.#ex) OR attribute_type(#pl.#ex, :null)) "

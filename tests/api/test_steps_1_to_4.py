@@ -467,3 +467,36 @@ def test_the_local_server_lists_the_sample_sites_and_injects_register_faults(
     )
     assert added.status == 201 and added.body["faults"][0]["operation"] == "search"
     assert client.call("DELETE", "/__sim/registers/faults", org=None).body == {"faults": []}
+
+
+def test_a_pipeline_stopped_from_the_console_is_settled_when_the_operator_acts(api: Api) -> None:
+    # given a job whose Step 2 is slowed at the directory, and its execution stopped meanwhile
+    api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id = created["jobs"][0]["job_id"]
+    held = _waits(api, job_id, 2, "in_progress")
+    sfn = boto3.client("stepfunctions")
+    arn = _poll(lambda: api.job_item(job_id).get("pipeline", {}).get("execution"), "the execution")
+    sfn.stop_execution(executionArn=arn, error="Stopped", cause="stopped from the console")
+    _poll(lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED", "stopped")
+    assert held["status"] == "in_progress"
+
+    # (as on AWS, the task in flight finishes its step: Step 2 completes, the job moves to
+    # Step 3, held by an execution that no longer runs, so Step 3's search never happens)
+    _poll(lambda: api.job_item(job_id)["current_step"] == 3, "Step 2 finished late")
+
+    # when the operator acts on the job (here: a retry of Step 2, which is refused)
+    reply = api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry")
+
+    # then the stopped run was settled first: Step 3 waits for a typed company number
+    assert reply.status == 409 and reply.body["error"] == "step_not_failed", reply
+    job = api.client.job(job_id)
+    assert (job["current_step"], _step(job, 3)) == (3, "action_required")
+    assert "aborted" in job["step3"]["search_error"]
+    assert api.job_item(job_id)["pipeline"].get("execution") is None
+    reply = api.client.post(
+        f"/registration-batches/jobs/{job_id}/step-3", {"company_number": "2088214"}
+    )
+    assert reply.status == 202, reply
+    done = _waits(api, job_id, 5, "action_required")
+    assert done["restaurant"]["company"]["name"] == "Spice Route Kitchen Limited"

@@ -75,6 +75,12 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         "domain.audit.record_event trims a bounded event kind once a job has more than "
         "EVENTS_KEPT of it; no job of tests/operations is started that often by operations"
     ),
+    ("ApiFunction", "states:DescribeExecution"): (
+        "Reads settle a job whose JobPipeline execution ended without recording its step "
+        "(domain.pipeline_failures.settle_stale), as they settle Step 6's runs; the API handler "
+        "that reaches it runs in the test's process in tests/api (unattributed), and a served "
+        "worker describes only Step 6 executions older than the stale threshold"
+    ),
     ("StepFailedFunction", "dynamodb:BatchWriteItem"): (
         "domain.audit.record_event trims step_failed events once a job has more than "
         "EVENTS_KEPT of them (a step failing on every retry); no test retries a step that often"

@@ -3,14 +3,21 @@ it refuses, and that every refusal says why. Servers stop by themselves (daemon 
 
 from __future__ import annotations
 
+import gzip
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from clients.website import SiteUnreachableError, WebsiteFetcher, _refused_address
+from clients.website import (
+    SiteRefusedError,
+    SiteUnreachableError,
+    WebsiteFetcher,
+    _refused_address,
+)
 from domain.site_facts import read_site
 from local.site_server import SAMPLE_SITES, SiteServer
 
@@ -193,3 +200,50 @@ def test_each_sample_site_is_served_and_read_end_to_end(slug: str) -> None:
     if slug == "corner-cafe":
         return  # no menu (test_site_facts says so)
     assert read_site(page.text, page.url).categories
+
+
+def test_a_gzip_page_is_read_and_a_gzip_bomb_is_refused(server: _Server) -> None:
+    page = gzip.compress(b"<p>small and compressed</p>")
+    bomb = gzip.compress(b"<p>" + b"a" * 5_000_000)  # ~5 KB that unpacks into 5 MB
+    server.routes["/page"] = _answer(200, page, Content_Encoding="gzip")
+    server.routes["/bomb"] = _answer(200, bomb, Content_Encoding="gzip")
+
+    assert "small and compressed" in local_fetcher().fetch(server.url("/page")).text
+    with pytest.raises(SiteRefusedError, match="larger than 1,000,000 bytes"):
+        local_fetcher(max_bytes=1_000_000).fetch(server.url("/bomb"))
+
+
+def test_a_server_dripping_bytes_cannot_hold_the_read_past_the_deadline(server: _Server) -> None:
+    def drip(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()
+        while not server.release.wait(0.2):  # a byte every 0.2 s, until the test ends
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+
+    server.routes["/drip"] = drip
+    started = time.monotonic()
+
+    with pytest.raises(SiteUnreachableError, match=r"did not answer within 1 s"):
+        local_fetcher(timeout_s=1.0).fetch(server.url("/drip"))
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"), [(404, True), (410, True), (500, False), (503, False), (429, False)]
+)
+def test_only_answers_that_may_pass_are_worth_a_retry(
+    server: _Server, status: int, refused: bool
+) -> None:
+    server.routes["/"] = _answer(status, b"no")
+
+    with pytest.raises(SiteUnreachableError) as raised:
+        local_fetcher().fetch(server.url("/"))
+
+    assert isinstance(raised.value, SiteRefusedError) is refused
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "2002:7f00:1::"])
+def test_ipv4_addresses_inside_ipv6_are_judged_as_themselves(address: str) -> None:
+    assert _refused_address(address)
