@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from botocore.exceptions import ClientError
+
 from clients.registers import CompanyRegister, ContactDirectory
 from clients.website import FetchedPage
 from domain.audit import record_event
+from domain.observability import logger
 from domain.pipeline import (
     completed_restaurant,
     contacts_found,
@@ -69,6 +72,15 @@ def _held(deps: PipelineDeps, job_id: str, execution_arn: str) -> Job:
     return job
 
 
+def _note(deps: PipelineDeps, job_id: str, kind: str, detail: dict[str, object]) -> None:
+    """The step's audit event, once its outcome is written: best effort, because the Catch
+    would otherwise record the next step (already started by that write) as failed."""
+    try:
+        record_event(deps.jobs, job_id, kind, detail)
+    except ClientError:
+        logger.warning("the step's audit event was not written", job_id=job_id, kind=kind)
+
+
 def run_step1(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
     """Menu and branding from the restaurant's website; then Step 2 starts."""
     job = _held(deps, job_id, execution_arn)
@@ -96,8 +108,8 @@ def run_step1(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
         pipeline=pipeline_of(job).model_copy(update={"site": reading}),
         restaurant=prospect.model_copy(update={"menu": menu, "branding": facts.branding}),
     )
-    record_event(
-        deps.jobs,
+    _note(
+        deps,
         job.job_id,
         "step_completed",
         {"step": 1, "items": reading.items, "skipped_items": reading.skipped_items},
@@ -129,8 +141,8 @@ def run_step2(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
             current_step=2,
             pipeline=with_contacts.model_copy(update={"execution": None}),
         )
-        record_event(
-            deps.jobs,
+        _note(
+            deps,
             job.job_id,
             "step_action_required",
             {"step": 2, "emails": len(found.emails), "phones": len(found.phones)},
@@ -147,7 +159,7 @@ def run_step2(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
         pipeline=with_contacts,
         restaurant=prospect.model_copy(update={"email": email, "phone": phone}),
     )
-    record_event(deps.jobs, job.job_id, "step_completed", {"step": 2, "sources": found.sources})
+    _note(deps, job.job_id, "step_completed", {"step": 2, "sources": found.sources})
     return "step3"
 
 
@@ -169,9 +181,7 @@ def run_step3(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
             update={"companies": candidates, "companies_error": None, "execution": None}
         ),
     )
-    record_event(
-        deps.jobs, job.job_id, "step_action_required", {"step": 3, "candidates": len(candidates)}
-    )
+    _note(deps, job.job_id, "step_action_required", {"step": 3, "candidates": len(candidates)})
     return "done"
 
 
@@ -203,5 +213,5 @@ def run_step4(deps: PipelineDeps, job_id: str, execution_arn: str) -> Next:
         pipeline=pipeline.model_copy(update={"execution": None}),
         restaurant=completed_restaurant(prospect_of(job), company),
     )
-    record_event(deps.jobs, job.job_id, "step_completed", {"step": 4, "company": number})
+    _note(deps, job.job_id, "step_completed", {"step": 4, "company": number})
     return "done"
