@@ -27,6 +27,7 @@ from handlers.api_operation_models import (
     OperationList,
     OperationRequest,
 )
+from handlers.router_context import caller_actor, caller_org
 from state.operations import TokenConflictError
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -53,15 +54,11 @@ _NOT_FOUND: dict[int, OpenAPIResponse] = {404: _error("No such operation (or bat
 
 
 def _org() -> str:
-    org = router.context.get("caller_org")  # stored by handlers.api.handler for this request
-    if not isinstance(org, str):
-        raise PermissionError("no caller org for this request")
-    return org
+    return caller_org(router)
 
 
 def _actor() -> str:
-    actor = router.context.get("caller_actor")
-    return actor if isinstance(actor, str) else "unknown"
+    return caller_actor(router)
 
 
 @router.post(

@@ -16,6 +16,7 @@ from domain import pipeline_actions
 from domain.summary import details
 from handlers import wiring
 from handlers.api_models import ErrorBody, JobView, Step2Answer, Step3Answer
+from handlers.router_context import caller_actor, caller_org
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -42,15 +43,11 @@ _ANSWERS: dict[int, OpenAPIResponse] = {
 
 
 def _org() -> str:
-    org = router.context.get("caller_org")  # stored by handlers.api.handler for this request
-    if not isinstance(org, str):
-        raise PermissionError("no caller org for this request")
-    return org
+    return caller_org(router)
 
 
 def _actor() -> str:
-    actor = router.context.get("caller_actor")
-    return actor if isinstance(actor, str) else "unknown"
+    return caller_actor(router)
 
 
 @router.post(

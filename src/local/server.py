@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import parse_qs, unquote, unquote_to_bytes, urlsplit
 
 import boto3
@@ -76,6 +76,24 @@ API_PREFIX = "/registration-batches"
 # routes in template.yaml (registration-batches, operations, failures).
 API_PREFIXES = tuple(sorted({"/" + p.split("/")[1] for p in Template.load().api_paths()}))
 SIM_PREFIX = "/__sim/"
+
+
+FaultT = TypeVar("FaultT", bound=BaseModel)
+
+
+def _fault_body(request: Request, model: type[FaultT]) -> FaultT | Response:
+    """A fault from a JSON body, or the 415/422 answer that refuses it."""
+    content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return error_response(415, "unsupported_media_type", "send the fault as `application/json`")
+    try:
+        return model.model_validate_json(request.body or b"{}")
+    except ValidationError as error:
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+            for e in error.errors()
+        ]
+        return error_response(422, "validation_error", "invalid fault", fields=fields)
 
 
 class RegisterFaultSpec(BaseModel):
@@ -406,19 +424,9 @@ class LocalApp:
         simulator = runtime.simulator
         route = (request.method, request.path.rstrip("/"))
         if route == ("POST", "/__sim/faults"):
-            content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                return error_response(
-                    415, "unsupported_media_type", "send the fault as `application/json`"
-                )
-            try:
-                spec = FaultSpec.model_validate_json(request.body or b"{}")
-            except ValidationError as error:
-                fields = [
-                    {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-                    for e in error.errors()
-                ]
-                return error_response(422, "validation_error", "invalid fault", fields=fields)
+            spec = _fault_body(request, FaultSpec)
+            if isinstance(spec, Response):
+                return spec
             problems = self._unknown_targets(spec)
             if problems:
                 return error_response(422, "validation_error", "invalid fault", fields=problems)
@@ -445,19 +453,9 @@ class LocalApp:
             runtime.registers.clear_faults()
             return json_response(200, {"faults": []})
         if route == ("POST", "/__sim/registers/faults"):
-            content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                return error_response(
-                    415, "unsupported_media_type", "send the fault as `application/json`"
-                )
-            try:
-                fault = RegisterFaultSpec.model_validate_json(request.body or b"{}")
-            except ValidationError as error:
-                fields = [
-                    {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-                    for e in error.errors()
-                ]
-                return error_response(422, "validation_error", "invalid fault", fields=fields)
+            fault = _fault_body(request, RegisterFaultSpec)
+            if isinstance(fault, Response):
+                return fault
             runtime.registers.inject(
                 fault.operation,
                 fault.mode,

@@ -13,6 +13,17 @@ _VENDED_LOG_DELIVERY = (
     "with the state machine's role when the stack creates or updates it; no execution calls it, "
     "and moto does not deliver logs"
 )
+# What the state machines' roles may do to set up their vended log delivery.
+_LOG_DELIVERY_ACTIONS = (
+    "CreateLogDelivery",
+    "GetLogDelivery",
+    "UpdateLogDelivery",
+    "DeleteLogDelivery",
+    "ListLogDeliveries",
+    "PutResourcePolicy",
+    "DescribeResourcePolicies",
+    "DescribeLogGroups",
+)
 _TRIM = (
     "domain.audit.record_event trims a bounded event kind (a job that keeps failing) to its "
     "newest EVENTS_KEPT through a batch_writer's deletes; the suites reach that bound in "
@@ -56,16 +67,7 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         ("BulkOperationStateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY.replace(
             "Step6LogGroup", "BulkOperationLogGroup"
         )
-        for action in (
-            "CreateLogDelivery",
-            "GetLogDelivery",
-            "UpdateLogDelivery",
-            "DeleteLogDelivery",
-            "ListLogDeliveries",
-            "PutResourcePolicy",
-            "DescribeResourcePolicies",
-            "DescribeLogGroups",
-        )
+        for action in _LOG_DELIVERY_ACTIONS
     },
     **{
         ("ApiFunction", action): _API_IN_PROCESS
@@ -89,16 +91,7 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         ("JobPipelineStateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY.replace(
             "Step6LogGroup", "JobPipelineLogGroup"
         )
-        for action in (
-            "CreateLogDelivery",
-            "GetLogDelivery",
-            "UpdateLogDelivery",
-            "DeleteLogDelivery",
-            "ListLogDeliveries",
-            "PutResourcePolicy",
-            "DescribeResourcePolicies",
-            "DescribeLogGroups",
-        )
+        for action in _LOG_DELIVERY_ACTIONS
     },
     ("OperationItemFunction", "secretsmanager:PutSecretValue"): (
         "clients/secrets.put_password overwrites a job's secret that exists already (Step 5 "
@@ -129,16 +122,7 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
     ),
     **{
         ("Step6StateMachine", f"logs:{action}"): _VENDED_LOG_DELIVERY
-        for action in (
-            "CreateLogDelivery",
-            "GetLogDelivery",
-            "UpdateLogDelivery",
-            "DeleteLogDelivery",
-            "ListLogDeliveries",
-            "PutResourcePolicy",
-            "DescribeResourcePolicies",
-            "DescribeLogGroups",
-        )
+        for action in _LOG_DELIVERY_ACTIONS
     },
 }
 
