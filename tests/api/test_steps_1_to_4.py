@@ -177,9 +177,14 @@ def test_a_site_without_a_menu_fails_step_1_with_its_reason_and_is_retried_from_
     failure = job["last_failure"]
     assert failure["step"] == 1 and failure["error_code"] == "no_menu_found"
     assert "menu" in failure["error"] and "{" not in failure["error"]
+
     # the failures view groups it by step and cause
-    groups = api.client.get(f"/failures?batch_id={created['batch_id']}").body["groups"]
-    assert [(g["step"], g["error_code"], g["count"]) for g in groups] == [(1, "no_menu_found", 1)]
+    # (the failures index is eventually consistent: read until it has caught up)
+    def grouped() -> list[tuple[Any, ...]]:
+        body = api.client.get(f"/failures?batch_id={created['batch_id']}").body
+        return [(g["step"], g["error_code"], g["count"]) for g in body["groups"]]
+
+    assert _poll(lambda: grouped() == [(1, "no_menu_found", 1)], "the failure grouped")
     # only a failed step is retried; Step 3 never is
     refused = api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry")
     assert refused.status == 409 and refused.body["error"] == "step_not_failed", refused
