@@ -47,7 +47,7 @@ _ITEM_READER = (
 _API_IN_PROCESS = (
     "tests/operations drives the bulk operations routes through handlers.api.handler in the "
     "test's process (its calls carry the runtime's own key, unattributed); no served API worker "
-    "starts an operation or settles an operation's run on read"
+    "settles an operation's run on read (the runtime delivers every run's status-change event)"
 )
 NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
     # Reading a job is one Query now (its item and its restaurant's); GetItem is left for the
@@ -69,10 +69,9 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         )
         for action in _LOG_DELIVERY_ACTIONS
     },
-    **{
-        ("ApiFunction", action): _API_IN_PROCESS
-        for action in ("states:SendTaskSuccess", "s3:PutObject")
-    },
+    # (s3:PutObject is recorded: the README's bulk operations session starts an operation
+    # through the served API)
+    ("ApiFunction", "states:SendTaskSuccess"): _API_IN_PROCESS,
     ("OperationItemFunction", "dynamodb:BatchWriteItem"): (
         "domain.audit.record_event trims a bounded event kind once a job has more than "
         "EVENTS_KEPT of it; no job of tests/operations is started that often by operations"
