@@ -7,7 +7,6 @@ the directory and register are the runtime's simulator, reached over HTTP."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,20 +16,14 @@ import pytest
 from local.samples import config_data
 from local.server import LocalServer
 from tests.api.conftest import ORG, Api, HttpClient, served
+from tests.operations.conftest import poll
 
 OTHER_ORG = "org-b"
 __all__ = ["served"]  # the local server fixture, used below
 
 
 def _poll(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout_s}s")
-        time.sleep(0.1)
+    return poll(check, timeout_s, what)
 
 
 def _create(api: Api, *restaurants: dict[str, Any]) -> dict[str, Any]:
