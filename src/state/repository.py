@@ -761,33 +761,23 @@ class JobRepository:
         with the standing it starts from, if nothing changed since `job` was read."""
         held = pipeline.model_copy(update={"execution": execution_arn})
         try:
-            self._claim_pipeline(job, held, steps, status, current_step, restaurant)
+            self._pipeline_update(
+                job,
+                condition="(attribute_not_exists(#pl.#ex) OR attribute_type(#pl.#ex, :null)) "
+                "AND #pl.#runs = :runs",
+                values=_NULL | {":runs": (job.pipeline or Pipeline()).runs},
+                names={"#pl": "pipeline", "#ex": "execution", "#runs": "runs"},
+                steps=steps,
+                status=status,
+                current_step=current_step,
+                pipeline=held,
+                restaurant=restaurant,
+                last_failure=None,
+            )
         except ConflictError as error:
+            # name who holds it now (a 409 `already_running`), not a Step 6 run
             holder = self._peek_pipeline_execution(job.job_id)
             raise ConflictError(str(error), active_execution=holder) from error
-
-    def _claim_pipeline(
-        self,
-        job: Job,
-        held: Pipeline,
-        steps: list[StepState],
-        status: StepStatus,
-        current_step: int,
-        restaurant: Restaurant | Prospect | None,
-    ) -> None:
-        self._pipeline_update(
-            job,
-            condition="(attribute_not_exists(#pl.#ex) OR attribute_type(#pl.#ex, :null)) "
-            "AND #pl.#runs = :runs",
-            values=_NULL | {":runs": (job.pipeline or Pipeline()).runs},
-            names={"#pl": "pipeline", "#ex": "execution", "#runs": "runs"},
-            steps=steps,
-            status=status,
-            current_step=current_step,
-            pipeline=held,
-            restaurant=restaurant,
-            last_failure=None,
-        )
 
     def advance_pipeline(
         self,
