@@ -230,6 +230,19 @@ def item_failed(deps: ItemDeps, operation_id: str, job_id: str, error: str) -> N
     )
 
 
+def _record_unrun(deps: ItemDeps, op: Operation) -> None:
+    """A map that ended normally closed every item; a job still without one is a job whose
+    item task and failure record both failed before writing anything, so nothing started it.
+    It is recorded as rejected (start_failed), so the counts are exact and the job can be taken
+    by another operation. Never after a failed map: a redrive of it will run those items."""
+    listed = [str(entry["job_id"]) for entry in json.loads(deps.store.get_text(op.items_key))]
+    recorded = deps.ops.recorded_job_ids(op.operation_id)
+    for job_id in listed:
+        if job_id not in recorded:
+            logger.warning("operation item never ran", operation_id=op.operation_id, job_id=job_id)
+            item_failed(deps, op.operation_id, job_id, "its item task failed before it ran")
+
+
 def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatus:
     """The map ended: the operation's final status, written once; its typed password deleted."""
     op = deps.ops.get_any(operation_id)
@@ -237,6 +250,9 @@ def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatu
         "failed" if failed else "cancelled" if op.cancel_requested_at is not None else "completed"
     )
     counts = tally(op.matched, deps.ops.outcome_counts(operation_id))
+    if not failed and counts["pending"]:
+        _record_unrun(deps, op)
+        counts = tally(op.matched, deps.ops.outcome_counts(operation_id))
     # Final only when every matched job's outcome is decided; otherwise (an item's write still
     # on its way as the map ends) reads go on counting the items themselves.
     settled = counts["pending"] == 0 and counts["running"] == 0

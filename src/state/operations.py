@@ -461,5 +461,14 @@ class OperationRepository:
             counts["running" if outcome == "starting" else outcome] += 1
         return counts
 
+    def recorded_job_ids(self, operation_id: str) -> set[str]:
+        """The jobs of the operation that have an item (whatever its outcome)."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(_op_pk(operation_id))
+            & Key("sk").begins_with("JOB#"),
+            "ProjectionExpression": "job_id",
+        }
+        return {str(item["job_id"]) for item in self._query(**kwargs)}
+
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         return query_all(self._table, **kwargs)

@@ -104,6 +104,7 @@ OPERATION_REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "decide_item": ({"UpdateItem"}, False),
     "list_items": ({"Query"}, False),
     "outcome_counts": ({"Query"}, False),
+    "recorded_job_ids": ({"Query"}, False),
 }
 # domain.operation_outcomes.answer, reached from every settlement (run_settled)
 _ANSWER_ITEM = {"decide_item", "get_item"}
@@ -124,6 +125,7 @@ FUNCTION_OPERATIONS: dict[str, set[str]] = {
     "OperationItemFunction": {
         "get_any",
         "outcome_counts",  # the final tally, written as the operation ends
+        "recorded_job_ids",  # the items a normally ended map left unrecorded
         "record_item",
         "mark_running",
         "item_started",
