@@ -99,6 +99,21 @@ LOCAL_ENV = {
     "SITE_TIMEOUT_S": "5",
 }
 
+# boto3 sessions are not thread-safe, and moto's Step Functions creates a client from the
+# default session in each of its threads (a Distributed Map: one per concurrent item), so two
+# creating one at once can fail (boto/boto3#1592, #2750) and fail that item's task. On AWS the
+# service is no Python thread pool: client creation here takes turns, as boto3 asks.
+_CLIENT_CREATION = threading.RLock()
+_create_client = boto3.session.Session.client
+
+
+def _client_in_turn(self: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
+    with _CLIENT_CREATION:
+        return _create_client(self, *args, **kwargs)
+
+
+boto3.session.Session.client = _client_in_turn  # type: ignore[method-assign]
+
 
 Isolation = Literal["process", "thread"]
 TableEngine = Literal["moto", "dynamodb-local"]
