@@ -4,9 +4,9 @@ Counted from the Step 5 submission (the API call that starts Step 6) until the r
 settled (the reconciler has handled the status-change event); creating the batch is not
 counted. Jobs run one at a time, so nothing else is in flight.
 
-The job's password secret: whether it still exists in Secrets Manager once the run has settled
-(a secret kept is billed every month), and how long it can have lived when it does not: at most
-from just before the Step 5 call to the settlement (`secret_life_s`, an upper bound).
+The job's password: the KMS requests that encrypted and decrypted it, and whether the job still
+holds its ciphertext once the run has settled (it is forgotten once no sub-step can read it; a
+ciphertext held costs nothing beyond the job item's bytes).
 
 State changes, the denominator of the writes target, are counted from the progress the run
 leaves behind (`state_changes`), independently of the writes that recorded them:
@@ -18,16 +18,12 @@ leaves behind (`state_changes`), independently of the writes that recorded them:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from statistics import mean
 from typing import Any
 
-import boto3
-
 from bench.harness import Bench
-from clients.secrets import secret_name
 from domain.resume import phase_statuses
 from state.models import Job, PhaseStatus, SubStepStatus
 
@@ -92,7 +88,6 @@ def measure(jobs: int, endpoint: str | None = None) -> dict[str, Any]:
             bench.wait([arn])
             settled = time.monotonic()
             usage = bench.recorder.snapshot()
-            secret_left = secret_exists(created[0]["job_id"])
             invocations = bench.runtime.lambdas.invocations[first_invocation:]
             timed = bench.timed[first_timed:]
             api_s += [t.duration_s for t in timed if t.function == "ApiFunction"]
@@ -108,35 +103,17 @@ def measure(jobs: int, endpoint: str | None = None) -> dict[str, Any]:
                     # The API call that submitted Step 5 is a Lambda invocation too.
                     "api_invocations": sum(1 for t in timed if t.function == "ApiFunction"),
                     "state_changes": state_changes(job),
-                    "secret": {"left": secret_left, "life_s": settled - submitted},
+                    "password_left": _holds_password(job),
+                    "settled_s": settled - submitted,
                 }
             )
     return summarise(per_job) | {"api_median_s": float(sorted(api_s)[len(api_s) // 2])}
 
 
-def secret_exists(job_id: str) -> bool:
-    """The job's password secret is in Secrets Manager (scheduled for deletion included)."""
-    from handlers.settings import get_settings
-
-    client = boto3.client("secretsmanager")
-    try:
-        client.describe_secret(SecretId=secret_name(get_settings().secrets_prefix, job_id))
-    except client.exceptions.ResourceNotFoundException:
-        return False
-    return True
-
-
-def secret_lifetimes(per_job: list[dict[str, Any]]) -> dict[str, float]:
-    """Secrets left per job, and the deleted ones' life: seconds and billed (started) hours."""
-    deleted = [p["secret"]["life_s"] for p in per_job if not p["secret"]["left"]]
-    return {
-        "secrets_left": float(mean(1.0 if p["secret"]["left"] else 0.0 for p in per_job)),
-        "secrets_deleted": len(deleted) / len(per_job),
-        "deleted_secret_life_s": float(mean(deleted)) if deleted else 0.0,
-        "deleted_secret_billed_hours": (
-            float(mean(math.ceil(s / 3600) for s in deleted)) if deleted else 0.0
-        ),
-    }
+def _holds_password(job: Job) -> bool:
+    """The settled job still holds its password's ciphertext (a sub-step could still read it)."""
+    config = job.execution_config
+    return config is not None and config.account.password_secret_ref is not None
 
 
 def summarise(per_job: list[dict[str, Any]]) -> dict[str, Any]:
@@ -194,12 +171,20 @@ def summarise(per_job: list[dict[str, Any]]) -> dict[str, Any]:
             "put": call_avg("s3.PutObject"),
             "get": call_avg("s3.GetObject"),
         },
+        # the platform's API key (PlatformMode=http), read by the phases
         "secretsmanager": {
             "api_calls": float(
                 mean(sum(n for k, n in c.items() if k.startswith("secretsmanager.")) for c in calls)
             ),
-            "secrets_created": call_avg("secretsmanager.CreateSecret"),
-            **secret_lifetimes(per_job),
+        },
+        "passwords": {
+            "kms_requests": float(
+                mean(sum(n for k, n in c.items() if k.startswith("kms.")) for c in calls)
+            ),
+            "encrypts": call_avg("kms.Encrypt"),
+            "decrypts": call_avg("kms.Decrypt"),
+            "held_after_run": avg(lambda p: 1.0 if p["password_left"] else 0.0),
+            "settled_s": avg(lambda p: p["settled_s"]),
         },
         "stepfunctions_api_calls": {
             k: call_avg(k)

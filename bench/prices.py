@@ -18,6 +18,7 @@ SOURCES = {
     "lambda": "https://aws.amazon.com/lambda/pricing/",
     "s3": "https://aws.amazon.com/s3/pricing/",
     "secretsmanager": "https://aws.amazon.com/secrets-manager/pricing/",
+    "kms": "https://aws.amazon.com/kms/pricing/",
 }
 
 
@@ -26,6 +27,7 @@ class Prices:
     # DynamoDB on-demand (Standard table class), since the November 2024 price change.
     dynamodb_per_million_wru: float = 0.625
     dynamodb_per_million_rru: float = 0.125
+    dynamodb_per_gb_month: float = 0.25  # storage, beyond the first 25 GB free (ignored)
     # Step Functions Standard workflows.
     sfn_per_1000_transitions: float = 0.025
     # Lambda, x86_64.
@@ -34,13 +36,17 @@ class Prices:
     # S3 Standard requests.
     s3_per_1000_put: float = 0.005
     s3_per_1000_get: float = 0.0004
-    # Secrets Manager. A secret is "prorated for secrets stored less than a month" (the pricing
-    # page); a deleted one is charged here for every started hour it existed (the hour is our
-    # assumption of the granularity); one scheduled for deletion is not charged ("There is no
-    # charge for secrets that you have marked for deletion", Secrets Manager User Guide).
+    # Secrets Manager: the platform's API key (PlatformMode=http) is read from it. A secret per
+    # job (how passwords were kept until KMS envelope encryption) was "prorated for secrets
+    # stored less than a month": here every started hour it existed, the hour being our
+    # assumption of the granularity; the findings compare with it.
     secrets_per_10000_api_calls: float = 0.05
     secrets_per_secret_month: float = 0.40
     hours_per_month: float = 730
+    # KMS: the passwords' customer managed key, a fixed monthly fee for the stack (rotation on:
+    # the first two rotations add $1 each, then no more), and its symmetric requests.
+    kms_key_per_month: float = 1.00
+    kms_per_10000_requests: float = 0.03
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,8 @@ CRITICAL_PATH_TARGET = 1.2
 TRANSITIONS_TARGET = 15
 FLAT = (0.9, 1.1)
 SECRETS_STORAGE_TARGET = 1.0
+# A password's reference: its KMS ciphertext (~180 bytes) in base64, with the owner's id.
+PASSWORD_CIPHERTEXT_BYTES = 300
 # Issue 13's targets for bulk operations and the write diet.
 OPERATION_ACCEPT_TARGET_S = 2.0
 OPERATION_MIN_OVERLAP = 20
@@ -89,30 +91,28 @@ def price(cost: dict[str, Any], lambdas: dict[str, Any]) -> dict[str, Any]:
         * per_1000
         / 10_000
         * PRICES.secrets_per_10000_api_calls,
+        "kms_requests": cost["passwords"]["kms_requests"]
+        * per_1000
+        / 10_000
+        * PRICES.kms_per_10000_requests,
     }
     return {
         "breakdown": breakdown,
         "total": sum(breakdown.values()),
-        **secrets_storage(cost["secretsmanager"], per_1000),
+        "password_storage_per_month": password_storage(cost["passwords"], per_1000),
     }
 
 
-def secrets_storage(secrets: dict[str, Any], jobs: int) -> dict[str, float]:
-    """What `jobs` jobs' password secrets cost in storage, from what the run measured.
+def password_storage(passwords: dict[str, Any], jobs: int) -> float:
+    """What `jobs` jobs' passwords cost a month in storage, from what the run measured.
 
-    A secret still there when its run settled is billed every month it stays (the whole month);
-    a deleted one for the hours it existed (every started hour of its measured upper-bound
-    life). `..._if_daily` is the same if AWS prorated by the started day instead.
+    A password is a ciphertext of a few hundred bytes in its job's item while a sub-step may
+    read it, forgotten after: nothing is billed per password beyond the item's bytes (DynamoDB
+    storage, a fraction of a cent per 1,000 jobs). The key is a fixed fee for the stack,
+    reported apart (`password_key_usd_month`): it does not grow with the jobs.
     """
-    month = PRICES.secrets_per_secret_month
-    kept = secrets["secrets_left"] * month
-    deleted = secrets["secrets_deleted"] * month / PRICES.hours_per_month
-    days = math.ceil(secrets["deleted_secret_billed_hours"] / 24)
-    return {
-        "secrets_storage_per_month": jobs
-        * (kept + deleted * secrets["deleted_secret_billed_hours"]),
-        "secrets_storage_per_month_if_daily": jobs * (kept + deleted * 24 * days),
-    }
+    held_bytes = passwords["held_after_run"] * PASSWORD_CIPHERTEXT_BYTES * jobs
+    return held_bytes / 1e9 * PRICES.dynamodb_per_gb_month
 
 
 def scale_ratios(scale: dict[str, Any]) -> dict[str, Any]:
@@ -274,14 +274,15 @@ def operation_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def secrets_target(results: dict[str, Any]) -> dict[str, Any]:
-    storage = results["secrets_storage_per_1000_jobs_usd_month"]
-    left = results["secretsmanager_per_job"]["secrets_left"]
+    storage = results["password_storage_per_1000_jobs_usd_month"]
+    held = results["passwords_per_job"]["held_after_run"]
     return target(
-        f"password secrets' storage <= {SECRETS_STORAGE_TARGET:.2f} USD per 1,000 jobs per month",
-        f"{storage:.2f} USD ({left:.2f} secrets left per job after its run)",
+        f"passwords' storage <= {SECRETS_STORAGE_TARGET:.2f} USD per 1,000 jobs per month",
+        f"{storage:.4f} USD ({held:.2f} passwords held per job after its run; the key "
+        f"{results['password_key_usd_month']:.2f} USD a month for the stack)",
         storage <= SECRETS_STORAGE_TARGET,
-        "secrets left when the run settled, billed every month, plus the deleted ones' started "
-        "hours (issue 11)",
+        "ciphertexts held after the run settled, in the job item (issue 11: a Secrets Manager "
+        "secret per job was billed its started hours)",
     )
 
 
@@ -341,14 +342,19 @@ def compose(
         "lambda": lambdas,
         "s3_requests_per_job": cost["s3"],
         "secretsmanager_per_job": cost["secretsmanager"],
-        # with a month of the password secrets' storage (they are deleted when the run settles)
-        "cost_per_1000_jobs_usd": priced["total"] + priced["secrets_storage_per_month"],
-        "cost_per_1000_jobs_usd_without_secrets_storage": priced["total"],
+        "passwords_per_job": cost["passwords"],
+        # with a month of the passwords' storage (they are forgotten when the run settles)
+        "cost_per_1000_jobs_usd": priced["total"] + priced["password_storage_per_month"],
+        "cost_per_1000_jobs_usd_without_password_storage": priced["total"],
         "cost_breakdown_per_1000_jobs_usd": priced["breakdown"],
-        "secrets_storage_per_1000_jobs_usd_month": priced["secrets_storage_per_month"],
-        "secrets_storage_per_1000_jobs_usd_month_if_daily": priced[
-            "secrets_storage_per_month_if_daily"
-        ],
+        "password_storage_per_1000_jobs_usd_month": priced["password_storage_per_month"],
+        # what a Secrets Manager secret per job cost, billed its first started hour (until
+        # passwords were encrypted with KMS): the storage this design removed
+        "secret_per_job_storage_per_1000_jobs_usd_month": 1000
+        * PRICES.secrets_per_secret_month
+        / PRICES.hours_per_month,
+        # fixed, whatever the number of jobs: the passwords' key
+        "password_key_usd_month": PRICES.kms_key_per_month,
         "prices": PRICES.as_dict(),
         "price_table_date": PRICES.as_dict()["date"],
         # ---- figure 2: critical path
@@ -433,7 +439,7 @@ def findings(r: dict[str, Any]) -> list[str]:
     beyond_bare = imports["detail"][slowest]["beyond_bare_ms"]
     critical = r["critical_path"]
     added_in_l = critical["step6_s_added_by_latency"] / (critical["latency_ms"] / 1000)
-    sm = r["secretsmanager_per_job"]
+    pw = r["passwords_per_job"]
     lines = [
         "## Findings",
         "",
@@ -455,16 +461,16 @@ def findings(r: dict[str, Any]) -> list[str]:
         f"{kb:.1f} KB on average here (restaurant, menu, progress), so a bigger menu makes every "
         "checkpoint dearer; the progress in its own small item(s) would make a checkpoint about "
         "1 WRU.",
-        "- **Secrets.** Each job creates a Secrets Manager secret for the account password; it "
-        "is deleted for good (no recovery window) once no sub-step can read it, when the run "
-        "settles (CompleteRun, and the reconciler for every finished execution). Measured here: "
-        f"{sm['secrets_left']:.2f} secrets left per job after its run, the deleted ones lived "
-        f"at most {sm['deleted_secret_life_s']:.1f} s (Step 5 call to settlement), billed as "
-        f"{sm['deleted_secret_billed_hours']:.0f} started hour(s): "
-        f"{r['secrets_storage_per_1000_jobs_usd_month']:.2f} USD per 1,000 jobs (kept "
-        f"forever, it was {1000 * PRICES.secrets_per_secret_month:.0f} USD every month). "
-        "Were storage prorated by the started day rather than the hour, "
-        f"{r['secrets_storage_per_1000_jobs_usd_month_if_daily']:.2f} USD.",
+        "- **Passwords.** The account password is encrypted with the stack's KMS key "
+        "(envelope: the ciphertext stays in the job, bound to it by the encryption context) and "
+        "forgotten once no sub-step can read it, when the run settles. Measured here: "
+        f"{pw['encrypts']:.2f} Encrypt and {pw['decrypts']:.2f} Decrypt requests per job, "
+        f"{pw['held_after_run']:.2f} passwords still held per job after its run: "
+        f"{r['password_storage_per_1000_jobs_usd_month']:.4f} USD of storage per 1,000 jobs a "
+        f"month, and the key's {r['password_key_usd_month']:.2f} USD a month for the whole stack "
+        f"({r['password_key_usd_month'] / 10:.2f} USD per 1,000 jobs at 10,000 jobs a month). "
+        "A Secrets Manager secret per job, billed its first started hour, cost "
+        f"{r['secret_per_job_storage_per_1000_jobs_usd_month']:.3f} USD per 1,000 jobs.",
         f"- **Critical path.** The latency adds {added_in_l:.2f} L per job: phases run back "
         "to back and sub-steps in parallel as the graph allows, "
         "with no extra round trip. The one extra L is cloudwaitressAccount looking the account "
@@ -634,7 +640,11 @@ def markdown(r: dict[str, Any]) -> str:
                     f"{_n(r['s3_requests_per_job']['put'], 0)} / "
                     f"{_n(r['s3_requests_per_job']['get'], 0)}",
                 ],
-                ["Secrets Manager API calls", r["secretsmanager_per_job"]["api_calls"]],
+                [
+                    "Secrets Manager API calls (the platform key)",
+                    r["secretsmanager_per_job"]["api_calls"],
+                ],
+                ["KMS requests (the password)", r["passwords_per_job"]["kms_requests"]],
             ],
         ),
         "",
@@ -653,13 +663,17 @@ def markdown(r: dict[str, Any]) -> str:
                 for k, v in r["cost_breakdown_per_1000_jobs_usd"].items()
             ]
             + [
-                ["secrets storage, a month", f"{r['secrets_storage_per_1000_jobs_usd_month']:.4f}"],
+                [
+                    "passwords' storage, a month",
+                    f"{r['password_storage_per_1000_jobs_usd_month']:.4f}",
+                ],
                 ["**total**", f"**{r['cost_per_1000_jobs_usd']:.4f}**"],
             ],
         ),
         "",
-        "The password secrets' storage counts the secrets left after the run, every month they "
-        "stay, plus the deleted ones' hours. Lambda duration "
+        "The passwords' storage counts the ciphertexts still held after the run, every month "
+        f"they stay; the passwords' key adds {r['password_key_usd_month']:.2f} USD a month for "
+        "the stack, whatever the jobs. Lambda duration "
         "is estimated from each function's median "
         f"in-process duration at L = {latency} ms (moto's overhead included, so an upper bound), "
         "at the template's memory size.",

@@ -92,8 +92,7 @@ AWS_CALL_LATENCY_S = {
     "dynamodb.DeleteItem": 0.020,
     "dynamodb.BatchWriteItem": 0.050,
     "dynamodb.TransactWriteItems": 0.040,
-    "secretsmanager.CreateSecret": 0.100,
-    "secretsmanager.PutSecretValue": 0.100,
+    "kms.Encrypt": 0.020,
     "stepfunctions.StartExecution": 0.100,
     "stepfunctions.DescribeExecution": 0.050,
 }

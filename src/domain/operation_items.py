@@ -244,7 +244,7 @@ def _record_unrun(deps: ItemDeps, op: Operation) -> None:
 
 
 def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatus:
-    """The map ended: the operation's final status, written once; its typed password deleted."""
+    """The map ended: the operation's final status, written once; its typed password forgotten."""
     op = deps.ops.get_any(operation_id)
     status: OperationStatus = (
         "failed" if failed else "cancelled" if op.cancel_requested_at is not None else "completed"
@@ -259,4 +259,5 @@ def finish(deps: ItemDeps, operation_id: str, *, failed: bool) -> OperationStatu
     deps.ops.finish(operation_id, status, counts if settled else None)
     if op.password_secret_ref is not None:
         deps.secrets.delete_password(op.password_secret_ref)
+        deps.ops.forget_password(operation_id)
     return status

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     job_pipeline_state_machine_arn: str = Field(
         default="", description="JobPipeline state machine, Steps 1-4 (API only)"
     )
-    secrets_prefix: str = "pumpd-onboarding/dev"
+    # The KMS key that encrypts account passwords (clients.secrets): its ARN.
+    password_key_id: str = Field(default="", description="PasswordKey (PASSWORD_KEY_ID)")
     # A bulk operation's item asks again for its run's outcome after this long without one.
     operation_answer_timeout_s: int = Field(default=900, ge=10, le=86_400)
     # sandbox: the stack's platform stand-in (SigV4 to its function URL); http: the real

@@ -86,19 +86,18 @@ def jobs() -> JobRepository:
 
 @lru_cache(maxsize=1)
 def secret_store() -> SecretStore:
-    """The password secrets of CompleteRun and Reconcile, which delete spent ones."""
+    """The account passwords, encrypted under the stack's key (clients.secrets)."""
     import boto3
 
-    from clients.secrets import SecretsManagerStore
+    from clients.secrets import KmsPasswordStore
 
-    return SecretsManagerStore(boto3.client("secretsmanager"), get_settings().secrets_prefix)
+    return KmsPasswordStore(boto3.client("kms"), get_settings().password_key_id)
 
 
 @lru_cache(maxsize=1)
 def step6_deps() -> Step6Deps:
     import boto3
 
-    from clients.secrets import SecretsManagerStore
     from clients.storage import S3ObjectStore
     from domain.deps import Step6Deps
     from domain.runner import RetryPolicy
@@ -108,7 +107,7 @@ def step6_deps() -> Step6Deps:
         jobs=jobs(),
         platform=_platform(),
         store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
-        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        secrets=secret_store(),
         retry=RetryPolicy(
             max_attempts=settings.substep_max_attempts,
             base_delay_s=settings.substep_retry_base_s,
@@ -121,13 +120,12 @@ def api_deps() -> ApiDeps:
     import boto3
 
     from clients.executions import StepFunctionsRunner
-    from clients.secrets import SecretsManagerStore
     from domain.deps import ApiDeps
 
     settings = get_settings()
     return ApiDeps(
         jobs=_repository(),
-        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        secrets=secret_store(),
         executions=StepFunctionsRunner(boto3.client("stepfunctions"), settings.state_machine_arn),
     )
 
@@ -162,7 +160,6 @@ def operation_item_deps() -> ItemDeps:
     import boto3
 
     from clients.executions import StepFunctionsRunner
-    from clients.secrets import SecretsManagerStore
     from clients.storage import S3ObjectStore
     from clients.task_tokens import StepFunctionsTaskTokens
     from domain.operation_items import ItemDeps
@@ -173,7 +170,7 @@ def operation_item_deps() -> ItemDeps:
     return ItemDeps(
         jobs=jobs(),
         ops=OperationRepository.beside(jobs()),
-        secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.secrets_prefix),
+        secrets=secret_store(),
         store=S3ObjectStore(boto3.client("s3"), settings.bucket_name),
         executions=StepFunctionsRunner(sfn, settings.state_machine_arn),
         tokens=StepFunctionsTaskTokens(sfn),

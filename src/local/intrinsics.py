@@ -109,6 +109,7 @@ class Resolver:
             "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
             "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
             "AWS::Events::Rule": f"arn:aws:events:{region}:{account}:rule/{name}",
+            "AWS::KMS::Key": f"arn:aws:kms:{region}:{account}:key/{name}",
         }
         if attribute == "Arn" and resource_type in arns:
             return arns[resource_type]

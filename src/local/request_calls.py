@@ -60,6 +60,9 @@ def needs_body(environ: dict[str, Any]) -> bool:
 # Task token → the state machine whose Task handed it out (the runtime notes each one as it
 # hands it to a Lambda): answering a token is authorised against that state machine.
 TASK_TOKEN_OWNERS: dict[str, str] = {}
+# A KMS key's ARN as moto made it → the template's logical id (the runtime notes each key it
+# creates): a call on the key is authorised against the template's `!GetAtt <id>.Arn`.
+KEY_LOGICAL_IDS: dict[str, str] = {}
 
 
 def authorisations(
@@ -99,6 +102,10 @@ def _json_calls(
         return [
             (action, f"arn:aws:secretsmanager:{region}:{account}:secret:{name}{SECRET_ARN_SUFFIX}")
         ]
+    if service == "kms":
+        key = params.get("KeyId")
+        logical_id = KEY_LOGICAL_IDS.get(key) if isinstance(key, str) else None
+        return [(action, f"arn:aws:kms:{region}:{account}:key/{logical_id}" if logical_id else "*")]
     if service == "states":
         token = params.get("taskToken")
         if isinstance(token, str):

@@ -69,6 +69,7 @@ PIPELINE_FUNCTIONS = frozenset(
 OPERATION_ITEM_ID = "OperationItemFunction"
 TABLE_ID = "JobsTable"
 BUCKET_ID = "ArtifactsBucket"
+PASSWORD_KEY_ID = "PasswordKey"
 RECONCILER_ID = "ReconcileFunction"
 API_ID = "ApiFunction"
 SANDBOX_ID = "PlatformSandboxFunction"
@@ -90,7 +91,6 @@ LOCAL_ENV = {
     "POWERTOOLS_SERVICE_NAME": "pumpd-onboarding",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "PLATFORM_MODE": "simulator",
-    "SECRETS_PREFIX": "pumpd-onboarding/local",
     "SUBSTEP_RETRY_BASE_S": "0.001",
     # A lost answer to a bulk operation's item heals after this long (900 s deployed).
     "OPERATION_ANSWER_TIMEOUT_S": "20",
@@ -452,8 +452,12 @@ class LocalRuntime:
             roleArn=f"arn:aws:iam::{FAKE_ACCOUNT}:role/{PIPELINE_STATE_MACHINE_ID}Role",
             type="STANDARD",
         )["stateMachineArn"]
+        # The passwords' key (moto names it; calls on it are the template's PasswordKey's).
+        key_arn = boto3.client("kms").create_key(Description=PASSWORD_KEY_ID)["KeyMetadata"]["Arn"]
+        request_calls.KEY_LOGICAL_IDS[key_arn] = PASSWORD_KEY_ID
         endpoint = {"DYNAMODB_ENDPOINT_URL": self.dynamodb_endpoint_url}
         return {k: v for k, v in endpoint.items() if v} | {
+            "PASSWORD_KEY_ID": key_arn,
             "TABLE_NAME": TABLE_ID,
             "SANDBOX_TABLE_NAME": SANDBOX_TABLE_ID,
             "BUCKET_NAME": bucket,

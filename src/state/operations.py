@@ -308,6 +308,14 @@ class OperationRepository:
             "#status IN (:queued, :running)",
         )
 
+    def forget_password(self, operation_id: str) -> None:
+        """Clear the operation's password reference (its ciphertext: clients.secrets)."""
+        self._update(
+            operation_id,
+            {"password_secret_ref": None, "updated_at": utc_now()},
+            "attribute_exists(pk)",
+        )
+
     def mark_running(self, operation_id: str) -> None:
         """queued → running, once (the first item; later ones change nothing)."""
         now = utc_now()

@@ -4,6 +4,7 @@ HTTP through the local server."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -14,11 +15,12 @@ from typing import Any
 import boto3
 import pytest
 
+from clients.secrets import KmsPasswordStore
 from clients.simulator import FaultSpec, PlatformSimulator, shared_simulator
 from handlers import wiring
 from handlers.api import handler
 from local.lambdas import FakeLambdaContext
-from local.runtime import LOCAL_ENV, TABLE_ID, LocalRuntime
+from local.runtime import TABLE_ID, LocalRuntime
 from local.samples import config_data, restaurant_data
 from local.serial_dynamodb import serialise_dynamodb_requests
 from local.server import LocalServer, proxy_event
@@ -232,12 +234,30 @@ def served() -> Iterator[tuple[LocalServer, HttpClient]]:
         simulator.reset()
 
 
-def job_password_secrets(*, planned_deletion: bool = False) -> list[dict[str, Any]]:
-    """The jobs' password secrets in Secrets Manager (the runtime keeps its platform API key
-    in a secret of its own, outside the jobs' prefix)."""
-    prefix = f"{LOCAL_ENV['SECRETS_PREFIX']}/jobs/"
-    listed = boto3.client("secretsmanager").list_secrets(
-        Filters=[{"Key": "name", "Values": [prefix]}], IncludePlannedDeletion=planned_deletion
-    )
-    secrets: list[dict[str, Any]] = listed["SecretList"]
-    return secrets
+def job_password_refs() -> dict[str, str]:
+    """Job id → the reference to the password it holds (its ciphertext: clients.secrets), for
+    every job that holds one."""
+    table = boto3.resource("dynamodb").Table(TABLE_ID)
+    refs: dict[str, str] = {}
+    for item in _scan_all(table):
+        account = (item.get("execution_config") or {}).get("account") or {}
+        if item.get("sk") == "JOB" and account.get("password_secret_ref"):
+            refs[str(item["job_id"])] = str(account["password_secret_ref"])
+    return refs
+
+
+def _scan_all(table: Any) -> list[dict[str, Any]]:
+    """Every item of the table (a test's look, page after page)."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def read_password(ref: str) -> str:
+    """The password a reference holds, decrypted with the runtime's key."""
+    return KmsPasswordStore(boto3.client("kms"), os.environ["PASSWORD_KEY_ID"]).get_password(ref)

@@ -21,7 +21,7 @@ from handlers.api import MAX_BODY_DEPTH, handler
 from local.lambdas import FakeLambdaContext
 from local.runtime import BUCKET_ID
 from local.samples import config_data, restaurant_data
-from tests.api.conftest import ORG, Api, Reply, job_password_secrets
+from tests.api.conftest import ORG, Api, Reply, job_password_refs
 
 pytestmark = pytest.mark.integration
 
@@ -151,7 +151,7 @@ def test_step5_refuses_a_value_of_the_wrong_json_type(
     # then it is refused naming the field, and the job, runs and secrets are unchanged
     _assert_422(reply, f"jobs.0.execution_config.{where[0]}.{where[1]}")
     _job_untouched(api, job.job_id, job.item)
-    assert job_password_secrets() == []
+    assert job_password_refs() == {}
 
 
 # ---------------------------------------------------------------------- 2. text
@@ -298,8 +298,7 @@ def test_step5_rejects_a_menu_that_is_not_the_jobs_own_and_the_others_proceed(ap
     assert "m-kai-kitchen-1" in rejected["reason"]
     # and the rejected job is unchanged: no config, no run, no password stored for it
     _job_untouched(api, first["job_id"], before)
-    secrets = job_password_secrets()
-    assert not any(first["job_id"] in s["Name"] for s in secrets)
+    assert first["job_id"] not in job_password_refs()
     api.runtime.wait_all()
 
 
@@ -319,7 +318,7 @@ def test_a_single_job_step5_with_another_menu_is_a_validation_error_naming_the_f
         submit_step5(deps.jobs, deps.secrets, deps.executions, deps.jobs.get_job(job_id), config)
     assert refused.value.field == "execution_config.menu.selectedMenuId"
     _job_untouched(api, job_id, before)
-    assert job_password_secrets() == []
+    assert job_password_refs() == {}
     # and through the API, the one-job request answers the same reason for that job
     reply = api.client.submit(
         created["batch_id"], created["jobs"], menu={"selectedMenuId": "m-elsewhere"}

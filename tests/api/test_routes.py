@@ -9,7 +9,7 @@ import pytest
 
 from domain import batch_actions, search
 from local.samples import config_data, restaurant_data
-from tests.api.conftest import ORG, OTHER_ORG, Api, job_password_secrets
+from tests.api.conftest import ORG, OTHER_ORG, Api, job_password_refs
 
 pytestmark = pytest.mark.integration
 
@@ -250,7 +250,7 @@ def _assert_unchanged_422(
     assert any(f["field"].startswith(field) for f in reply.body["fields"]), reply
     assert api.job_item(job_id) == before
     assert api.executions(job_id) == []
-    assert job_password_secrets() == []
+    assert job_password_refs() == {}
 
 
 def test_resubmitting_a_completed_step5_is_rejected_and_changes_nothing(api: Api) -> None:

@@ -1,5 +1,6 @@
-"""The account password never leaves Secrets Manager: not in API responses, log lines, state
-machine input or output, DynamoDB items, S3 objects or events, during a whole run."""
+"""The account password is never in clear outside the API's request: not in API responses, log
+lines, state machine input or output, DynamoDB items (the job holds it encrypted under the
+stack's key), S3 objects or events, during a whole run; and it is forgotten once spent."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from local.runtime import TABLE_ID
 from local.samples import config_data
 from local.server import API_FUNCTION, LocalServer
 from local.workers import ProcessLambdas
-from tests.api.conftest import HttpClient, Reply, job_password_secrets
+from tests.api.conftest import HttpClient, Reply, job_password_refs, read_password
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def log_lines() -> Iterator[io.StringIO]:
     root.removeHandler(handler)
 
 
-def test_the_password_never_appears_outside_secrets_manager(
+def test_the_password_never_appears_in_clear_and_is_forgotten_once_spent(
     served: tuple[LocalServer, HttpClient],
     log_lines: io.StringIO,
     capfd: pytest.CaptureFixture[str],
@@ -82,10 +83,10 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert step5.status == 202 and step5.body["accepted"], step5
     failed = client.wait_settled(job_id)
     assert failed["last_failure"]["sub_step"] == "cloudwaitressAccount"
-    # the password is stored, in Secrets Manager only, while the account is yet to be created
-    secrets = boto3.client("secretsmanager")
-    (secret,) = job_password_secrets()
-    stored_before_use = secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"]
+    # the password is stored, encrypted, while the account is yet to be created
+    refs = job_password_refs()
+    assert list(refs) == [job_id]
+    stored_before_use = read_password(refs[job_id])
     for path in _reads(batch_id, job_id):
         call("GET", path)
     resumed = call("POST", f"/registration-batches/jobs/{job_id}/resume-step-6")
@@ -102,13 +103,16 @@ def test_the_password_never_appears_outside_secrets_manager(
     assert server.runtime is not None
     server.runtime.wait_all()
 
-    # the password was in Secrets Manager only until the account existed (this proves the
-    # search looks for what was stored): the account was created with it, then it was deleted
-    # for good, with no recovery window in which it could be restored
+    # the password was kept (encrypted) only until the account existed (this proves the search
+    # looks for what was stored): the account was created with it, then its ciphertext was
+    # forgotten, and the job says when
     assert stored_before_use == PASSWORD
     accounts = [e for e in server_ledger(client) if e["sub_step"] == "cloudwaitressAccount"]
     assert accounts and accounts[0]["count"] == 1
-    assert job_password_secrets(planned_deletion=True) == []
+    assert job_password_refs() == {}
+    table = boto3.resource("dynamodb").Table(TABLE_ID)
+    job_item = table.get_item(Key={"pk": f"JOB#{job_id}", "sk": "JOB"})["Item"]
+    assert job_item["execution_config"]["account"]["password_deleted_at"]
 
     # API responses
     assert replies and PASSWORD not in json.dumps([[r.body, r.headers] for r in replies])

@@ -98,6 +98,7 @@ OPERATION_REPOSITORY: dict[str, tuple[set[str], bool]] = {
     "request_cancel": ({"UpdateItem"}, False),
     "finish": ({"UpdateItem"}, False),
     "mark_running": ({"UpdateItem"}, False),
+    "forget_password": ({"UpdateItem"}, False),
     "get_item": ({"GetItem"}, False),
     "record_item": ({"PutItem", "UpdateItem", "GetItem"}, False),
     "item_started": ({"UpdateItem"}, False),
@@ -130,6 +131,7 @@ FUNCTION_OPERATIONS: dict[str, set[str]] = {
         "mark_running",
         "item_started",
         "finish",
+        "forget_password",
     }
     | _ANSWER_ITEM,
 }
@@ -141,10 +143,9 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
         "get_text": {"s3:GetObject"},  # get_object
     },
     "clients/secrets.py": {
-        # create_secret, then put_secret_value when the job's secret exists (a resubmission)
-        "put_password": {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"},
-        "get_password": {"secretsmanager:GetSecretValue"},  # get_secret_value
-        "delete_password": {"secretsmanager:DeleteSecret"},  # delete_secret
+        "put_password": {"kms:Encrypt"},  # encrypt
+        "get_password": {"kms:Decrypt"},  # decrypt
+        "delete_password": set(),  # nothing outside the reference: forgetting it deletes
     },
     "clients/executions.py": {
         "start": {"states:StartExecution"},  # start_execution
@@ -158,12 +159,7 @@ CLIENTS: dict[str, dict[str, set[str]]] = {
 }
 CLIENT_BOTO_CALLS = {
     "clients/storage.py": {"put_object", "get_object"},
-    "clients/secrets.py": {
-        "create_secret",
-        "put_secret_value",
-        "get_secret_value",
-        "delete_secret",
-    },
+    "clients/secrets.py": {"encrypt", "decrypt"},
     "clients/executions.py": {"start_execution", "describe_execution", "stop_execution"},
     "clients/task_tokens.py": {"start_execution", "send_task_success"},
 }
@@ -589,12 +585,8 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
             {"Fn::Sub": "${ArtifactsBucket.Arn}/*"},
             {"Fn::Sub": "${ArtifactsBucket.Arn}/operations/*"},  # bulk operations' lists
         ), f"{logical_id}: {action}"
-    elif service == "secretsmanager":
-        # SECRETS_PREFIX (Globals) is pumpd-onboarding/${Stage}: its secrets and nothing else
-        assert arn == {
-            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-            ":secret:pumpd-onboarding/${Stage}/*"
-        }, f"{logical_id}: {action} on {arn}"
+    elif service == "kms":
+        assert arn == {"Fn::GetAtt": ["PasswordKey", "Arn"]}, f"{logical_id}: {action} on {arn}"
     elif action == "states:StartExecution":
         assert arn in (
             {"Ref": "Step6StateMachine"},
@@ -620,8 +612,3 @@ def _assert_scoped(service: str, action: str, arn: Any, logical_id: str) -> None
         ], f"{logical_id}: {action} on {arn}"
     else:
         pytest.fail(f"{logical_id}: unexpected grant {action} on {arn}")
-
-
-def test_secrets_prefix_is_the_one_granted(template: dict[str, Any]) -> None:
-    prefix = template["Globals"]["Function"]["Environment"]["Variables"]["SECRETS_PREFIX"]
-    assert prefix == {"Fn::Sub": "pumpd-onboarding/${Stage}"}

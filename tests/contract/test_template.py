@@ -72,7 +72,7 @@ def test_globals(template: dict[str, Any]) -> None:
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PumpdOnboarding"
     assert env["TABLE_NAME"] == {"Ref": "JobsTable"}
     assert env["BUCKET_NAME"] == {"Ref": "ArtifactsBucket"}
-    assert env["SECRETS_PREFIX"] == {"Fn::Sub": "pumpd-onboarding/${Stage}"}
+    assert env["PASSWORD_KEY_ID"] == {"Fn::GetAtt": ["PasswordKey", "Arn"]}
     assert "POWERTOOLS_LOG_LEVEL" in env
     # Only the phases call the platform (and the sandbox must not name its own URL: a cycle).
     assert not {"PLATFORM_MODE", "PLATFORM_BASE_URL"} & set(env)

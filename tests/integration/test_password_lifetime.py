@@ -1,13 +1,12 @@
-"""A job's password secret lives only while a sub-step may read it: whole runs on the runtime.
+"""A job's password lives only while a sub-step may read it: whole runs on the runtime.
 
-The secret is looked up in (moto's) Secrets Manager by its name, deleted or scheduled for
-deletion alike: a secret in a recovery window would still be found.
+The job holds it only as a ciphertext under the stack's key (clients.secrets); forgetting that
+reference is its deletion, so these tests read the job itself.
 """
 
 from __future__ import annotations
 
 import pytest
-from bench.cost import secret_exists
 
 from domain.batch_actions import submit_step5_selected
 from domain.catalogue import CATALOGUE
@@ -33,10 +32,14 @@ def password_ref(job: Job) -> str | None:
     return job.execution_config.account.password_secret_ref
 
 
+def holds_password(harness: Harness, job_id: str) -> bool:
+    return password_ref(harness.jobs.get_job(job_id)) is not None
+
+
 def assert_password_deleted(harness: Harness, job_id: str) -> None:
-    """The secret is gone, and the job references none but remembers one was given."""
-    # the reconciler deletes it as the run's event is handled: poll, with a deadline
-    wait_until(lambda: not secret_exists(job_id), timeout_s=10)
+    """The job holds no password any more, but remembers one was given."""
+    # the reconciler forgets it as the run's event is handled: poll, with a deadline
+    wait_until(lambda: not holds_password(harness, job_id), timeout_s=10)
     job = harness.jobs.get_job(job_id)
     assert job.execution_config is not None
     assert password_ref(job) is None
@@ -47,7 +50,7 @@ def assert_password_deleted(harness: Harness, job_id: str) -> None:
 def test_a_completed_job_no_longer_has_its_password(harness: Harness) -> None:
     # given a job submitted with a password, which runs to completion
     job, _ = harness.run_job()
-    # then its secret no longer exists in Secrets Manager and the job no longer references it
+    # then the job no longer holds its password
     assert job.status == StepStatus.COMPLETED
     assert_password_deleted(harness, job.job_id)
     assert harness.effect_counts(job.job_id)[ACCOUNT] == 1
@@ -72,7 +75,12 @@ def test_a_job_whose_account_sub_step_failed_keeps_its_password_until_completed(
     assert job.status == StepStatus.ACTION_REQUIRED
     assert job.step6_progress.sub_step("phase1", ACCOUNT).status == SubStepStatus.FAILED
     # then the settled job still has its password: the sub-step may yet need it
-    assert secret_exists(job.job_id) and password_ref(job) is not None
+    ref = password_ref(job)
+    assert ref is not None
+    assert (
+        api_deps().secrets.get_password(ref)
+        == config_data(job.restaurant.name)["account"]["password"]
+    )
     # when it is resumed, the account sub-step runs once more and the job completes
     job, _ = harness.resume(job.job_id)
     assert job.status == StepStatus.COMPLETED
@@ -115,7 +123,7 @@ def test_without_the_reconciler_the_next_completed_run_deletes_it(harness: Harne
     (job,) = harness.create_batch()
     harness.runtime.wait_for(harness.submit(job))
     # then nothing has deleted the password yet (no settlement has run)
-    assert secret_exists(job.job_id)
+    assert holds_password(harness, job.job_id)
     # when the job is resumed (its read settles the lost run) and completes
     job, _ = harness.resume(job.job_id)
     assert job.status == StepStatus.COMPLETED
@@ -144,7 +152,7 @@ def test_every_password_of_a_large_batch_is_deleted_after_completion(harness: Ha
     # when every run has ended
     for run in settled.accepted:
         assert harness.runtime.wait_for(run.execution_arn, timeout_s=600) == "SUCCEEDED"
-    # then every job completed with its account, and no password secret of the batch is left
+    # then every job completed with its account, and no job of the batch holds its password
     jobs = harness.jobs.list_jobs(created[0].batch_id)
     assert len(jobs) == size
     for listed in jobs:
@@ -152,5 +160,5 @@ def test_every_password_of_a_large_batch_is_deleted_after_completion(harness: Ha
         assert job.status == StepStatus.COMPLETED
         assert job.step6_progress.sub_step("phase1", ACCOUNT).status == SubStepStatus.COMPLETED
         assert password_ref(job) is None
-    left = [job.job_id for job in created if secret_exists(job.job_id)]
-    assert left == []
+        assert job.execution_config is not None
+        assert job.execution_config.account.password_deleted_at is not None

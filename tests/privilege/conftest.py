@@ -22,20 +22,20 @@ from local import calls
 from local.intrinsics import Resolver
 from local.request_calls import SECRET_ARN_SUFFIX
 from local.roles import PrincipalRole, principal_roles
-from local.runtime import LOCAL_ENV, PLATFORM_KEY_SECRET
+from local.runtime import PLATFORM_KEY_SECRET
 from local.template import FAKE_ACCOUNT
 
 PRIVILEGE_DIR = Path(__file__).resolve().parent
 FEEDING_SUITES = ("tests/integration", "tests/resilience", "tests/api", "tests/operations")
 TOOLS_PYTHON = REPO_ROOT / ".tools-venv" / "bin" / "python"
 REGION = "us-east-1"
-# The stack a local run stands for: the runtime's SECRETS_PREFIX is pumpd-onboarding/<Stage>
-# (test_local_names_are_the_runtimes holds the two together), and its phases reach the
+# The stack a local run stands for: Stage `local` (the runtime's platform key secret is
+# pumpd-onboarding/local/platform-api-key), and its phases reach the
 # in-memory simulator as PlatformMode=http reaches the real platform, their key read from the
 # runtime's secret. (The sandbox's own suite, tests/sandbox, keeps its tables on DynamoDB
 # Local, whose calls are not recorded: tests/contract/test_permissions.py derives its grants.)
 LOCAL_PARAMETERS = {
-    "Stage": LOCAL_ENV["SECRETS_PREFIX"].rsplit("/", 1)[-1],
+    "Stage": "local",
     "PlatformMode": "http",
     "PlatformBaseUrl": "https://platform.local",
     "PlatformApiKeySecretArn": (

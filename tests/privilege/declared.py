@@ -92,10 +92,6 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         )
         for action in _LOG_DELIVERY_ACTIONS
     },
-    ("OperationItemFunction", "secretsmanager:PutSecretValue"): (
-        "clients/secrets.put_password overwrites a job's secret that exists already (Step 5 "
-        "resubmitted); an operation's submit_step5 is refused for a job whose Step 5 completed"
-    ),
     **{
         (principal, "dynamodb:BatchWriteItem"): _TRIM
         for principal in (
@@ -109,11 +105,6 @@ NOT_CALLED_LOCALLY: dict[tuple[str, str], str] = {
         ("PrepareRunFunction", f"dynamodb:{action}"): _STARTED_OUTSIDE_THE_API
         for action in ("UpdateItem", "PutItem", "BatchWriteItem")
     },
-    ("ApiFunction", "secretsmanager:PutSecretValue"): (
-        "Step 5 resubmitted for a job whose secret exists overwrites the password "
-        "(clients/secrets.put_password after CreateSecret's ResourceExistsException); "
-        "no served API worker (the suites that record) resubmits Step 5 for such a job"
-    ),
     ("ReconcileFunction", "sqs:SendMessage"): (
         "The Lambda service sends an event the reconciler failed on after its asynchronous "
         "retries to ReconcileDeadLetterQueue with the function's role (SAM's DeadLetterQueue); "

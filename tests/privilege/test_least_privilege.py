@@ -23,7 +23,7 @@ from typing import Any
 from local.calls import Call
 from local.intrinsics import Resolver, local_name
 from local.roles import PrincipalRole
-from local.runtime import BUCKET_ID, LOCAL_ENV, STATE_MACHINE_ID, TABLE_ID, LocalRuntime
+from local.runtime import BUCKET_ID, STATE_MACHINE_ID, TABLE_ID, LocalRuntime
 from local.template import FAKE_ACCOUNT
 from tests.privilege import checker
 from tests.privilege.declared import MANAGED_POLICIES, NOT_CALLED_LOCALLY, NOT_INVOKED
@@ -86,7 +86,6 @@ def test_the_local_names_are_the_runtimes(resolver: Resolver, transformed: dict[
     # given the environment the template gives a function, when resolved as the policies are
     variables = transformed["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     local = {
-        "SECRETS_PREFIX": LOCAL_ENV["SECRETS_PREFIX"],
         "TABLE_NAME": TABLE_ID,
         "BUCKET_NAME": local_name(BUCKET_ID, "AWS::S3::Bucket"),
         "STATE_MACHINE_ARN": (

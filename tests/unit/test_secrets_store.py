@@ -1,86 +1,82 @@
-"""Secrets Manager keeps each Step 5 submission's password as its own pinned version, until the
-whole secret is deleted for good."""
+"""Account passwords are encrypted under the stack's KMS key, bound to their owner; the
+ciphertext is the reference, and forgetting it is the deletion."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from clients.secrets import VERSION_SEPARATOR, SecretsManagerStore, SecretStoreError
+from clients.secrets import REF_PREFIX, KmsPasswordStore, SecretStoreError
 
-ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:p/jobs/job-1/account-password-AbCdEf"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 @pytest.fixture
-def store() -> Iterator[SecretsManagerStore]:
+def store() -> Iterator[KmsPasswordStore]:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
-        yield SecretsManagerStore(boto3.client("secretsmanager", region_name="us-east-1"), "p/")
+        kms = boto3.client("kms", region_name="us-east-1")
+        key = kms.create_key(Description="passwords")["KeyMetadata"]["Arn"]
+        yield KmsPasswordStore(kms, key)
 
 
-def test_a_reference_reads_back_its_own_password(store: SecretsManagerStore) -> None:
+def test_a_reference_reads_back_its_own_password(store: KmsPasswordStore) -> None:
     ref = store.put_password("job-1", "first-pass-123")
     assert store.get_password(ref) == "first-pass-123"
+    assert ref.startswith(f"{REF_PREFIX}job-1:")
     assert "first-pass-123" not in ref
 
 
-def test_racing_submissions_each_keep_their_own_version(store: SecretsManagerStore) -> None:
-    # given two submissions for one job writing their passwords one after the other
+def test_racing_submissions_each_keep_their_own_reference(store: KmsPasswordStore) -> None:
+    # given two submissions for one job encrypting their passwords one after the other
     winner = store.put_password("job-1", "winner-pass-123")
     loser = store.put_password("job-1", "loser-pass-1234")
-    # then the winner's reference still reads the winner's password
+    # then each reference reads its own password
     assert store.get_password(winner) == "winner-pass-123"
     assert store.get_password(loser) == "loser-pass-1234"
 
 
-def test_deleting_removes_the_secret_with_every_version(store: SecretsManagerStore) -> None:
-    # given a job's secret with two versions (a resubmission)
-    store.put_password("job-1", "first-pass-123")
-    ref = store.put_password("job-1", "second-pass-123")
-    # when it is deleted through the reference to one version
-    store.delete_password(ref)
-    # then the whole secret is gone at once (no recovery window) and cannot be read
-    client = boto3.client("secretsmanager", region_name="us-east-1")
-    assert client.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
-    with pytest.raises(client.exceptions.ResourceNotFoundException):
-        store.get_password(ref)
-
-
-def test_deleting_a_secret_already_gone_succeeds(store: SecretsManagerStore) -> None:
-    # given a secret deleted by an earlier attempt
+def test_a_ciphertext_moved_onto_another_owner_does_not_decrypt(store: KmsPasswordStore) -> None:
+    # given job-1's reference, its owner rewritten to job-2's (a copied item, a tampered one)
     ref = store.put_password("job-1", "first-pass-123")
-    store.delete_password(ref)
-    # when it is deleted again, it is done (no error)
-    store.delete_password(ref)
+    moved = ref.replace(f"{REF_PREFIX}job-1:", f"{REF_PREFIX}job-2:", 1)
+    # when job-2 reads it, then KMS refuses: the encryption context names job-1
+    with pytest.raises(SecretStoreError) as raised:
+        store.get_password(moved)
+    assert "not decrypted" in str(raised.value)
 
 
-def test_deleting_answers_not_found_as_done() -> None:
-    # given Secrets Manager answering that the secret does not exist
-    client = boto3.client("secretsmanager", region_name="us-east-1")
+def test_a_damaged_reference_is_a_secret_store_error(store: KmsPasswordStore) -> None:
+    for ref in ("arn:aws:secretsmanager:us-east-1:1:secret:x", f"{REF_PREFIX}job-1:%%%"):
+        with pytest.raises(SecretStoreError):
+            store.get_password(ref)
+
+
+def test_deleting_calls_nothing_and_may_be_repeated() -> None:
+    # given a KMS client that answers nothing (a stub with no responses queued)
+    client = boto3.client("kms", region_name="us-east-1")
+    ref = f"{REF_PREFIX}job-1:{base64.b64encode(b'ciphertext').decode()}"
     with Stubber(client) as stub:
-        stub.add_client_error("delete_secret", service_error_code="ResourceNotFoundException")
-        # when the password is deleted, then that counts as deleted
-        SecretsManagerStore(client, "p/").delete_password(f"{ARN}{VERSION_SEPARATOR}v1")
+        # when the password is deleted twice, then no request is made (the caller forgets it)
+        store = KmsPasswordStore(client, KEY)
+        store.delete_password(ref)
+        store.delete_password(ref)
         stub.assert_no_pending_responses()
 
 
-def test_any_other_refusal_is_a_secret_store_error_from_its_cause() -> None:
-    # given Secrets Manager refusing the deletion (throttled)
-    client = boto3.client("secretsmanager", region_name="us-east-1")
+def test_a_refused_encryption_is_a_secret_store_error_from_its_cause() -> None:
+    # given KMS throttling the encryption
+    client = boto3.client("kms", region_name="us-east-1")
     with Stubber(client) as stub:
-        stub.add_client_error(
-            "delete_secret",
-            service_error_code="ThrottlingException",
-            expected_params={"SecretId": ARN, "ForceDeleteWithoutRecovery": True},
-        )
-        # when the password is deleted, then the domain error is raised, the cause chained
+        stub.add_client_error("encrypt", service_error_code="ThrottlingException")
+        # when a password is stored, then the error says so and keeps its cause
         with pytest.raises(SecretStoreError) as raised:
-            SecretsManagerStore(client, "p/").delete_password(f"{ARN}{VERSION_SEPARATOR}v1")
-    assert isinstance(raised.value.__cause__, ClientError)
-    assert raised.value.__cause__.response["Error"]["Code"] == "ThrottlingException"
+            KmsPasswordStore(client, KEY).put_password("job-1", "first-pass-123")
+    assert raised.value.__cause__ is not None
+    assert "ThrottlingException" in str(raised.value)
