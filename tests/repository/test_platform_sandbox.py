@@ -42,14 +42,13 @@ def table_definition() -> dict[str, Any]:
 
 # moto's in-process backend is not thread-safe (concurrent ADDs to one item lose updates; the
 # local runtime puts one lock around moto's requests for that reason): the concurrent
-# specification runs on DynamoDB Local, the engine that behaves like DynamoDB there.
-CONCURRENT = "test_concurrent_calls_with_one_key_take_effect_once"
+# specification runs on DynamoDB Local only, the engine that behaves like DynamoDB there (its
+# moto case is never collected: tests/repository/conftest.py).
+NOT_ON_MOTO = frozenset({"test_concurrent_calls_with_one_key_take_effect_once"})
 
 
 @pytest.fixture
-def sim(request: pytest.FixtureRequest, engine: Engine, table: Table) -> PlatformSimulator:
-    if engine.name == "moto" and request.node.originalname == CONCURRENT:
-        pytest.skip("moto in process is not thread-safe; the dynamodb_local case runs this")
+def sim(engine: Engine, table: Table) -> PlatformSimulator:
     return PlatformSimulator(DynamoDBPlatformState(table))
 
 
