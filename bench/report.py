@@ -143,17 +143,9 @@ def judge(results: dict[str, Any], figures: dict[str, Any]) -> list[dict[str, An
         if k in SCALE_METRICS
     )
     api = figures["batch_api"]
-    measured_ok = (
-        None
-        if "error" in api
-        else max(api["submit_step5_s"], api["resume_batch_s"]) < API_GATEWAY_LIMIT_S
-    )
-    estimated_ok = (
-        None
-        if "error" in api
-        else max(api["submit_step5_estimated_on_aws_s"], api["resume_batch_estimated_on_aws_s"])
-        < API_GATEWAY_LIMIT_S
-    )
+    at_cap = batch_call_at_cap(api)
+    measured_ok = None if at_cap is None else at_cap["measured_s"] < BATCH_CALL_TARGET_S
+    estimated_ok = None if at_cap is None else at_cap["estimated_s"] < BATCH_CALL_TARGET_S
     checkpoint = kinds.get("sub-step checkpoint", 0)
     extra = {k: v for k, v in kinds.items() if k != "sub-step checkpoint"}
     return [
@@ -209,21 +201,21 @@ def judge(results: dict[str, Any], figures: dict[str, Any]) -> list[dict[str, An
             flat_ok if results["scale_ratios"] else None,
         ),
         target(
-            f"batch start / resume API call for {api.get('jobs')} jobs < "
-            f"{API_GATEWAY_LIMIT_S:.0f} s, as measured here",
+            f"a batch-wide call at its cap ({api.get('batch_call_cap')} jobs) < "
+            f"{BATCH_CALL_TARGET_S:.0f} s, as measured here",
             "error: " + api["error"]
-            if "error" in api
-            else f"start {api['submit_step5_s']:.1f} s, resume {api['resume_batch_s']:.1f} s",
+            if at_cap is None
+            else f"{at_cap['measured_s']:.1f} s (the slower of start and resume: "
+            f"{api['jobs']} jobs in {at_cap['requests']} calls took "
+            f"{api['submit_step5_s']:.1f} s and {api['resume_batch_s']:.1f} s)",
             measured_ok,
-            "everything in one process on this machine: moto answering Secrets Manager and Step "
-            "Functions, DynamoDB Local over loopback, all under one GIL on shared CPUs",
+            "everything in one process on this machine: moto answering KMS and Step Functions, "
+            "DynamoDB Local over loopback, all under one GIL on shared CPUs; above the cap the "
+            "calls answer 422 naming /operations",
         ),
         target(
-            f"the same calls on AWS < {API_GATEWAY_LIMIT_S:.0f} s (estimate)",
-            "error"
-            if "error" in api
-            else f"start {api['submit_step5_estimated_on_aws_s']:.1f} s, resume "
-            f"{api['resume_batch_estimated_on_aws_s']:.1f} s",
+            f"the same call on AWS < {BATCH_CALL_TARGET_S:.0f} s (estimate)",
+            "error" if at_cap is None else f"{at_cap['estimated_s']:.1f} s",
             estimated_ok,
             "our own time per job (a sequential probe: wall time minus time inside the emulated "
             "calls) times the jobs, plus the calls counted at assumed AWS latencies, 16 at a "
@@ -271,6 +263,18 @@ def operation_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             results["cost_per_1000_jobs_usd"] <= COST_PER_1000_TARGET,
         ),
     ]
+
+
+def batch_call_at_cap(api: dict[str, Any]) -> dict[str, Any] | None:
+    """One batch-wide call at its cap: the measured calls' mean and the AWS estimate."""
+    if "error" in api:
+        return None
+    requests = max(api["api_requests"]["submit_step5"], api["api_requests"]["resume_batch"])
+    return {
+        "requests": requests,
+        "measured_s": max(api["submit_step5_s"], api["resume_batch_s"]) / requests,
+        "estimated_s": api["batch_call_estimated_on_aws_s"],
+    }
 
 
 def secrets_target(results: dict[str, Any]) -> dict[str, Any]:
@@ -378,6 +382,7 @@ def compose(
         "batch_resume_api_500_estimated_on_aws_s": api.get("resume_batch_estimated_on_aws_s"),
         "batch_call_cap": api.get("batch_call_cap"),
         "batch_call_estimated_on_aws_s": api.get("batch_call_estimated_on_aws_s"),
+        "batch_call_measured_s": (batch_call_at_cap(api) or {}).get("measured_s"),
         "batch_api": api,
         # ---- bulk operations on `make serve` (bench.operations)
         **{k: v for k, v in figures["operations"].items() if k.startswith("operation_")},
