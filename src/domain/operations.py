@@ -399,17 +399,18 @@ def start_operation(
     ref = None
     if request.action == "submit_step5":
         assert request.execution_config is not None
+        # The password first: if it cannot be encrypted, nothing at all was stored.
+        password = request.execution_config.account.password
+        if password is not None:
+            ref = deps.secrets.put_password(
+                f"operation-{operation_id}", password.get_secret_value()
+            )
         config_key = f"operations/{operation_id}/config.json"
         deps.store.put_text(
             config_key,
             json.dumps(_config_dump(request.execution_config)),
             "application/json",
         )
-        password = request.execution_config.account.password
-        if password is not None:
-            ref = deps.secrets.put_password(
-                f"operation-{operation_id}", password.get_secret_value()
-            )
     deps.store.put_text(items_key, json.dumps(items), "application/json")
     op = Operation(
         operation_id=operation_id,

@@ -26,6 +26,8 @@ ExecutionStartError                   503     `start_failed` (the claim was hand
 TransientRegisterError                503     `register_unavailable` (Step 3's number check)
 RegisterError (refused, malformed)    502     `register_rejected`
 ExecutionStopError                    503     `stop_failed`
+SecretStoreError                      503     `password_store_unavailable` (KMS refused to
+                                              encrypt the password; nothing was stored)
 ItemTooLargeError                     413     `too_large` (a restaurant's data over its limit)
 ====================================  ======  =========================================
 
@@ -64,6 +66,7 @@ from pydantic import BaseModel
 
 from clients.executions import ExecutionStartError, ExecutionStopError
 from clients.registers import RegisterError, TransientRegisterError
+from clients.secrets import SecretStoreError
 from domain import batch_actions, errors, operator_actions, reads, runs, search
 from domain.observability import logger, tracer
 from domain.onboarding import RESTAURANT_FORMS, create_batch
@@ -700,6 +703,15 @@ def _register_rejected(error: RegisterError) -> Response[Any]:
     return _answer(HTTPStatus.BAD_GATEWAY, "register_rejected", "the company register refused")
 
 
+def _password_store_unavailable(error: SecretStoreError) -> Response[Any]:
+    logger.warning("the password could not be encrypted", error=str(error))
+    return _answer(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "password_store_unavailable",
+        "the password could not be stored; try again",
+    )
+
+
 def _start_failed(error: ExecutionStartError) -> Response[Any]:
     logger.warning("Step Functions refused to start a run", error=str(error))
     return _answer(
@@ -716,6 +728,7 @@ for _condition in STATE_CONFLICTS:
     app.exception_handler(_condition)(_state_conflict)
 app.exception_handler(errors.ConfigInUseError)(_config_in_use)
 app.exception_handler(ExecutionStopError)(_stop_failed)
+app.exception_handler(SecretStoreError)(_password_store_unavailable)
 app.exception_handler(errors.StepAlreadyCompletedError)(_step_completed)
 app.exception_handler(errors.InvalidRequestError)(_invalid)
 app.exception_handler(RequestValidationError)(_request_invalid)

@@ -99,7 +99,7 @@ class ErrorBody(BaseModel):
         "changed meanwhile: try again), not_resumable, step5_completed, step5_not_completed, "
         "not_running, config_in_use, not_rerunnable, not_completed, blocking_sub_step, "
         "not_failed, validation_error, unsupported_media_type, too_large, unauthorized, "
-        "start_failed, stop_failed or internal_error"
+        "start_failed, stop_failed, password_store_unavailable or internal_error"
     )
     message: str
     active_execution: str | None = Field(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import boto3
 import pytest
 
 from clients.task_tokens import OperationStartError
 from handlers import wiring
+from local.template import FAKE_ACCOUNT
 from state.operations import OperationRepository, encode_cursor
-from tests.operations.conftest import ORG, Api, wait_operation
+from tests.operations.conftest import ORG, Api, poll, wait_operation
 
 OTHER_ORG = "org-b"
 
@@ -243,3 +245,65 @@ def test_running_lists_the_jobs_the_running_count_counts(api: Api) -> None:
     # then the list has the job the count counts as running
     assert counts["running"] == 1
     assert [item.job_id for item in listed] == ["job-starting"]
+
+
+def test_a_password_the_key_cannot_encrypt_is_a_503_and_stores_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a job waiting at Step 5, and an API whose password key does not exist (deleted,
+    # or a misconfigured stack): KMS refuses to encrypt with it
+    created = api.client.create_batch(["Cafe Aroha"])
+    job_id = created["jobs"][0]["job_id"]
+    before = api.job_item(job_id)
+    monkeypatch.setenv("PASSWORD_KEY_ID", f"arn:aws:kms:us-east-1:{FAKE_ACCOUNT}:key/{uuid4()}")
+    wiring.reset()
+    try:
+        # when an operation submits Step 5 with a typed password
+        reply = api.client.post(
+            "/operations",
+            {
+                "action": "submit_step5",
+                "selector": {"batch_id": created["batch_id"]},
+                "execution_config": {"account": {"password": "S3cure-pass-123"}},
+            },
+        )
+    finally:
+        monkeypatch.undo()
+        wiring.reset()
+    # then it is a 503 that says so, and nothing was stored or started
+    assert reply.status == 503, reply
+    assert reply.body["error"] == "password_store_unavailable"
+    assert api.client.get("/operations").body["operations"] == []
+    assert _operation_objects() == []
+    assert _operations_started(api) == 0
+    assert api.job_item(job_id) == before
+
+
+def test_an_operations_typed_password_is_forgotten_when_it_ends(api: Api) -> None:
+    # given an operation that submits Step 5 for a batch with one typed password
+    created = api.client.create_batch(["Cafe Aroha", "Kai Corner"])
+    reply = api.client.post(
+        "/operations",
+        {
+            "action": "submit_step5",
+            "selector": {"batch_id": created["batch_id"]},
+            "execution_config": {"account": {"password": "S3cure-pass-123"}},
+        },
+    )
+    assert reply.status == 202, reply
+    op_id = reply.body["operation_id"]
+    # when it has ended
+    done = wait_operation(api, op_id)
+    assert done["counts"]["succeeded"] == 2, done
+    # then the operation no longer holds its password
+    ops = OperationRepository.beside(wiring.api_deps().jobs)
+    assert ops.get_any(op_id).password_secret_ref is None
+    # and each job's own, once spent (the account exists), as its run's settlement ends
+
+    def spent() -> bool:
+        accounts = [
+            api.job_item(j["job_id"])["execution_config"]["account"] for j in created["jobs"]
+        ]
+        return all(a["password_secret_ref"] is None and a["password_deleted_at"] for a in accounts)
+
+    poll(spent, 30, "both jobs' passwords forgotten")
