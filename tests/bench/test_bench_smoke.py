@@ -134,5 +134,7 @@ def test_the_operations_figures_are_there(results: dict[str, Any]) -> None:
     assert results["operations"]["accept"]["matched"] == 50
     assert _number(results["ddb_wru_per_job"]) and _number(results["writes_per_state_change"])
     assert results["batch_call_cap"] == 100
+    assert _number(results["batch_call_measured_s"]) and results["batch_call_measured_s"] > 0
+    assert _number(results["batch_call_estimated_on_aws_s"])
     names = {t["target"] for t in results["targets"]}
     assert any(name.startswith("POST /operations over 50 job ids") for name in names), names
