@@ -66,6 +66,7 @@ class _Worker:
     process: subprocess.Popen[bytes]
     conn: Connection
     last_used: float = field(default_factory=time.monotonic)
+    _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def pid(self) -> int:
@@ -74,8 +75,16 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def close_conn(self) -> None:
+        """Close our end of the pipe once, whichever thread asks first: two threads closing
+        one Connection at once both pass its `_handle` check, and the second os.close() then
+        closes whatever reused that descriptor number meanwhile (another worker's pipe, a
+        server's socket)."""
+        with self._closing:
+            self.conn.close()
+
     def close(self, timeout_s: float = 2.0) -> None:
-        self.conn.close()  # the worker's recv sees EOF and returns
+        self.close_conn()  # the worker's recv sees EOF and returns
         try:
             self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -129,6 +138,7 @@ class _Pool:
                 self.idle.append(worker)
             else:
                 self.count -= 1
+                self.owner._forget(worker)  # closed here, not again by the owner's stop()
                 threading.Thread(target=worker.close, daemon=True).start()
             self.changed.notify()
 
@@ -320,7 +330,7 @@ class ProcessLambdas(Lambdas):
         with self._lock:
             remaining = list(self._workers.values())
         for worker in remaining:
-            worker.conn.close()
+            worker.close_conn()
         deadline = time.monotonic() + 2
         for worker in remaining:
             try:
