@@ -374,6 +374,7 @@ class LocalRuntime:
         self._wake.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
+        self._abandon_executions()
         # A handler still running past its timeout must not outlive the mock (its calls would
         # leave for the real AWS endpoints).
         try:
@@ -407,6 +408,34 @@ class LocalRuntime:
         from handlers import wiring
 
         wiring.reset()
+
+    def _abandon_executions(self) -> None:
+        """Stop this runtime's executions still running, unreported: moto runs each on threads
+        of this process that outlive the runtime (a map's items wait for tokens, time out and
+        invoke their Lambda again), and would invoke the next runtime's functions with this
+        one's ids and tokens. On AWS a stack's executions never reach another stack."""
+        if (
+            self._moto_server is not None
+            and self._on_remote_stop in self._moto_server.stop_listeners
+        ):
+            self._moto_server.stop_listeners.remove(self._on_remote_stop)
+        # A session of its own: the runtime's hooks would report each stop as an event.
+        sfn = boto3.session.Session(region_name=self.region).client("stepfunctions")
+        names = ("state_machine_arn", "bulk_operation_arn", "pipeline_arn")
+        for machine in (getattr(self, name, "") for name in names):
+            if not machine:
+                continue
+            try:
+                pages = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=machine, statusFilter="RUNNING"
+                )
+                for page in pages:
+                    for execution in page["executions"]:
+                        sfn.stop_execution(
+                            executionArn=execution["executionArn"], cause="local runtime stopped"
+                        )
+            except sfn.exceptions.ClientError as error:
+                logging.getLogger(__name__).warning("executions not stopped: %s", error)
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
