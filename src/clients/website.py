@@ -17,20 +17,29 @@ address or scheme), which the state machine does not retry.
 
 Compressed answers (gzip, deflate) are read compressed up to `max_bytes`, then inflated to at
 most `max_bytes`: a small compressed body cannot unpack into a huge one.
+
+The host's resolution counts against the deadline too: `getaddrinfo` has no timeout of its
+own (a resolver that does not answer holds it for its own retries, tens of seconds), so it
+runs in a daemon thread that the fetch stops waiting for when the deadline passes.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+# socket.getaddrinfo's shape: (host, port) -> [(family, type, proto, canonname, sockaddr)].
+Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHUNK = 64 * 1024
 
@@ -75,12 +84,14 @@ class WebsiteFetcher:
         max_redirects: int = 5,
         allow_private: bool = False,
         user_agent: str = "PumpdOnboarding/1.0 (+restaurant onboarding)",
+        resolve: Resolver | None = None,
     ) -> None:
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
         self._allow_private = allow_private
         self._user_agent = user_agent
+        self._resolve: Resolver = resolve or _getaddrinfo
 
     def fetch(self, url: str) -> FetchedPage:
         deadline = time.monotonic() + self._timeout_s
@@ -112,7 +123,7 @@ class WebsiteFetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as error:
             raise SiteRefusedError(f"{url} has an invalid port") from error
-        address = self._address(host, port)
+        address = self._address(host, port, deadline)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SiteUnreachableError(f"{url} did not answer within {self._timeout_s:g} s")
@@ -158,12 +169,9 @@ class WebsiteFetcher:
                 f"{url} could not be reached ({type(error).__name__})"
             ) from error
 
-    def _address(self, host: str, port: int) -> str:
+    def _address(self, host: str, port: int, deadline: float) -> str:
         """The address to connect to: the first the host resolves to, each one checked."""
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as error:
-            raise SiteUnreachableError(f"could not resolve host {host}") from error
+        infos = self._resolved(host, port, deadline)
         addresses = [str(info[4][0]) for info in infos]
         if not addresses:
             raise SiteUnreachableError(f"could not resolve host {host}")
@@ -174,6 +182,29 @@ class WebsiteFetcher:
                     f"{host} resolves to a private or reserved address ({refused[0]}): refused"
                 )
         return addresses[0]
+
+    def _resolved(self, host: str, port: int, deadline: float) -> Sequence[tuple[Any, ...]]:
+        """`resolve(host, port)` within the deadline. The thread is a daemon: one left
+        waiting on a silent resolver ends with its process, holding nothing of this fetch."""
+        answer: list[Sequence[tuple[Any, ...]]] = []
+        failure: list[BaseException] = []
+
+        def resolve() -> None:
+            try:
+                answer.append(self._resolve(host, port))
+            except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError
+                failure.append(error)
+
+        worker = threading.Thread(target=resolve, name=f"resolve {host}", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if failure:
+            raise SiteUnreachableError(f"could not resolve host {host}") from failure[0]
+        if not answer:
+            raise SiteUnreachableError(
+                f"could not resolve host {host} within {self._timeout_s:g} s"
+            )
+        return answer[0]
 
     def _page(self, url: str, response: urllib3.BaseHTTPResponse, deadline: float) -> FetchedPage:
         if not 200 <= response.status < 300:
@@ -232,3 +263,7 @@ class WebsiteFetcher:
         if len(raw) > self._max_bytes or inflater.unconsumed_tail:
             raise SiteRefusedError(too_large)
         return raw
+
+
+def _getaddrinfo(host: str, port: int) -> Sequence[tuple[Any, ...]]:
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

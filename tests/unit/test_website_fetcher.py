@@ -157,6 +157,31 @@ def test_an_unresolvable_host_is_unreachable() -> None:
         WebsiteFetcher().fetch("http://no-such-host.invalid/")
 
 
+def test_a_resolver_that_does_not_answer_cannot_hold_the_fetch_past_the_deadline() -> None:
+    # given a resolver that answers only when the test lets it (a DNS server gone silent)
+    released = threading.Event()
+    asked: list[str] = []
+
+    def silent(host: str, port: int) -> list[tuple[Any, ...]]:
+        asked.append(host)
+        released.wait(30)
+        return []
+
+    fetcher = WebsiteFetcher(timeout_s=0.5, resolve=silent)
+    # when the page is fetched
+    started = time.monotonic()
+    try:
+        with pytest.raises(SiteUnreachableError, match=r"resolve host menu\.example within") as got:
+            fetcher.fetch("https://menu.example/")
+        elapsed = time.monotonic() - started
+    finally:
+        released.set()
+    # then it gave up at its deadline, not the resolver's, and the failure may pass later
+    assert asked == ["menu.example"]
+    assert elapsed < 5.0
+    assert type(got.value) is SiteUnreachableError  # not SiteRefusedError: it is retried
+
+
 def test_deployed_a_loopback_host_is_refused_before_any_request(server: _Server) -> None:
     asked: list[str] = []
     server.routes["/"] = lambda handler: asked.append("asked")
