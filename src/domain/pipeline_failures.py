@@ -81,7 +81,23 @@ def settle_stale(
         return job
     if status == "RUNNING":
         return job
-    name = error or _ENDED.get(status, "ExecutionEnded")
-    reason = cause or f"the Steps 1-4 run ended ({status.lower()}) without recording this step"
-    record_failure(jobs, job.job_id, pipeline.execution, name, reason)
+    settle_ended(jobs, job.job_id, pipeline.execution, status, error, cause)
     return jobs.get_job(job.job_id)
+
+
+def settle_ended(
+    jobs: JobRepository,
+    job_id: str,
+    execution_arn: str,
+    status: str,
+    error: str | None,
+    cause: str | None,
+) -> None:
+    """A JobPipeline execution ended (its EventBridge status change, or a read that found it
+    ended): if it still holds the job, its step was not recorded and is recorded failed now.
+    One that no longer holds it (its step was recorded, or a newer run took over) changes
+    nothing, so a late or repeated event is harmless."""
+    # A stop's own error name is whatever its caller typed: the status says what happened.
+    name = _ENDED.get(status) or error or "ExecutionEnded"
+    reason = cause or f"the Steps 1-4 run ended ({status.lower()}) without recording this step"
+    record_failure(jobs, job_id, execution_arn, name, reason)

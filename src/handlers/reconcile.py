@@ -1,6 +1,9 @@
 """Reconcile: EventBridge "Step Functions Execution Status Change" → the job's outcome.
 
-It also deletes the job's password secret once no sub-step can read it (domain.passwords).
+Two rules feed it (template.yaml): every ended Step 6 run, settled into the job's outcome
+(it also forgets the job's password once no sub-step can read it, domain.passwords); and a
+Steps 1-4 (JobPipeline) run that failed, timed out or was stopped, whose step is recorded
+failed if the run ended without recording it (domain.pipeline_failures).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from domain.observability import logger, metrics, tracer
 from domain.outcome import ExecutionStatus
 from domain.passwords import discard_spent_password
+from domain.pipeline_failures import settle_ended
 from domain.settlement import settle_execution
 from handlers import wiring
 from handlers.events import ExecutionStatusDetail
+from handlers.settings import get_settings
 
 
 class ExecutionStatusChange(EventBridgeModel):
@@ -36,6 +41,9 @@ def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, A
     logger.thread_safe_clear_keys()  # keys are per invocation, even when threads are reused
     logger.thread_safe_append_keys(job_id=job_id, execution=detail.executionArn)
     jobs = wiring.jobs()
+    if detail.stateMachineArn == get_settings().job_pipeline_state_machine_arn:
+        settle_ended(jobs, job_id, detail.executionArn, detail.status, detail.error, detail.cause)
+        return {"settled": True, "pipeline": True}
     job = settle_execution(
         jobs,
         job_id,

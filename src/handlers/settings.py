@@ -19,7 +19,7 @@ class Settings(BaseSettings):
         default="", description="BulkOperation state machine (API only)"
     )
     job_pipeline_state_machine_arn: str = Field(
-        default="", description="JobPipeline state machine, Steps 1-4 (API only)"
+        default="", description="JobPipeline state machine, Steps 1-4 (API, Reconcile)"
     )
     # The KMS key that encrypts account passwords (clients.secrets): its ARN.
     password_key_id: str = Field(default="", description="PasswordKey (PASSWORD_KEY_ID)")

@@ -59,6 +59,7 @@ from state.platform_sandbox import DynamoDBPlatformState
 # How often the watcher lists the running executions, to find any it was not told about.
 DISCOVER_EVERY_S = 2.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+_log = logging.getLogger(__name__)
 STATE_MACHINE_ID = "Step6StateMachine"
 BULK_STATE_MACHINE_ID = "BulkOperationStateMachine"
 PIPELINE_STATE_MACHINE_ID = "JobPipelineStateMachine"
@@ -189,6 +190,8 @@ class LocalRuntime:
 
     def __post_init__(self) -> None:
         self.template = Template.load(self.template_path)
+        # Which executions' ends reach the reconciler, and with what status: its rules.
+        self._rules = self.template.execution_rules(RECONCILER_ID)
         self.lambdas: InProcessLambdas | ProcessLambdas = InProcessLambdas(
             self.template.handlers(), self.function_timeouts
         )
@@ -583,7 +586,7 @@ class LocalRuntime:
             request_calls.TASK_TOKEN_OWNERS[token] = self.bulk_operation_arn
         response = invoke_response(self._invoke_as_state_machine, params)
         arn = payload.get("execution_arn") if isinstance(payload, dict) else None
-        if isinstance(arn, str) and f":execution:{STATE_MACHINE_ID}:" in arn:
+        if isinstance(arn, str) and self._rule_for(arn) is not None:
             self._activity(arn)
         return response
 
@@ -631,22 +634,22 @@ class LocalRuntime:
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_listing:
-                self._discover(sfn)
+                try:
+                    self._discover(sfn)
+                except Exception:  # noqa: BLE001 - listed again at the next turn
+                    _log.exception("running executions not listed")
                 next_listing = now + DISCOVER_EVERY_S
             with self._lock:
                 due = [(arn, step) for arn, (at, step) in self._due.items() if at <= now]
                 idle_s = max(self.idle_poll_s, 0.002 * len(self._due))
             for arn, step in due:
-                described = dict(sfn.describe_execution(executionArn=arn))
-                if described["status"] in TERMINAL:
+                try:
+                    self._look_at(sfn, arn, step, idle_s)
+                except Exception:  # noqa: BLE001 - the watcher outlives any one execution
+                    # As EventBridge retries a delivery: looked at again shortly.
+                    _log.exception("execution %s not described or its event not delivered", arn)
                     with self._lock:
-                        self._due.pop(arn, None)
-                    self._finish(arn, described)
-                    continue
-                with self._lock:
-                    if self._due.get(arn, (0.0, -1))[1] == step:  # no newer activity meanwhile
-                        delay = min(self.poll_interval_s * 4 ** (step + 1), idle_s)
-                        self._schedule(arn, delay, step + 1)
+                        self._schedule(arn, max(self.poll_interval_s, 0.5), step)
             with self._lock:
                 next_at = min((at for at, _ in self._due.values()), default=None)
             timeout = self.idle_poll_s if next_at is None else next_at - time.monotonic()
@@ -654,11 +657,29 @@ class LocalRuntime:
                 self._wake.wait(timeout)
             self._wake.clear()
 
+    def _look_at(self, sfn: Any, arn: str, step: int, idle_s: float) -> None:
+        described = dict(sfn.describe_execution(executionArn=arn))
+        if described["status"] in TERMINAL:
+            with self._lock:
+                self._due.pop(arn, None)
+            self._finish(arn, described)
+            return
+        with self._lock:
+            if self._due.get(arn, (0.0, -1))[1] == step:  # no newer activity meanwhile
+                delay = min(self.poll_interval_s * 4 ** (step + 1), idle_s)
+                self._schedule(arn, delay, step + 1)
+
     def _discover(self, sfn: Any) -> None:
         """Watch the running executions this process did not see start (a function did)."""
         paginator = sfn.get_paginator("list_executions")
-        pages = paginator.paginate(stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
-        arns = [e["executionArn"] for page in pages for e in page["executions"]]
+        arns = [
+            e["executionArn"]
+            for machine in self._rules
+            for page in paginator.paginate(
+                stateMachineArn=self._machine_arn(machine), statusFilter="RUNNING"
+            )
+            for e in page["executions"]
+        ]
         with self._changed:
             for arn in arns:
                 if arn not in self._watched:
@@ -672,13 +693,38 @@ class LocalRuntime:
             self._finishing.add(arn)
             self._due.pop(arn, None)
         event = self.status_change_event(described)
-        # The reconciler's rule matches Step 6's machine only (template.yaml).
-        if self.deliver_events and f":execution:{STATE_MACHINE_ID}:" in arn:
-            self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
+        # The reconciler's rules (template.yaml) pick the machines and statuses delivered.
+        statuses = self._rule_for(arn)
+        if self.deliver_events and statuses is not None and described["status"] in statuses:
+            try:
+                self.lambdas.invoke(function_arn(RECONCILER_ID, self.region), event)
+            except Exception:  # noqa: BLE001 - as EventBridge retries a delivery it could not make
+                _log.exception("status-change event of %s not delivered: trying again", arn)
+                with self._lock:
+                    self._finishing.discard(arn)
+                    self._schedule(arn, max(self.poll_interval_s, 0.5))
+                self._wake.set()
+                return
         with self._changed:
             self._watched[arn] = described["status"]
             self.delivered.append(DeliveredEvent(arn, described["status"], event))
             self._changed.notify_all()
+
+    def _rule_for(self, execution_arn: str) -> frozenset[str] | None:
+        """The statuses the reconciler's rule for this execution's machine lets through, or
+        None when no rule matches its machine (local machines are named by logical id)."""
+        for machine, statuses in self._rules.items():
+            if f":execution:{machine}:" in execution_arn:
+                return statuses
+        return None
+
+    def _machine_arn(self, machine: str) -> str:
+        arns = {
+            STATE_MACHINE_ID: self.state_machine_arn,
+            BULK_STATE_MACHINE_ID: self.bulk_operation_arn,
+            PIPELINE_STATE_MACHINE_ID: self.pipeline_arn,
+        }
+        return arns[machine]
 
     def status_change_event(self, described: dict[str, Any]) -> dict[str, Any]:
         detail = {
@@ -717,7 +763,9 @@ class LocalRuntime:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ExecutionTimeoutError(f"{execution_arn} still running after {timeout_s}s")
-                self._changed.wait(remaining)
+                if self._watcher is not None and not self._watcher.is_alive():
+                    raise RuntimeError("the execution watcher has stopped: nothing reports ends")
+                self._changed.wait(min(remaining, 1.0))
             return self._watched[execution_arn]
 
     def wait_all(self, timeout_s: float = 120) -> None:

@@ -109,6 +109,19 @@ class Template:
         events = self.resources("AWS::Serverless::Function")[function]["Properties"]["Events"]
         return sorted({e["Properties"]["Path"] for e in events.values() if e.get("Type") == "Api"})
 
+    def execution_rules(self, function: str) -> dict[str, frozenset[str]]:
+        """The state machines whose "Execution Status Change" events `function`'s EventBridge
+        rules deliver to it: logical id → the statuses each rule lets through."""
+        events = self.resources("AWS::Serverless::Function")[function]["Properties"]["Events"]
+        rules: dict[str, frozenset[str]] = {}
+        for event in events.values():
+            if event.get("Type") != "EventBridgeRule":
+                continue
+            detail = event["Properties"]["Pattern"]["detail"]
+            for machine in detail["stateMachineArn"]:
+                rules[machine["Ref"]] = frozenset(detail["status"])
+        return rules
+
     def table_definitions(self) -> dict[str, dict[str, Any]]:
         """CreateTable arguments for each AWS::DynamoDB::Table, straight from its Properties."""
         tables = {}

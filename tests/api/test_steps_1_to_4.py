@@ -471,8 +471,59 @@ def test_the_local_server_lists_the_sample_sites_and_injects_register_faults(
     assert client.call("DELETE", "/__sim/registers/faults", org=None).body == {"faults": []}
 
 
-def test_a_pipeline_stopped_from_the_console_is_settled_when_the_operator_acts(api: Api) -> None:
+def test_a_pipeline_stopped_from_the_console_is_settled_by_its_status_change_event(
+    api: Api,
+) -> None:
+    # given a job whose Step 2 is slowed at the directory
+    api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id = created["jobs"][0]["job_id"]
+    sfn = boto3.client("stepfunctions")
+
+    def held_at_step_2() -> str | None:
+        item = api.job_item(job_id)
+        arn: str | None = item.get("pipeline", {}).get("execution")
+        return arn if item["current_step"] == 2 else None
+
+    arn = _poll(held_at_step_2, "Step 2 running")
+
+    # when its execution is stopped from the console while Step 2's task is in flight
+    sfn.stop_execution(executionArn=arn, error="Stopped", cause="stopped from the console")
+
+    # then the reconciler's rule alone (no read, no action: the table is read directly)
+    # records Step 2 failed, aborted, and releases the job
+    def settled() -> dict[str, Any] | None:
+        item = api.job_item(job_id)
+        return item if item.get("pipeline", {}).get("execution") is None else None
+
+    item = _poll(settled, "the stopped run settled by its event")
+    assert (item["current_step"], item["steps"][1]["status"]) == (2, "failed")
+    assert item["last_failure"]["error_code"] == "aborted"
+    # (the runtime lists an event once the reconciler has handled it)
+    _poll(lambda: any(d.execution_arn == arn for d in api.runtime.delivered), "the event")
+
+    # and the task that finished late could not move the job on (its run no longer holds it):
+    # once the stopped execution has ended for moto too, the job is still where it was
+    _poll(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING",
+        "stopped",
+        timeout_s=20,
+    )
+    job = api.client.job(job_id)
+    assert (job["current_step"], _step(job, 2), _step(job, 3)) == (2, "failed", "pending")
+
+    # and the operator retries Step 2 from itself
+    api.runtime.registers.clear_faults()
+    assert api.client.post(f"/registration-batches/jobs/{job_id}/steps/2/retry").status == 202
+    _waits(api, job_id, 3, "action_required")
+
+
+@pytest.mark.parametrize("api", [{"deliver_events": False}], indirect=True)
+def test_a_stopped_pipeline_whose_event_is_lost_is_settled_when_the_operator_acts(
+    api: Api,
+) -> None:
     # given a job whose Step 2 is slowed at the directory, and its execution stopped meanwhile
+    # with its status-change event lost (EventBridge gave up, the event is in the queue)
     api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
     created = _create(api, _site(api, "spice-route", "Spice Route"))
     job_id = created["jobs"][0]["job_id"]

@@ -154,7 +154,7 @@ def _openapi() -> dict[str, Any]:
 def _reconcile_rule() -> dict[str, Any]:
     template = load_template()
     events = template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
-    (rule,) = [e for e in events.values() if e["Type"] == "EventBridgeRule"]
+    rule = events["Step6ExecutionEnded"]  # the sample is a Step 6 run's end
     pattern: dict[str, Any] = copy.deepcopy(rule["Properties"]["Pattern"])
     pattern["detail"]["stateMachineArn"] = [
         substitution_value(template, arn, REGION) for arn in pattern["detail"]["stateMachineArn"]

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from tools.cfn_template import functions, resources_of_type
 
 # CloudWatch Logs accepts only these retention periods.
@@ -109,21 +110,20 @@ def test_api_stage_is_throttled_from_parameters(template: dict[str, Any]) -> Non
 
 def test_every_queue_is_encrypted(template: dict[str, Any]) -> None:
     queues = resources_of_type(template, "AWS::SQS::Queue")
-    assert {"ReconcileDeadLetterQueue", "Step6EventsDeadLetterQueue"} <= set(queues)
+    assert {"ReconcileDeadLetterQueue", "ExecutionEventsDeadLetterQueue"} <= set(queues)
     for logical_id, queue in queues.items():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True, logical_id
         assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, logical_id
 
 
-def test_status_change_rule_retries_then_dead_letters(template: dict[str, Any]) -> None:
-    rule = template["Resources"]["ReconcileFunction"]["Properties"]["Events"][
-        "Step6ExecutionEnded"
-    ]["Properties"]
+@pytest.mark.parametrize("event", ["Step6ExecutionEnded", "JobPipelineExecutionEnded"])
+def test_status_change_rule_retries_then_dead_letters(template: dict[str, Any], event: str) -> None:
+    rule = template["Resources"]["ReconcileFunction"]["Properties"]["Events"][event]["Properties"]
     retry = rule["RetryPolicy"]
     assert 0 < retry["MaximumRetryAttempts"] <= 185
     assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
     queue = rule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"]
-    assert queue == ["Step6EventsDeadLetterQueue", "Arn"]
+    assert queue == ["ExecutionEventsDeadLetterQueue", "Arn"]
     # the function's own async DLQ is another queue (the reconciler failed, not the delivery)
     lambda_dlq = template["Resources"]["ReconcileFunction"]["Properties"]["DeadLetterQueue"]
     assert lambda_dlq["TargetArn"] != rule["DeadLetterConfig"]["Arn"]
@@ -135,20 +135,22 @@ def test_only_the_rule_may_write_to_the_events_dead_letter_queue(
     policies = [
         policy["Properties"]
         for policy in resources_of_type(template, "AWS::SQS::QueuePolicy").values()
-        if {"Ref": "Step6EventsDeadLetterQueue"} in policy["Properties"]["Queues"]
+        if {"Ref": "ExecutionEventsDeadLetterQueue"} in policy["Properties"]["Queues"]
     ]
     (policy,) = policies
     allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
     (allow,) = allows
     assert allow["Principal"] == {"Service": "events.amazonaws.com"}
     assert allow["Action"] == "sqs:SendMessage"
-    assert allow["Resource"] == {"Fn::GetAtt": ["Step6EventsDeadLetterQueue", "Arn"]}
+    assert allow["Resource"] == {"Fn::GetAtt": ["ExecutionEventsDeadLetterQueue", "Arn"]}
     # SAM names the rule it generates <Function><EventName>; cfn-lint (test_lint) resolves it
-    source = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
-    assert source == {"Fn::GetAtt": ["ReconcileFunctionStep6ExecutionEnded", "Arn"]}
-    assert (
-        "Step6ExecutionEnded" in template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
-    )
+    sources = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    events = template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
+    rules = [name for name, event in events.items() if event["Type"] == "EventBridgeRule"]
+    assert sorted(rules) == ["JobPipelineExecutionEnded", "Step6ExecutionEnded"]
+    assert sorted(sources, key=str) == [
+        {"Fn::GetAtt": [f"ReconcileFunction{name}", "Arn"]} for name in sorted(rules)
+    ]
 
 
 def test_bucket_lifecycle_and_protection(template: dict[str, Any]) -> None:
@@ -200,10 +202,10 @@ ALARMS: dict[str, tuple[str, str, list[dict[str, Any]], str]] = {
         _queue("ReconcileDeadLetterQueue"),
         "Maximum",
     ),
-    "Step6EventsDeadLetterQueueAlarm": (
+    "ExecutionEventsDeadLetterQueueAlarm": (
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
-        _queue("Step6EventsDeadLetterQueue"),
+        _queue("ExecutionEventsDeadLetterQueue"),
         "Maximum",
     ),
     "Api5xxErrorAlarm": ("AWS/ApiGateway", "5XXError", API_STAGE, "Sum"),

@@ -156,15 +156,27 @@ def test_user_pool_client_cannot_write_org_id(template: dict[str, Any]) -> None:
     assert "custom:org_id" not in client["WriteAttributes"]
 
 
-def test_reconciler_listens_to_step6_execution_ends(template: dict[str, Any]) -> None:
+def test_reconciler_hears_every_step_6_end_and_a_steps_1_to_4_run_that_did_not_succeed(
+    template: dict[str, Any],
+) -> None:
     events = template["Resources"]["ReconcileFunction"]["Properties"]["Events"]
-    (rule,) = events.values()
-    assert rule["Type"] == "EventBridgeRule"
-    pattern = rule["Properties"]["Pattern"]
-    assert pattern["source"] == ["aws.states"]
-    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
-    assert set(pattern["detail"]["status"]) == {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-    assert pattern["detail"]["stateMachineArn"] == [{"Ref": "Step6StateMachine"}]
+    assert {e["Type"] for e in events.values()} == {"EventBridgeRule"}
+    patterns = {name: event["Properties"]["Pattern"] for name, event in events.items()}
+    for pattern in patterns.values():
+        assert pattern["source"] == ["aws.states"]
+        assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    step6 = patterns["Step6ExecutionEnded"]["detail"]
+    assert set(step6["status"]) == {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+    assert step6["stateMachineArn"] == [{"Ref": "Step6StateMachine"}]
+    # a succeeded JobPipeline run recorded each of its steps itself: no invocation for it
+    pipeline = patterns["JobPipelineExecutionEnded"]["detail"]
+    assert set(pipeline["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert pipeline["stateMachineArn"] == [{"Ref": "JobPipelineStateMachine"}]
+    # and the handler tells the two apart by the machine's ARN
+    variables = template["Resources"]["ReconcileFunction"]["Properties"]["Environment"]
+    assert variables["Variables"]["JOB_PIPELINE_STATE_MACHINE_ARN"] == {
+        "Ref": "JobPipelineStateMachine"
+    }
 
 
 def test_outputs(template: dict[str, Any]) -> None:

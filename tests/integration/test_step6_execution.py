@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain.catalogue import CATALOGUE, SUB_STEPS, dependents_of, phase_of
@@ -270,3 +272,27 @@ def test_audit_trail_records_failure_and_resume(harness: Harness) -> None:
     assert (
         types.index("run_failed") < types.index("resume_requested") < types.index("run_succeeded")
     )
+
+
+def test_an_event_the_reconciler_could_not_take_is_delivered_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a reconciler whose first delivery fails before it runs (its worker unreachable)
+    invoke = harness.runtime.lambdas.invoke
+    refused: list[str] = []
+
+    def flaky(function: str, payload: dict[str, Any]) -> Any:
+        if function.endswith(":ReconcileFunction") and not refused:
+            refused.append(payload["detail"]["executionArn"])
+            raise ConnectionResetError("the reconciler's worker went away")
+        return invoke(function, payload)
+
+    monkeypatch.setattr(harness.runtime.lambdas, "invoke", flaky)
+
+    # when a run ends
+    job, arn = harness.run_job()
+
+    # then the watcher survived the failure, delivered the event again, and the job settled
+    assert refused == [arn]
+    assert job.status is StepStatus.COMPLETED
+    assert [d.status for d in harness.runtime.delivered if d.execution_arn == arn] == ["SUCCEEDED"]
