@@ -471,13 +471,19 @@ def test_the_local_server_lists_the_sample_sites_and_injects_register_faults(
     assert client.call("DELETE", "/__sim/registers/faults", org=None).body == {"faults": []}
 
 
+def _a_job_slowed_at_step_2(api: Api) -> str:
+    """A website job whose Step 2 waits 2.5 s at the directory (time to stop its run)."""
+    api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
+    created = _create(api, _site(api, "spice-route", "Spice Route"))
+    job_id: str = created["jobs"][0]["job_id"]
+    return job_id
+
+
 def test_a_pipeline_stopped_from_the_console_is_settled_by_its_status_change_event(
     api: Api,
 ) -> None:
     # given a job whose Step 2 is slowed at the directory
-    api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
-    created = _create(api, _site(api, "spice-route", "Spice Route"))
-    job_id = created["jobs"][0]["job_id"]
+    job_id = _a_job_slowed_at_step_2(api)
     sfn = boto3.client("stepfunctions")
 
     def held_at_step_2() -> str | None:
@@ -524,9 +530,7 @@ def test_a_stopped_pipeline_whose_event_is_lost_is_settled_when_the_operator_act
 ) -> None:
     # given a job whose Step 2 is slowed at the directory, and its execution stopped meanwhile
     # with its status-change event lost (EventBridge gave up, the event is in the queue)
-    api.runtime.registers.inject("lookup", "latency", latency_ms=2_500)
-    created = _create(api, _site(api, "spice-route", "Spice Route"))
-    job_id = created["jobs"][0]["job_id"]
+    job_id = _a_job_slowed_at_step_2(api)
     held = _waits(api, job_id, 2, "in_progress")
     sfn = boto3.client("stepfunctions")
     arn = _poll(lambda: api.job_item(job_id).get("pipeline", {}).get("execution"), "the execution")
