@@ -487,18 +487,33 @@ def list_operations(
 
 
 def list_operation_jobs(
-    ops: OperationRepository,
+    deps: OperationDeps,
     org_id: str,
     operation_id: str,
     outcome: str | None,
     cursor: str | None,
 ) -> tuple[list[OperationItem], str | None]:
-    ops.get(org_id, operation_id)  # another org's: NotFoundError
+    deps.ops.get(org_id, operation_id)  # another org's: NotFoundError
     try:
-        items, last = ops.list_items(operation_id, outcome, _cursor(cursor), PAGE_SIZE)
+        items, last = deps.ops.list_items(operation_id, outcome, _cursor(cursor), PAGE_SIZE)
     except ValueError as error:
         raise InvalidRequestError(str(error), field="cursor") from error
-    return items, encode_cursor(last)
+    return _named(deps.jobs, items), encode_cursor(last)
+
+
+def _named(jobs: JobRepository, items: list[OperationItem]) -> list[OperationItem]:
+    """Items still claiming their job have no name yet (it is written when the run starts):
+    read those jobs' names, at most a page (and usually max_concurrency) of them."""
+    unnamed = [item.job_id for item in items if item.restaurant_name is None]
+    if not unnamed:
+        return items
+    names = {job.job_id: job.restaurant.name for job in jobs.get_jobs(unnamed)}
+    return [
+        item
+        if item.restaurant_name is not None or item.job_id not in names
+        else item.model_copy(update={"restaurant_name": names[item.job_id]})
+        for item in items
+    ]
 
 
 def cancel_operation(

@@ -117,7 +117,7 @@ def get_operation_jobs(
     cursor: Cursor = None,
 ) -> OperationJobList:
     items, next_cursor = operations.list_operation_jobs(
-        wiring.operation_deps().ops, _org(), operationId, outcome, cursor
+        wiring.operation_deps(), _org(), operationId, outcome, cursor
     )
     return OperationJobList(jobs=[OperationJob.of(i) for i in items], next_cursor=next_cursor)
 

@@ -249,6 +249,25 @@ def test_running_lists_the_jobs_the_running_count_counts(api: Api) -> None:
     assert [item.job_id for item in listed] == ["job-starting"]
 
 
+def test_a_job_still_claimed_by_its_item_is_listed_by_its_restaurants_name(api: Api) -> None:
+    # given an operation that has ended, and an item of it still claiming a job of the org
+    # (recorded, its run not started: the run's start writes the name)
+    batch = api.client.create_batch(["Cafe Aroha"])
+    reply = api.client.post(
+        "/operations", {"action": "resume_step6", "selector": {"batch_id": batch["batch_id"]}}
+    )
+    assert reply.status == 202, reply
+    op = reply.body["operation_id"]
+    wait_operation(api, op)
+    claimed = api.client.create_batch(["Kai Corner"])["jobs"][0]["job_id"]
+    ops = OperationRepository.beside(wiring.api_deps().jobs)
+    assert ops.record_item(op, claimed, "token") is None
+    # when its jobs are listed as running
+    listed = api.client.get(f"/operations/{op}/jobs?outcome=running").body["jobs"]
+    # then the job is named by its restaurant, not left nameless
+    assert [(j["job_id"], j["restaurant_name"]) for j in listed] == [(claimed, "Kai Corner")]
+
+
 def test_a_password_the_key_cannot_encrypt_is_a_503_and_stores_nothing(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
