@@ -200,6 +200,8 @@ class DelayedPlatform:
     def __init__(self, inner: Any, latency_s: float) -> None:
         self._inner = inner
         self._latency_s = latency_s
+        self._lock = threading.Lock()
+        self.calls = 0  # calls made through it (sub-steps may call from several threads)
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._inner, name)
@@ -207,6 +209,8 @@ class DelayedPlatform:
             return target
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls += 1
             time.sleep(self._latency_s)
             return target(*args, **kwargs)
 

@@ -87,7 +87,7 @@ def ours_cell(sub_step: str, mode: str) -> dict[str, Any]:
     return _cell("ours", sub_step, mode, first, recover)
 
 
-def ours_wall() -> float:
+def ours_wall() -> tuple[float, int]:
     platform = PlatformSimulator()
     job = common.new_job(platform)
     delayed = common.DelayedPlatform(platform, LATENCY_S)
@@ -96,7 +96,7 @@ def ours_wall() -> float:
     status = ours.first_run(job, ours.Executions())
     wall = time.perf_counter() - started
     assert status == "SUCCEEDED", status
-    return wall
+    return wall, delayed.calls
 
 
 # ------------------------------------------------------------------ DBOS
@@ -137,10 +137,10 @@ def dbos_cell(variant: str, sub_step: str, mode: str, folder: Path) -> dict[str,
     return _cell(f"dbos/{variant}", sub_step, mode, first, recover)
 
 
-def dbos_wall(variant: str, folder: Path) -> float:
+def dbos_wall(variant: str, folder: Path) -> tuple[float, int]:
     platform = PlatformSimulator()
     job = common.new_job(platform)
-    job.platform = common.DelayedPlatform(platform, LATENCY_S)
+    delayed = job.platform = common.DelayedPlatform(platform, LATENCY_S)
     dbos_peer.launch(folder / f"wall-{variant}.sqlite")
     try:
         started = time.perf_counter()
@@ -149,7 +149,7 @@ def dbos_wall(variant: str, folder: Path) -> float:
     finally:
         dbos_peer.destroy()
     assert ended == "completed", error
-    return wall
+    return wall, delayed.calls
 
 
 # ------------------------------------------------------------------ durable functions
@@ -190,10 +190,10 @@ def durable_cell(variant: str, sub_step: str, mode: str) -> dict[str, Any]:
         runner.close()
 
 
-def durable_wall(variant: str) -> float:
+def durable_wall(variant: str) -> tuple[float, int]:
     platform = PlatformSimulator()
     job = common.new_job(platform)
-    job.platform = common.DelayedPlatform(platform, LATENCY_S)
+    delayed = job.platform = common.DelayedPlatform(platform, LATENCY_S)
     runner = _durable_runner()
     try:
         started = time.perf_counter()
@@ -202,13 +202,16 @@ def durable_wall(variant: str) -> float:
     finally:
         runner.close()
     assert status == "SUCCEEDED", error
-    return wall
+    return wall, delayed.calls
 
 
 # ------------------------------------------------------------------ the section
 
 
-def _summary(cells: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+def _summary(cells: list[dict[str, Any]], measured: tuple[float, int]) -> dict[str, Any]:
+    """The cells' totals, and the happy path's wall time with its platform calls (at L each,
+    their sum is what the wall time would be with no concurrency and no overhead)."""
+    wall, calls = measured
     failed = [c for c in cells if c["mode"] == "fail"]
     actions = sorted({c["operator_action"] for c in cells})
     return {
@@ -222,6 +225,8 @@ def _summary(cells: list[dict[str, Any]], wall: float) -> dict[str, Any]:
         "completed": round(sum(c["completed"] for c in cells) / len(cells), 3),
         "operator_action": "; ".join(actions),
         "wall_s": round(wall, 3),
+        "platform_calls": calls,
+        "calls_one_after_another_s": round(calls * LATENCY_S, 3),
         "critical_path_ratio": round(wall / CRITICAL_PATH_S, 2),
         "cells": cells,
     }

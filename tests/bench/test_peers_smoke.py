@@ -75,3 +75,15 @@ def test_observed_behaviour(peers: dict[str, Any]) -> None:
     # DBOS: a fork from a non-blocking failed step re-runs every later step.
     forked = cell(peers["dbos"]["guided"], "websiteConfig", "fail")
     assert forked["resumable"] is True and forked["reexecuted"]
+
+
+@pytest.mark.timeout(600)
+def test_the_happy_path_makes_the_same_platform_calls_everywhere(peers: dict[str, Any]) -> None:
+    # the same graph and sub-step logic: every implementation makes the same calls
+    calls = {name: f["platform_calls"] for name, f in _all(peers).items()}
+    assert len(set(calls.values())) == 1 and min(calls.values()) >= 12, calls
+    # DBOS runs them one after another: its wall time is at least their sum; ours overlaps
+    # a phase's calls, so it is well under that sum
+    dbos = peers["dbos"]["default"]
+    assert dbos["wall_s"] >= dbos["calls_one_after_another_s"]
+    assert peers["ours"]["wall_s"] < 0.8 * peers["ours"]["calls_one_after_another_s"]
