@@ -98,13 +98,18 @@ def test_invalid_input_is_a_422_before_anything_starts(
     assert api.client.get("/operations").body["operations"] == []
 
 
-def test_another_orgs_operation_is_not_found(api: Api) -> None:
+def _resume_of_a_new_batch(api: Api) -> tuple[dict[str, Any], str]:
+    """A batch of one job waiting at Step 5, and a resume operation over it (202)."""
     created = api.client.create_batch(["Cafe Aroha"])
     reply = api.client.post(
         "/operations", {"action": "resume_step6", "selector": {"batch_id": created["batch_id"]}}
     )
     assert reply.status == 202, reply
-    op = reply.body["operation_id"]
+    return created, reply.body["operation_id"]
+
+
+def test_another_orgs_operation_is_not_found(api: Api) -> None:
+    created, op = _resume_of_a_new_batch(api)
     for path in (f"/operations/{op}", f"/operations/{op}/jobs"):
         assert api.client.get(path, org=OTHER_ORG).status == 404
     assert api.client.post(f"/operations/{op}/cancel", org=OTHER_ORG).status == 404
@@ -252,12 +257,7 @@ def test_running_lists_the_jobs_the_running_count_counts(api: Api) -> None:
 def test_a_job_still_claimed_by_its_item_is_listed_by_its_restaurants_name(api: Api) -> None:
     # given an operation that has ended, and an item of it still claiming a job of the org
     # (recorded, its run not started: the run's start writes the name)
-    batch = api.client.create_batch(["Cafe Aroha"])
-    reply = api.client.post(
-        "/operations", {"action": "resume_step6", "selector": {"batch_id": batch["batch_id"]}}
-    )
-    assert reply.status == 202, reply
-    op = reply.body["operation_id"]
+    _, op = _resume_of_a_new_batch(api)
     wait_operation(api, op)
     claimed = api.client.create_batch(["Kai Corner"])["jobs"][0]["job_id"]
     ops = OperationRepository.beside(wiring.api_deps().jobs)
