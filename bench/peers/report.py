@@ -15,8 +15,6 @@ def _rows(peers: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def _dbos_wall_words(peers: dict[str, Any]) -> str:
     """Why DBOS's wall time is what it is, from the run's own figures (not DBOS's overhead)."""
     dbos = peers["dbos"]["default"]
-    if "platform_calls" not in dbos:
-        return "DBOS runs a workflow's steps one after another here, hence its wall time."
     own = dbos["wall_s"] - dbos["calls_one_after_another_s"]
     return (
         "DBOS runs a workflow's steps one after another, as its workflow guide writes them: "

@@ -503,11 +503,11 @@ def list_operation_jobs(
 
 def _named(jobs: JobRepository, items: list[OperationItem]) -> list[OperationItem]:
     """Items still claiming their job have no name yet (it is written when the run starts):
-    read those jobs' names, at most a page (and usually max_concurrency) of them."""
+    read those jobs' names from their summaries, at most a page of them (the page polls)."""
     unnamed = [item.job_id for item in items if item.restaurant_name is None]
     if not unnamed:
         return items
-    names = {job.job_id: job.restaurant.name for job in jobs.get_jobs(unnamed)}
+    names = jobs.restaurant_names(unnamed)
     return [
         item
         if item.restaurant_name is not None or item.job_id not in names

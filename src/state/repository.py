@@ -336,21 +336,53 @@ class JobRepository:
             {"pk": _job_pk(job_id), "sk": sk} for job_id in wanted for sk in (JOB_SK, RESTAURANT_SK)
         ]
         found: dict[str, list[dict[str, Any]]] = {}
-        for at in range(0, len(keys), _BATCH_GET_KEYS):
-            pending: dict[str, Any] = {
-                self._table.name: {"Keys": keys[at : at + _BATCH_GET_KEYS], "ConsistentRead": True}
-            }
-            while pending:
-                answer = self._client.batch_get_item(RequestItems=pending)
-                for item in answer.get("Responses", {}).get(self._table.name, []):
-                    found.setdefault(str(item["pk"]), []).append(dict(item))
-                pending = dict(answer.get("UnprocessedKeys") or {})
+        for item in self._batch_get(keys):
+            found.setdefault(str(item["pk"]), []).append(item)
         jobs = []
         for job_id in wanted:
             parts = found.get(_job_pk(job_id), [])
             if any(part["sk"] == JOB_SK for part in parts):
                 jobs.append(_job_of(parts))
         return jobs
+
+    def restaurant_names(self, job_ids: list[str]) -> dict[str, str]:
+        """The named jobs' restaurant names, from their own items' summaries only (never the
+        restaurant item, menu and all): for lists that show a name per job."""
+        keys = [{"pk": _job_pk(job_id), "sk": JOB_SK} for job_id in dict.fromkeys(job_ids)]
+        names: dict[str, str] = {}
+        for item in self._batch_get(
+            keys,
+            projection="job_id, #summary.restaurant_name",
+            names={"#summary": "summary"},
+        ):
+            name = item.get("summary", {}).get("restaurant_name")
+            if isinstance(name, str):
+                names[str(item["job_id"])] = name
+        return names
+
+    def _batch_get(
+        self,
+        keys: list[dict[str, str]],
+        *,
+        projection: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Consistent BatchGetItem reads of `keys`, in calls of at most _BATCH_GET_KEYS, the
+        unprocessed keys asked again."""
+        shape: dict[str, Any] = {"ConsistentRead": True}
+        if projection is not None:
+            shape["ProjectionExpression"] = projection
+        if names:
+            shape["ExpressionAttributeNames"] = names
+        for at in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self._table.name: {"Keys": keys[at : at + _BATCH_GET_KEYS], **shape}
+            }
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    yield dict(item)
+                pending = dict(answer.get("UnprocessedKeys") or {})
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         return query_all(self._table, **kwargs)

@@ -122,6 +122,18 @@ def test_a_job_is_two_items_read_back_as_one(repo: JobRepository, table: Table) 
     assert repo.list_jobs(job.batch_id) == [job]
 
 
+def test_restaurant_names_are_read_for_more_jobs_than_one_batch_get_takes(
+    repo: JobRepository,
+) -> None:
+    # Given more jobs than one BatchGetItem call takes (100 keys)
+    _, jobs = given_batch(repo, 105)
+    ids = [job.job_id for job in jobs]
+    # When their names are read, with an unknown id and a repeated one among them
+    names = repo.restaurant_names([*ids, "missing", ids[0]])
+    # Then every stored job is named by its restaurant, the unknown one left out
+    assert names == {job.job_id: job.restaurant.name for job in jobs}
+
+
 def test_listings_carry_the_summary_and_no_progress(repo: JobRepository) -> None:
     # Given a batch of two jobs
     batch, jobs = given_batch(repo, 2)
