@@ -60,6 +60,8 @@ REPOSITORY: dict[str, tuple[set[str], bool]] = {
     # the index finds the ids, BatchGetItem reads the jobs
     "list_jobs": ({"BatchGetItem"}, True),
     "get_jobs": ({"BatchGetItem"}, False),
+    # a projected BatchGetItem of the jobs' own items (the operation's unnamed items)
+    "restaurant_names": ({"BatchGetItem"}, False),
     # one Query: the job's item and its restaurant's
     "get_job": ({"Query"}, False),
     "get_job_for_org": ({"Query"}, False),
@@ -213,6 +215,8 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
         "list_listings",
         "list_failures",
         "get_jobs",
+        # operations.list_operation_jobs: the names of items not yet claimed
+        "restaurant_names",
         "get_job",
         "get_job_for_org",
         "list_events",
