@@ -10,7 +10,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := src
 
-.PHONY: setup demo test lint typecheck unit contract serve openapi catalogue bench clean \
+.PHONY: setup demo test lint typecheck unit check serve openapi catalogue bench clean \
 	frontend-config frontend-publish
 
 $(VENV)/.installed: pyproject.toml
@@ -124,6 +124,12 @@ test: setup lint typecheck
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit
+
+# Before a commit (a few minutes): lint, types, the pure core and the contracts between the
+# template and the code (e.g. a repository method missing from the permissions contract
+# fails here, not an hour into `make test`).
+check: lint typecheck $(TOOLS)/.installed $(CHECKOV_VENV)/.installed
+	$(VENV)/bin/pytest tests/unit tests/contract
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(CHECKOV_VENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
