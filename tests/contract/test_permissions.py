@@ -215,7 +215,7 @@ FUNCTION_REPOSITORY: dict[str, set[str]] = {
         "list_listings",
         "list_failures",
         "get_jobs",
-        # operations.list_operation_jobs: the names of items not yet claimed
+        # operations.list_operation_jobs: the names of items whose run has not started yet
         "restaurant_names",
         "get_job",
         "get_job_for_org",
